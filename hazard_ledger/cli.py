@@ -1,0 +1,281 @@
+"""The `hazard-ledger` command. Each command parses its arguments, opens one unit of
+work and calls the same operations as the web layer. User errors print one line and
+exit non-zero; no traceback for them."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from functools import wraps
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from hazard_ledger.clock import parse_instant
+from hazard_ledger.config import ConfigError
+from hazard_ledger.enums import Role
+from hazard_ledger.errors import DomainError
+from hazard_ledger.runtime import Runtime
+
+
+class UserError(click.ClickException):
+    def show(self, file=None) -> None:
+        click.echo(f"hazard-ledger: error: {self.format_message()}", err=True)
+
+
+def runtime() -> Runtime:
+    context = click.get_current_context()
+    root = context.find_root()
+    if "runtime" not in root.meta:
+        root.meta["runtime"] = Runtime.from_settings()
+    return root.meta["runtime"]
+
+
+def user_errors(command):
+    """Turn the errors a user can cause into one line."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except DomainError as error:
+            raise UserError(error.message) from None
+        except ConfigError as error:
+            raise UserError(str(error)) from None
+        except OperationalError as error:
+            raise UserError(f"database unavailable: {str(error.orig).strip().splitlines()[0]}") from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """hazard-ledger: the hidden-danger ledger (隐患台账) of a trade union's safety campaign."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("transitions", "alembic"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
+# ---- database and demo -------------------------------------------------------------
+
+@cli.group()
+def db() -> None:
+    """The schema."""
+
+
+@db.command("upgrade")
+@user_errors
+def db_upgrade() -> None:
+    """Create or migrate the schema (Alembic)."""
+    from hazard_ledger.migrations import upgrade
+
+    upgrade(runtime().settings.database_url)
+    click.echo("database is up to date")
+
+
+@cli.command()
+@user_errors
+def demo() -> None:
+    """Load demo data; running it twice changes nothing."""
+    from hazard_ledger.demo import DEMO_LOGINS, load_demo
+
+    rt = runtime()
+    with rt.database.unit_of_work() as session:
+        loaded = load_demo(session, rt.passwords, rt.clock(), rt.settings.timezone)
+    click.echo("demo data loaded" if loaded else "demo data already present; nothing changed")
+    click.echo("demo logins (username / password / role):")
+    for username, password, role in DEMO_LOGINS:
+        click.echo(f"  {username:<12} {password:<14} {role}")
+
+
+# ---- organisations and people ---------------------------------------------------------
+
+@cli.group()
+def jurisdictions() -> None:
+    """Union organisations (the jurisdiction tree)."""
+
+
+@jurisdictions.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--parent", "parent_code", help="code of the union above this one")
+@user_errors
+def jurisdictions_add(code: str, name: str, parent_code: str | None) -> None:
+    """Add a jurisdiction."""
+    from hazard_ledger.organisations import operations as ops
+
+    rt = runtime()
+    with rt.database.unit_of_work() as session:
+        parent_id = ops.jurisdiction_by_code(session, parent_code, "--parent").id if parent_code else None
+        jurisdiction = ops.create_jurisdiction(session, None, code=code, name=name, parent_id=parent_id, now=rt.clock())
+        click.echo(f"jurisdiction {jurisdiction.code} added (id {jurisdiction.id})")
+
+
+@cli.group()
+def enterprises() -> None:
+    """Enterprises."""
+
+
+@enterprises.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--jurisdiction", "jurisdiction_code", required=True, help="code of the enterprise's union")
+@click.option("--high-risk", is_flag=True, help="a high-risk enterprise (drills every half-year)")
+@click.option("--not-unionized", is_flag=True, help="the enterprise has no union")
+@click.option("--industry", help="industry, as text")
+@user_errors
+def enterprises_add(code, name, jurisdiction_code, high_risk, not_unionized, industry) -> None:
+    """Add an enterprise and print its public report token."""
+    from hazard_ledger.organisations import operations as ops
+
+    rt = runtime()
+    with rt.database.unit_of_work() as session:
+        jurisdiction = ops.jurisdiction_by_code(session, jurisdiction_code, "--jurisdiction")
+        enterprise = ops.create_enterprise(session, None, code=code, name=name, jurisdiction_id=jurisdiction.id,
+                                           high_risk=high_risk, unionized=not not_unionized, industry=industry,
+                                           now=rt.clock())
+        click.echo(f"enterprise {enterprise.code} added (id {enterprise.id})")
+        click.echo(f"report token: {enterprise.report_token}")
+        click.echo(f"report form:  {rt.settings['app']['base_url'].rstrip('/')}/r/{enterprise.report_token}")
+
+
+@cli.group()
+def users() -> None:
+    """Accounts."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--enterprise", "enterprise_code", help="code of the enterprise (worker, safety_officer)")
+@click.option("--jurisdiction", "jurisdiction_code", help="code of the jurisdiction (inspector)")
+@click.option("--name", help="the person's name")
+@click.option("--email", help="e-mail address for notifications")
+@click.option("--password", help="the password (prefer --password-stdin)")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@user_errors
+def users_add(username, role, enterprise_code, jurisdiction_code, name, email, password, password_stdin) -> None:
+    """Add a user."""
+    from hazard_ledger.organisations import operations as ops
+
+    if enterprise_code and jurisdiction_code:
+        raise UserError("give --enterprise or --jurisdiction, not both")
+    if bool(password) == bool(password_stdin):
+        raise UserError("give exactly one of --password and --password-stdin")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    rt = runtime()
+    with rt.database.unit_of_work() as session:
+        enterprise_id = ops.enterprise_by_code(session, enterprise_code, "--enterprise").id if enterprise_code else None
+        jurisdiction_id = (ops.jurisdiction_by_code(session, jurisdiction_code, "--jurisdiction").id
+                           if jurisdiction_code else None)
+        user = ops.create_user(session, None, ops.NewUser(
+            username=username, password=password, role=Role(role), enterprise_id=enterprise_id,
+            jurisdiction_id=jurisdiction_id, name=name, email=email,
+        ), rt.passwords, rt.clock())
+        click.echo(f"user {user.username} added (id {user.id}, {user.role.value})")
+
+
+# ---- processes ------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--host", help="address to listen on (default: [server] host)")
+@click.option("--port", type=click.IntRange(1, 65535), help="port (default: [server] port)")
+@click.option("--workers", type=click.IntRange(1, 64), help="web worker processes (default: 2 x cores + 1)")
+@click.option("--no-scheduler", is_flag=True, help="do not start the scheduler process beside the web workers")
+@user_errors
+def serve(host, port, workers, no_scheduler) -> None:
+    """Serve the web application with gunicorn, and start the scheduler beside it."""
+    from hazard_ledger.server import serve as run_server
+
+    run_server(runtime().settings, host=host, port=port, workers=workers, with_scheduler=not no_scheduler)
+
+
+@cli.command()
+@user_errors
+def scheduler() -> None:
+    """Run the scheduler process alone."""
+    from hazard_ledger.scheduler import run_scheduler
+
+    run_scheduler(runtime())
+
+
+@cli.group()
+def jobs() -> None:
+    """Scheduled jobs."""
+
+
+@jobs.command("list")
+def jobs_list() -> None:
+    """List the jobs and when they run."""
+    from hazard_ledger.jobs import JOBS
+
+    schedule = runtime().settings["scheduler"]
+    for job in JOBS.values():
+        click.echo(f"{job.name:<12} {schedule.get(job.name, '(not scheduled)'):<16} {job.description}")
+
+
+@jobs.command("run")
+@click.argument("job_name", metavar="JOB")
+@click.option("--now", "now_text", help="run as if the clock read this ISO-8601 instant (default: now)")
+@user_errors
+def jobs_run(job_name: str, now_text: str | None) -> None:
+    """Run one job once."""
+    from hazard_ledger.jobs import JOBS, run_job
+
+    if job_name not in JOBS:
+        raise UserError(f"unknown job {job_name!r}; one of {', '.join(JOBS)}")
+    rt = runtime()
+    if now_text:
+        try:
+            now = parse_instant(now_text, rt.settings.timezone)
+        except ValueError:
+            raise UserError(f"--now: not an ISO-8601 date and time: {now_text!r}") from None
+    else:
+        now = rt.clock()
+    result = run_job(rt, job_name, now)
+    click.echo(f"{job_name} at {now.isoformat()}: {result}")
+
+
+@cli.group()
+def audit() -> None:
+    """Evidence checks."""
+
+
+@audit.command("verify")
+@user_errors
+def audit_verify() -> None:
+    """Check every hazard's hash chain; exit non-zero on a break."""
+    from hazard_ledger.hazards.chain import verify_all
+
+    rt = runtime()
+    breaks = 0
+    with rt.database.unit_of_work(write=False) as session:
+        for found in verify_all(session):
+            breaks += 1
+            where = f"entry {found.seq}" if found.seq else "chain head"
+            click.echo(f"BROKEN {found.code} (id {found.hazard_id}) at {where}: {found.problem}")
+    if breaks:
+        raise UserError(f"{breaks} hazard chain(s) broken")
+    click.echo("every hazard chain verifies")
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="hazard-ledger", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("hazard-ledger: aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        if isinstance(error, click.UsageError) and not isinstance(error, UserError):
+            click.echo(f"hazard-ledger: error: {error.format_message()}", err=True)
+        else:
+            error.show()
+        sys.exit(error.exit_code)
+    except ConfigError as error:
+        click.echo(f"hazard-ledger: {error}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

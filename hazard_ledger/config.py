@@ -1,0 +1,171 @@
+"""Settings: config/default.toml, then the file named by HAZARD_LEDGER_CONFIG, then
+HAZARD_LEDGER_* environment variables. A bad value raises ConfigError naming it."""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
+DEFAULT_FILE = DEFAULTS_DIR / "default.toml"
+
+# environment variable -> (section, key, type)
+ENVIRONMENT = {
+    "HAZARD_LEDGER_DATABASE_URL": ("database", "url", str),
+    "HAZARD_LEDGER_SECRET_KEY": ("app", "secret_key", str),
+    "HAZARD_LEDGER_TIMEZONE": ("app", "timezone", str),
+    "HAZARD_LEDGER_UPLOAD_DIR": ("uploads", "dir", str),
+    "HAZARD_LEDGER_SMTP_HOST": ("smtp", "host", str),
+    "HAZARD_LEDGER_SMTP_PORT": ("smtp", "port", int),
+    "HAZARD_LEDGER_SMTP_SENDER": ("smtp", "sender", str),
+}
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; str() is one line naming it."""
+
+    def __init__(self, setting: str, problem: str):
+        variable = next((name for name, (section, key, _) in ENVIRONMENT.items() if f"{section}.{key}" == setting), None)
+        label = f"{setting} ({variable})" if variable else setting
+        super().__init__(f"configuration error: {label}: {problem}")
+        self.setting = setting
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings; `values` is the merged TOML tree."""
+
+    values: Mapping[str, Mapping[str, Any]]
+    instance_dir: Path
+
+    def __getitem__(self, section: str) -> Mapping[str, Any]:
+        return self.values[section]
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.values["app"]["timezone"])
+
+    @property
+    def database_url(self) -> str:
+        url = self.values["database"]["url"]
+        return url or f"sqlite:///{self.instance_dir / 'hazard-ledger.sqlite3'}"
+
+    @property
+    def upload_dir(self) -> Path:
+        configured = self.values["uploads"]["dir"]
+        return Path(configured) if configured else self.instance_dir / "uploads"
+
+
+def _merge(base: dict, override: Mapping, origin: str, path: str = "") -> None:
+    for key, value in override.items():
+        name = f"{path}{key}"
+        if isinstance(value, Mapping):
+            if not isinstance(base.get(key, {}), dict):
+                raise ConfigError(name, f"is a value, not a table (in {origin})")
+            _merge(base.setdefault(key, {}), value, origin, name + ".")
+        else:
+            base[key] = value
+
+
+def _read_toml(path: Path, setting: str) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        raise ConfigError(setting, f"cannot read {path}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(setting, f"{path} is not valid TOML: {error}") from None
+
+
+def load_settings(
+    override: Mapping | None = None,
+    environ: Mapping[str, str] | None = None,
+    instance_dir: Path | None = None,
+) -> Settings:
+    """Build validated settings. `override` (a TOML-shaped dict) wins over everything;
+    tests use it."""
+    environ = os.environ if environ is None else environ
+    values = _read_toml(DEFAULT_FILE, "default configuration")
+    config_file = environ.get("HAZARD_LEDGER_CONFIG")
+    if config_file:
+        _merge(values, _read_toml(Path(config_file), "HAZARD_LEDGER_CONFIG"), config_file)
+    for variable, (section, key, kind) in ENVIRONMENT.items():
+        raw = environ.get(variable)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[section][key] = kind(raw)
+        except ValueError:
+            raise ConfigError(variable, f"expected a {kind.__name__}, got {raw!r}") from None
+    if override:
+        _merge(values, copy.deepcopy(dict(override)), "override")
+    settings = Settings(values=values, instance_dir=instance_dir or Path.cwd() / "instance")
+    _validate(settings)
+    return settings
+
+
+def _validate(settings: Settings) -> None:
+    values = settings.values
+    try:
+        ZoneInfo(str(values["app"]["timezone"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("app.timezone", f"unknown time zone {values['app']['timezone']!r}") from None
+    if values["app"]["default_locale"] not in ("zh", "en"):
+        raise ConfigError("app.default_locale", "must be 'zh' or 'en'")
+    if not str(values["app"]["secret_key"]):
+        raise ConfigError("app.secret_key", "must not be empty")
+    _positive_int(values, "app", "token_hours")
+    _positive_int(values, "uploads", "max_bytes")
+    _positive_int(values, "database", "sqlite_busy_timeout_ms")
+    for key in ("due_soon_days", "stale_progress_days", "untriaged_days", "untriaged_escalation_days"):
+        _positive_int(values, "notifications", key, allow_zero=key == "due_soon_days")
+    for key in ("escalation_days", "major_escalation_days"):
+        levels = values["notifications"][key]
+        if not isinstance(levels, list) or not levels or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in levels):
+            raise ConfigError(f"notifications.{key}", f"expected a list of positive whole numbers, got {levels!r}")
+    _positive_int(values, "scheduler", "misfire_grace_seconds")
+    for name, expression in values["scheduler"].items():
+        if name == "misfire_grace_seconds":
+            continue
+        try:
+            from apscheduler.triggers.cron import CronTrigger
+
+            CronTrigger.from_crontab(str(expression))
+        except ValueError as error:
+            raise ConfigError(f"scheduler.{name}", f"not a cron expression ({error}): {expression!r}") from None
+    _port(values, "smtp", "port")
+    _port(values, "server", "port")
+    _positive_int(values, "server", "workers", allow_zero=True)
+    for key in ("public_report", "failed_login"):
+        try:
+            from limits import parse
+
+            parse(str(values["limits"][key]))
+        except ValueError:
+            raise ConfigError(f"limits.{key}", f"not a rate such as '30 per minute': {values['limits'][key]!r}") from None
+    url = settings.database_url
+    try:
+        from sqlalchemy.engine import make_url
+
+        backend = make_url(url).get_backend_name()
+    except Exception:  # sqlalchemy raises ArgumentError and ValueError alike
+        raise ConfigError("database.url", f"not a database URL: {url!r}") from None
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError("database.url", f"unsupported database {backend!r} (use sqlite or postgresql)")
+
+
+def _positive_int(values: Mapping, section: str, key: str, allow_zero: bool = False) -> None:
+    value = values[section][key]
+    if not isinstance(value, int) or isinstance(value, bool) or value < (0 if allow_zero else 1):
+        raise ConfigError(f"{section}.{key}", f"expected a {'non-negative' if allow_zero else 'positive'} whole number, got {value!r}")
+
+
+def _port(values: Mapping, section: str, key: str) -> None:
+    value = values[section][key]
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 65536:
+        raise ConfigError(f"{section}.{key}", f"expected a port number 1-65535, got {value!r}")

@@ -1,0 +1,44 @@
+"""Domain errors. The web layer maps each to one status and error code of the
+contract; the CLI prints its message as one line."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+
+class DomainError(Exception):
+    code = "bad_request"
+    status = 400
+
+    def __init__(self, message: str, fields: Mapping[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = dict(fields) if fields else None
+
+
+class ValidationFailed(DomainError):
+    code, status = "validation_error", 422
+
+    @classmethod
+    def on(cls, field: str, problem: str) -> "ValidationFailed":
+        return cls(f"{field}: {problem}", {field: [problem]})
+
+
+class NotFound(DomainError):
+    code, status = "not_found", 404
+
+
+class Forbidden(DomainError):
+    code, status = "forbidden", 403
+
+
+class Conflict(DomainError):
+    code, status = "conflict", 409
+
+
+class InvalidTransition(DomainError):
+    code, status = "invalid_transition", 409
+
+
+class TooLarge(DomainError):
+    code, status = "too_large", 413

@@ -1,0 +1,1 @@
+"""The ledger: hazards, their history (a hash chain) and their photos."""

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hazard_ledger.db import Base
+from hazard_ledger.enums import Grade, HazardState, ReportChannel, enum_column
+from hazard_ledger.organisations.models import Enterprise, User
+
+
+class Hazard(Base):
+    """One ledger row (隐患). `state` is driven only by the workflow rulebook."""
+
+    __tablename__ = "hazards"
+    __table_args__ = (
+        # the overdue sweep and the audit: assigned hazards by deadline
+        Index("ix_hazards_state_deadline", "state", "deadline"),
+        # the ledger list of an enterprise, newest first, optionally by state
+        Index("ix_hazards_enterprise_state_id", "enterprise_id", "state", "id"),
+        Index("ix_hazards_enterprise_id_id", "enterprise_id", "id"),
+        Index("ix_hazards_reporter_user_id", "reporter_user_id"),
+        Index("ix_hazards_responsible_user_id", "responsible_user_id"),
+        Index("ix_hazards_reported_at", "reported_at"),
+        Index("ix_hazards_grade_state", "grade", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"))
+    state: Mapped[HazardState] = mapped_column(enum_column(HazardState, "hazard_state"))
+    grade: Mapped[Grade | None] = mapped_column(enum_column(Grade, "hazard_grade"))
+    category: Mapped[str | None] = mapped_column(String(50))
+    location: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    reported_at: Mapped[datetime]
+    channel: Mapped[ReportChannel] = mapped_column(enum_column(ReportChannel, "report_channel"))
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Confidential (安全生产法 and the campaign rules): shown to the reporter,
+    # inspectors and admins only; all empty for an anonymous report.
+    reporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reporter_name: Mapped[str | None] = mapped_column(String(100))
+    reporter_phone: Mapped[str | None] = mapped_column(String(32))
+    # sha256 of the public receipt; the receipt itself is shown once and never stored
+    receipt_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    measure: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    responsible_unit: Mapped[str | None] = mapped_column(String(200))
+    responsible_person: Mapped[str | None] = mapped_column(String(100))
+    responsible_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    protective_measures: Mapped[str | None] = mapped_column(Text)
+    funds: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    emergency_plan: Mapped[str | None] = mapped_column(Text)
+    last_progress_at: Mapped[datetime | None]
+    rectified_at: Mapped[datetime | None]
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    rectification_note: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None]
+    verification_note: Mapped[str | None] = mapped_column(Text)
+    rejection_reason: Mapped[str | None] = mapped_column(String(20))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("hazards.id"))
+    # hash of the newest history entry: the head of this hazard's chain
+    chain_head: Mapped[str] = mapped_column(String(64))
+    history_length: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    enterprise: Mapped[Enterprise] = relationship()
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_user_id])
+    responsible_user: Mapped[User | None] = relationship(foreign_keys=[responsible_user_id])
+    history: Mapped[list[HazardEvent]] = relationship(
+        back_populates="hazard", order_by="HazardEvent.seq", cascade="all, delete-orphan"
+    )
+
+    def is_overdue(self, today: date) -> bool:
+        return self.state is HazardState.ASSIGNED and self.deadline is not None and today > self.deadline
+
+    def days_overdue(self, today: date) -> int:
+        return (today - self.deadline).days if self.is_overdue(today) else 0
+
+
+class HazardEvent(Base):
+    """One transition of a hazard, chained: hash = sha256(prev_hash + canonical event)."""
+
+    __tablename__ = "hazard_events"
+    __table_args__ = (UniqueConstraint("hazard_id", "seq", name="uq_hazard_events_hazard_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazards.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # who, as words: "public form", "import", or the user's name at the time
+    actor_label: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime]
+    data: Mapped[dict] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    hazard: Mapped[Hazard] = relationship(back_populates="history")
+    actor: Mapped[User | None] = relationship()
+
+
+class Attachment(Base):
+    """A photo of a hazard, stored on disk by content hash."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazards.id", ondelete="CASCADE"), index=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime]
+
+
+class HazardCodeCounter(Base):
+    """The last number given in a year, for codes like YH-2026-000123."""
+
+    __tablename__ = "hazard_code_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(Integer)

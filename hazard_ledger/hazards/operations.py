@@ -1,0 +1,354 @@
+"""Operations on the ledger. Each takes a Session, flushes, and never commits."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import BinaryIO, Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from hazard_ledger import access
+from hazard_ledger.clock import local_today
+from hazard_ledger.enums import Grade, HazardState, ReportChannel, Role
+from hazard_ledger.errors import Conflict, Forbidden, NotFound, TooLarge, ValidationFailed
+from hazard_ledger.hazards import chain
+from hazard_ledger.hazards.models import Attachment, Hazard, HazardCodeCounter
+from hazard_ledger.notifications.operations import notify
+from hazard_ledger.organisations.models import Enterprise, User
+from hazard_ledger.security import new_receipt, receipt_hash
+from hazard_ledger.workflow import TransitionContext, fire
+from hazard_ledger.workflow.rulebook import json_safe
+
+
+# ---- reporting --------------------------------------------------------------------
+
+def next_hazard_code(session: Session, year: int) -> str:
+    """YH-2026-000123: a per-year counter, bumped under the row's write lock."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(HazardCodeCounter)
+        .values(year=year, last_value=1)
+        .on_conflict_do_update(index_elements=["year"], set_={"last_value": HazardCodeCounter.last_value + 1})
+        .returning(HazardCodeCounter.last_value)
+    )
+    number = session.execute(statement).scalar_one()
+    return f"YH-{year}-{number:06d}"
+
+
+@dataclass
+class Report:
+    location: str
+    description: str
+    category: str | None = None
+    anonymous: bool = False
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+
+
+def _record_report(session: Session, enterprise: Enterprise, report: Report, *, channel: ReportChannel,
+                   reporter: User | None, now: datetime, zone: ZoneInfo, receipt: str | None = None) -> Hazard:
+    hazard = Hazard(
+        code=next_hazard_code(session, local_today(now, zone).year),
+        enterprise_id=enterprise.id,
+        state=HazardState.REPORTED,
+        category=report.category,
+        location=report.location,
+        description=report.description,
+        reported_at=now,
+        channel=channel,
+        anonymous=report.anonymous,
+        reporter_user_id=None if report.anonymous or reporter is None else reporter.id,
+        reporter_name=None if report.anonymous else report.reporter_name,
+        reporter_phone=None if report.anonymous else report.reporter_phone,
+        receipt_hash=receipt_hash(receipt) if receipt else None,
+        chain_head=chain.GENESIS,
+        history_length=0,
+    )
+    session.add(hazard)
+    chain.append(
+        hazard, event="report", from_state=None, to_state=HazardState.REPORTED.value,
+        actor_user_id=hazard.reporter_user_id,
+        actor_label=None if report.anonymous else (reporter.display_name if reporter else report.reporter_name),
+        at=now,
+        data=json_safe({"location": report.location, "description": report.description,
+                        "category": report.category, "channel": channel.value, "anonymous": report.anonymous}),
+    )
+    session.flush()
+    return hazard
+
+
+def report_as_user(session: Session, actor: User, report: Report, enterprise_id: int | None,
+                   now: datetime, zone: ZoneInfo) -> Hazard:
+    """A logged-in user reports a hazard: to their own enterprise unless they name one
+    they can see."""
+    if enterprise_id is None:
+        enterprise_id = actor.enterprise_id
+        if enterprise_id is None:
+            raise ValidationFailed.on("enterprise_id", "请指定企业 / name the enterprise")
+    enterprise = session.scalar(
+        select(Enterprise).where(Enterprise.id == enterprise_id, access.enterprise_clause(session, actor))
+    )
+    if enterprise is None:
+        raise ValidationFailed.on("enterprise_id", "企业不存在或不可见 / no such enterprise in your scope")
+    return _record_report(session, enterprise, report, channel=ReportChannel.LOGIN, reporter=actor, now=now, zone=zone)
+
+
+def report_publicly(session: Session, report_token: str, report: Report, now: datetime,
+                    zone: ZoneInfo) -> tuple[Hazard, str]:
+    """The QR-code form: no login; answers the hazard and its receipt, shown once."""
+    enterprise = enterprise_by_report_token(session, report_token)
+    receipt = new_receipt()
+    hazard = _record_report(session, enterprise, report, channel=ReportChannel.PUBLIC_FORM, reporter=None,
+                            now=now, zone=zone, receipt=receipt)
+    return hazard, receipt
+
+
+def enterprise_by_report_token(session: Session, report_token: str) -> Enterprise:
+    enterprise = session.scalar(select(Enterprise).where(Enterprise.report_token == report_token))
+    if enterprise is None:
+        raise NotFound("二维码无效 / unknown report form")
+    return enterprise
+
+
+def hazard_by_receipt(session: Session, receipt: str) -> Hazard:
+    hazard = session.scalar(select(Hazard).where(Hazard.receipt_hash == receipt_hash(receipt)))
+    if hazard is None:
+        raise NotFound("回执号不存在 / unknown receipt")
+    return hazard
+
+
+# ---- reading ----------------------------------------------------------------------
+
+def visible_hazard(session: Session, viewer: User, hazard_id: int, for_update: bool = False) -> Hazard:
+    """The hazard if `viewer` may see it; otherwise 404, never a 403 that confirms it."""
+    query = select(Hazard).where(Hazard.id == hazard_id, access.hazard_clause(session, viewer))
+    if for_update:
+        query = query.with_for_update()
+    hazard = session.scalar(query)
+    if hazard is None:
+        raise NotFound("隐患不存在 / no such hazard")
+    return hazard
+
+
+@dataclass
+class HazardFilters:
+    states: Sequence[HazardState] = ()
+    enterprise_id: int | None = None
+    grade: Grade | None = None
+    overdue: bool | None = None
+    text: str | None = None
+    reported_from: date | None = None
+    reported_to: date | None = None
+
+
+def filtered_query(session: Session, viewer: User, filters: HazardFilters, today: date, zone: ZoneInfo):
+    """A select of the hazards `viewer` may see that match `filters`."""
+    query = select(Hazard).where(access.hazard_clause(session, viewer))
+    if filters.states:
+        query = query.where(Hazard.state.in_(list(filters.states)))
+    if filters.enterprise_id is not None:
+        query = query.where(Hazard.enterprise_id == filters.enterprise_id)
+    if filters.grade is not None:
+        query = query.where(Hazard.grade == filters.grade)
+    if filters.overdue is True:
+        query = query.where(Hazard.state == HazardState.ASSIGNED, Hazard.deadline < today)
+    elif filters.overdue is False:
+        query = query.where(or_(Hazard.state != HazardState.ASSIGNED, Hazard.deadline.is_(None), Hazard.deadline >= today))
+    if filters.text:
+        pattern = "%" + filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(Hazard.description.like(pattern, escape="\\"), Hazard.location.like(pattern, escape="\\"),
+                                Hazard.code.like(pattern, escape="\\"), Hazard.category.like(pattern, escape="\\")))
+    if filters.reported_from is not None:
+        query = query.where(Hazard.reported_at >= _local_midnight(filters.reported_from, zone))
+    if filters.reported_to is not None:
+        query = query.where(Hazard.reported_at < _local_midnight(filters.reported_to + timedelta(days=1), zone))
+    return query
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"before": last_id}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["before"]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError
+        return value
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed.on("cursor", "无效的分页游标 / not a cursor this service gave") from None
+
+
+def list_hazards(session: Session, viewer: User, filters: HazardFilters, today: date, zone: ZoneInfo,
+                 limit: int = 50, cursor: str | None = None) -> tuple[list[Hazard], str | None]:
+    """One page, newest first, by keyset: a deep page costs what the first one costs."""
+    query = filtered_query(session, viewer, filters, today, zone)
+    if cursor:
+        query = query.where(Hazard.id < decode_cursor(cursor))
+    rows = list(session.scalars(query.order_by(Hazard.id.desc()).limit(limit + 1)))
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+# ---- transitions ------------------------------------------------------------------
+
+def transition(session: Session, actor: User, hazard_id: int, event: str, data: dict, *,
+               version: int | None, now: datetime, zone: ZoneInfo) -> Hazard:
+    """Fire `event` on a hazard the actor can see. The state change, its history entry
+    and its notifications are flushed together; any refusal changes nothing."""
+    hazard = visible_hazard(session, actor, hazard_id, for_update=True)
+    if version is not None and version != hazard.version:
+        raise Conflict(f"隐患已被他人修改（当前版本 {hazard.version}）/ the hazard changed: version is now {hazard.version}")
+    before = hazard.state
+    ctx = TransitionContext(session=session, actor=actor, now=now, today=local_today(now, zone), data=data)
+    fire(hazard, event, ctx)
+    chain.append(
+        hazard, event=event, from_state=before.value, to_state=hazard.state.value,
+        actor_user_id=actor.id, actor_label=actor.display_name, at=now, data=json_safe(ctx.cleaned),
+    )
+    if event == "assign" and hazard.responsible_user_id and hazard.responsible_user_id != actor.id:
+        enterprise = session.get(Enterprise, hazard.enterprise_id)
+        notify(
+            session, kind="assigned", recipient_id=hazard.responsible_user_id, hazard_id=hazard.id, now=now,
+            dedup_key=f"assigned:{hazard.id}:{hazard.history_length}",
+            message=(f"【隐患整改】{enterprise.name} {hazard.code}（{hazard.location}）已指派您整改，"
+                     f"措施：{hazard.measure}；时限：{hazard.deadline.isoformat()}。"),
+        )
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("隐患已被他人修改 / the hazard changed while you were working on it") from None
+    return hazard
+
+
+# ---- attachments ------------------------------------------------------------------
+
+IMAGE_SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+def sniff_image(head: bytes) -> str | None:
+    """The image type by content, never by name or declared type."""
+    for signature, content_type in IMAGE_SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def may_attach(actor: User, hazard: Hazard) -> bool:
+    if actor.role in (Role.INSPECTOR, Role.ADMIN):
+        return True
+    if actor.role is Role.SAFETY_OFFICER:
+        return actor.enterprise_id == hazard.enterprise_id
+    return actor.id in (hazard.reporter_user_id, hazard.responsible_user_id)
+
+
+def add_attachment(session: Session, actor: User | None, hazard: Hazard, stream: BinaryIO, *,
+                   upload_dir: Path, max_bytes: int, now: datetime) -> Attachment:
+    """Store a photo under its sha256. `actor` None: the public form, already authorised."""
+    if actor is not None and not may_attach(actor, hazard):
+        raise Forbidden("无权上传照片 / you may not add photos to this hazard")
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    with tempfile.NamedTemporaryFile(dir=upload_dir, delete=False, prefix=".upload-") as temporary:
+        try:
+            head = b""
+            while chunk := stream.read(65536):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TooLarge(f"文件超过 {max_bytes} 字节 / the file is larger than {max_bytes} bytes")
+                if len(head) < 16:
+                    head += chunk[:16]
+                digest.update(chunk)
+                temporary.write(chunk)
+            content_type = sniff_image(head)
+            if content_type is None:
+                raise ValidationFailed.on("file", "只接受 JPEG、PNG 或 WebP 图片 / only JPEG, PNG or WebP images")
+            temporary.flush()
+            os.fsync(temporary.fileno())
+        except BaseException:
+            os.unlink(temporary.name)
+            raise
+    sha256 = digest.hexdigest()
+    target = upload_dir / sha256[:2] / sha256
+    target.parent.mkdir(exist_ok=True)
+    os.replace(temporary.name, target)
+    attachment = Attachment(hazard_id=hazard.id, content_type=content_type, size=size, sha256=sha256,
+                            uploaded_by_user_id=actor.id if actor else None, uploaded_at=now)
+    session.add(attachment)
+    session.flush()
+    return attachment
+
+
+def visible_attachment(session: Session, viewer: User, attachment_id: int) -> Attachment:
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise NotFound("附件不存在 / no such attachment")
+    visible_hazard(session, viewer, attachment.hazard_id)
+    return attachment
+
+
+def attachment_path(upload_dir: Path, attachment: Attachment) -> Path:
+    return upload_dir / attachment.sha256[:2] / attachment.sha256
+
+
+def attachments_of(session: Session, hazard_id: int) -> list[Attachment]:
+    return list(session.scalars(select(Attachment).where(Attachment.hazard_id == hazard_id).order_by(Attachment.id)))
+
+
+# ---- the overdue audit -------------------------------------------------------------
+
+@dataclass
+class EnterpriseOverdue:
+    enterprise_id: int
+    code: str
+    name: str
+    overdue_count: int
+    major_overdue_count: int
+    oldest_days_overdue: int
+
+
+def overdue_audit(session: Session, viewer: User, today: date, limit: int = 500
+                  ) -> tuple[list[EnterpriseOverdue], list[Hazard]]:
+    """Overdue hazards in the viewer's scope, enterprises and items most overdue first."""
+    overdue = (Hazard.state == HazardState.ASSIGNED, Hazard.deadline < today, access.hazard_clause(session, viewer))
+    major = func.sum(case((Hazard.grade == Grade.MAJOR, 1), else_=0))
+    rows = session.execute(
+        select(Enterprise.id, Enterprise.code, Enterprise.name, func.count(Hazard.id), major, func.min(Hazard.deadline))
+        .join(Hazard, Hazard.enterprise_id == Enterprise.id)
+        .where(*overdue)
+        .group_by(Enterprise.id, Enterprise.code, Enterprise.name)
+    ).all()
+    enterprises = [
+        EnterpriseOverdue(eid, code, name, count, int(majors or 0), (today - oldest).days)
+        for eid, code, name, count, majors, oldest in rows
+    ]
+    # ranked by how much is overdue, then how long, then how serious
+    enterprises.sort(key=lambda e: (-e.overdue_count, -e.oldest_days_overdue, -e.major_overdue_count, e.code))
+    items = list(session.scalars(
+        select(Hazard).where(*overdue)
+        .order_by(Hazard.deadline.asc(), (Hazard.grade == Grade.MAJOR).desc(), Hazard.id).limit(limit)
+    ))
+    return enterprises, items
+

@@ -1,0 +1,224 @@
+"""Input and output shapes of the ledger, and how a hazard is shown to a viewer."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+
+from hazard_ledger import access
+from hazard_ledger.enums import Grade, HazardState
+from hazard_ledger.hazards.models import Attachment, Hazard, HazardEvent
+from hazard_ledger.organisations.models import User
+from hazard_ledger.workflow import allowed_events
+
+LOCATION = validate.Length(min=1, max=200)
+DESCRIPTION = validate.Length(min=1, max=4000)
+CATEGORY = validate.Length(max=50)
+
+
+class HazardIn(Schema):
+    location = fields.String(required=True, validate=LOCATION)
+    description = fields.String(required=True, validate=DESCRIPTION)
+    category = fields.String(allow_none=True, load_default=None, validate=CATEGORY)
+    enterprise_id = fields.Integer(allow_none=True, load_default=None)
+
+
+class PublicReportIn(Schema):
+    location = fields.String(required=True, validate=LOCATION)
+    description = fields.String(required=True, validate=DESCRIPTION)
+    category = fields.String(allow_none=True, load_default=None, validate=CATEGORY)
+    name = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=100))
+    phone = fields.String(allow_none=True, load_default=None,
+                          validate=validate.Regexp(r"^[0-9+\- ]{5,32}$", error="不是有效的电话号码 / not a phone number"))
+    anonymous = fields.Boolean(load_default=False)
+
+
+class PublicReportOut(Schema):
+    code = fields.String()
+    receipt = fields.String(metadata={"description": "shown once; the reporter's only key to follow the report"})
+
+
+class ReceiptStatus(Schema):
+    code = fields.String()
+    state = fields.String()
+    reported_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+    reward = fields.Dict(allow_none=True)
+
+
+class EnterpriseName(Schema):
+    name = fields.String()
+
+
+class CommaList(fields.String):
+    """`state=assigned,rectified` as a list of states."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        values = [part.strip() for part in text.split(",") if part.strip()]
+        known = {state.value for state in HazardState}
+        unknown = [v for v in values if v not in known]
+        if unknown:
+            raise ValidationError(f"未知状态 / unknown state {', '.join(unknown)}; one of {', '.join(sorted(known))}")
+        return [HazardState(v) for v in values]
+
+
+class HazardQuery(Schema):
+    state = CommaList(load_default=None, metadata={"description": "comma list of states"})
+    enterprise_id = fields.Integer(load_default=None)
+    grade = fields.String(load_default=None, validate=validate.OneOf([g.value for g in Grade]))
+    overdue = fields.Boolean(load_default=None)
+    q = fields.String(load_default=None, validate=validate.Length(max=200))
+    reported_from = fields.Date(load_default=None)
+    reported_to = fields.Date(load_default=None)
+
+
+class HazardListQuery(HazardQuery):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class TransitionIn(Schema):
+    """`{event, version?, ...fields}`: the event's own fields are checked by the rulebook."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    event = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    version = fields.Integer(allow_none=True, load_default=None)
+
+
+class ActorOut(Schema):
+    id = fields.Integer(allow_none=True)
+    name = fields.String(allow_none=True)
+
+
+class HistoryOut(Schema):
+    seq = fields.Integer()
+    event = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String()
+    actor = fields.Nested(ActorOut, allow_none=True)
+    at = fields.DateTime()
+    data = fields.Dict()
+    hash = fields.String()
+
+
+class ReporterOut(Schema):
+    user_id = fields.Integer(allow_none=True)
+    name = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+
+
+class AttachmentOut(Schema):
+    id = fields.Integer()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+
+
+class HazardOut(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    enterprise_id = fields.Integer()
+    state = fields.String()
+    grade = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    location = fields.String()
+    description = fields.String()
+    reported_at = fields.DateTime()
+    anonymous = fields.Boolean()
+    reporter = fields.Nested(ReporterOut, allow_none=True)
+    measure = fields.String(allow_none=True)
+    deadline = fields.Date(allow_none=True)
+    responsible_unit = fields.String(allow_none=True)
+    responsible_person = fields.String(allow_none=True)
+    responsible_user_id = fields.Integer(allow_none=True)
+    protective_measures = fields.String(allow_none=True)
+    funds = fields.Decimal(allow_none=True, as_string=True)
+    emergency_plan = fields.String(allow_none=True)
+    rectified_at = fields.DateTime(allow_none=True)
+    completed_on = fields.Date(allow_none=True)
+    rectification_note = fields.String(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    verification_note = fields.String(allow_none=True)
+    rejection_reason = fields.String(allow_none=True)
+    duplicate_of = fields.Integer(allow_none=True)
+    overdue = fields.Boolean()
+    days_overdue = fields.Integer()
+    version = fields.Integer()
+
+
+class HazardDetail(HazardOut):
+    history = fields.List(fields.Nested(HistoryOut))
+    allowed_events = fields.List(fields.String())
+    attachments = fields.List(fields.Nested(AttachmentOut))
+    chain_head = fields.String()
+
+
+class HazardPage(Schema):
+    items = fields.List(fields.Nested(HazardOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class EnterpriseOverdueOut(Schema):
+    enterprise_id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    overdue_count = fields.Integer()
+    major_overdue_count = fields.Integer()
+    oldest_days_overdue = fields.Integer()
+
+
+class OverdueAuditOut(Schema):
+    as_of = fields.Date()
+    enterprises = fields.List(fields.Nested(EnterpriseOverdueOut))
+    items = fields.List(fields.Nested(HazardOut))
+
+
+# ---- presentation: what a viewer may see of a hazard ---------------------------------
+
+def present_reporter(hazard: Hazard, viewer: User | None) -> dict | None:
+    if hazard.anonymous or not access.can_see_reporter(viewer, hazard):
+        return None
+    if hazard.reporter_user_id is not None:
+        user = hazard.reporter
+        return {"user_id": user.id, "name": user.display_name, "phone": None}
+    if hazard.reporter_name or hazard.reporter_phone:
+        return {"user_id": None, "name": hazard.reporter_name, "phone": hazard.reporter_phone}
+    return None
+
+
+def present_hazard(hazard: Hazard, viewer: User | None, today: date) -> dict:
+    values = {name: getattr(hazard, name) for name in HazardOut._declared_fields if hasattr(hazard, name)}
+    values.update(
+        state=hazard.state.value,
+        grade=hazard.grade.value if hazard.grade else None,
+        reporter=present_reporter(hazard, viewer),
+        duplicate_of=hazard.duplicate_of_id,
+        overdue=hazard.is_overdue(today),
+        days_overdue=hazard.days_overdue(today),
+    )
+    return values
+
+
+def present_history(hazard: Hazard, entry: HazardEvent, viewer: User) -> dict:
+    # The report's actor is the reporter: as confidential as the reporter field.
+    hidden = entry.event == "report" and (hazard.anonymous or not access.can_see_reporter(viewer, hazard))
+    actor = None
+    if not hidden and (entry.actor_user_id is not None or entry.actor_label):
+        actor = {"id": entry.actor_user_id, "name": entry.actor_label}
+    return {"seq": entry.seq, "event": entry.event, "from_state": entry.from_state, "to_state": entry.to_state,
+            "actor": actor, "at": entry.at, "data": entry.data, "hash": entry.hash}
+
+
+def present_detail(hazard: Hazard, viewer: User, today: date, attachments: list[Attachment]) -> dict:
+    values = present_hazard(hazard, viewer, today)
+    values.update(
+        history=[present_history(hazard, entry, viewer) for entry in hazard.history],
+        allowed_events=allowed_events(hazard, viewer),
+        attachments=attachments,
+        chain_head=hazard.chain_head,
+    )
+    return values

@@ -1,0 +1,11 @@
+"""Every model, imported once so the metadata is complete (migrations, tests)."""
+
+from hazard_ledger.db import Base
+from hazard_ledger.hazards.models import Attachment, Hazard, HazardCodeCounter, HazardEvent
+from hazard_ledger.notifications.models import Notification
+from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
+
+metadata = Base.metadata
+
+__all__ = ["Attachment", "Enterprise", "Hazard", "HazardCodeCounter", "HazardEvent", "Jurisdiction",
+           "Notification", "User", "metadata"]

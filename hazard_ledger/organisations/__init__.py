@@ -1,0 +1,1 @@
+"""Jurisdictions (the union tree), enterprises and people."""

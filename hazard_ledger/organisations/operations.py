@@ -1,0 +1,139 @@
+"""Operations on jurisdictions, enterprises and users."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hazard_ledger import access
+from hazard_ledger.enums import Role
+from hazard_ledger.errors import Forbidden, NotFound, ValidationFailed
+from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
+from hazard_ledger.security import Passwords, new_report_token
+
+
+def _require_admin(actor: User | None) -> None:
+    # actor None: the command line, run by whoever runs the service
+    if actor is not None and actor.role is not Role.ADMIN:
+        raise Forbidden("仅管理员可操作 / administrators only")
+
+
+def _unique(session: Session, column, value, field: str) -> None:
+    if session.scalar(select(column).where(column == value)) is not None:
+        raise ValidationFailed.on(field, f"已存在 / {value!r} is taken")
+
+
+def jurisdiction_by_code(session: Session, code: str, field: str = "parent") -> Jurisdiction:
+    found = session.scalar(select(Jurisdiction).where(Jurisdiction.code == code))
+    if found is None:
+        raise ValidationFailed.on(field, f"没有编码为 {code} 的工会组织 / no jurisdiction with code {code!r}")
+    return found
+
+
+def enterprise_by_code(session: Session, code: str, field: str = "enterprise") -> Enterprise:
+    found = session.scalar(select(Enterprise).where(Enterprise.code == code))
+    if found is None:
+        raise ValidationFailed.on(field, f"没有编码为 {code} 的企业 / no enterprise with code {code!r}")
+    return found
+
+
+def create_jurisdiction(session: Session, actor: User | None, *, code: str, name: str,
+                        parent_id: int | None, now: datetime) -> Jurisdiction:
+    _require_admin(actor)
+    _unique(session, Jurisdiction.code, code, "code")
+    if parent_id is not None and session.get(Jurisdiction, parent_id) is None:
+        raise ValidationFailed.on("parent_id", "上级工会不存在 / no such parent jurisdiction")
+    jurisdiction = Jurisdiction(code=code, name=name, parent_id=parent_id, created_at=now)
+    session.add(jurisdiction)
+    session.flush()
+    return jurisdiction
+
+
+def list_jurisdictions(session: Session, viewer: User) -> list[Jurisdiction]:
+    return list(session.scalars(
+        select(Jurisdiction).where(access.jurisdiction_clause(session, viewer)).order_by(Jurisdiction.code)
+    ))
+
+
+def create_enterprise(session: Session, actor: User | None, *, code: str, name: str, jurisdiction_id: int,
+                      high_risk: bool, unionized: bool, industry: str | None, now: datetime) -> Enterprise:
+    _require_admin(actor)
+    _unique(session, Enterprise.code, code, "code")
+    if session.get(Jurisdiction, jurisdiction_id) is None:
+        raise ValidationFailed.on("jurisdiction_id", "工会组织不存在 / no such jurisdiction")
+    enterprise = Enterprise(code=code, name=name, jurisdiction_id=jurisdiction_id, high_risk=high_risk,
+                            unionized=unionized, industry=industry, report_token=new_report_token(),
+                            created_at=now)
+    session.add(enterprise)
+    session.flush()
+    return enterprise
+
+
+def list_enterprises(session: Session, viewer: User, code: str | None = None) -> list[Enterprise]:
+    query = select(Enterprise).where(access.enterprise_clause(session, viewer))
+    if code:
+        query = query.where(Enterprise.code == code)
+    return list(session.scalars(query.order_by(Enterprise.code)))
+
+
+def visible_enterprise(session: Session, viewer: User, enterprise_id: int) -> Enterprise:
+    enterprise = session.scalar(
+        select(Enterprise).where(Enterprise.id == enterprise_id, access.enterprise_clause(session, viewer))
+    )
+    if enterprise is None:
+        raise NotFound("企业不存在 / no such enterprise")
+    return enterprise
+
+
+@dataclass
+class NewUser:
+    username: str
+    password: str
+    role: Role
+    enterprise_id: int | None = None
+    jurisdiction_id: int | None = None
+    name: str | None = None
+    email: str | None = None
+
+
+def create_user(session: Session, actor: User | None, new: NewUser, passwords: Passwords, now: datetime) -> User:
+    _require_admin(actor)
+    _unique(session, User.username, new.username, "username")
+    if new.role in (Role.WORKER, Role.SAFETY_OFFICER):
+        if new.enterprise_id is None:
+            raise ValidationFailed.on("enterprise_id", "职工和安全管理人员须属于一个企业 / required for this role")
+        if session.get(Enterprise, new.enterprise_id) is None:
+            raise ValidationFailed.on("enterprise_id", "企业不存在 / no such enterprise")
+        jurisdiction_id = None
+    elif new.role is Role.INSPECTOR:
+        if new.jurisdiction_id is None:
+            raise ValidationFailed.on("jurisdiction_id", "监督检查员须属于一个工会组织 / required for this role")
+        if session.get(Jurisdiction, new.jurisdiction_id) is None:
+            raise ValidationFailed.on("jurisdiction_id", "工会组织不存在 / no such jurisdiction")
+        jurisdiction_id = new.jurisdiction_id
+    else:
+        jurisdiction_id = None
+    if len(new.password) < 8:
+        raise ValidationFailed.on("password", "密码至少 8 位 / at least 8 characters")
+    user = User(
+        username=new.username, password_hash=passwords.hash(new.password), role=new.role,
+        enterprise_id=new.enterprise_id if new.role in (Role.WORKER, Role.SAFETY_OFFICER) else None,
+        jurisdiction_id=jurisdiction_id, name=new.name, email=new.email, active=True, created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str, passwords: Passwords) -> User | None:
+    """The active user with these credentials, or None (in the same time either way)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        passwords.dummy_verify()
+        return None
+    if not passwords.verify(user.password_hash, password) or not user.active:
+        return None
+    return user

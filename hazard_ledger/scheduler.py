@@ -1,0 +1,99 @@
+"""The scheduler process (DESIGN principle 6).
+
+APScheduler 3.x keeps its jobs in memory, so it runs in exactly one process, never
+inside web workers. On PostgreSQL the process first takes a session-level advisory
+lock: a second copy waits as a standby and takes over when the first one dies (its
+connection, and with it the lock, goes away). Each run opens its own unit of work."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import text
+
+from hazard_ledger.jobs import JOBS, run_job
+from hazard_ledger.runtime import Runtime
+
+log = logging.getLogger("hazard_ledger.scheduler")
+
+# pg_advisory_lock key: "hazard-ledger scheduler"
+ADVISORY_LOCK_KEY = 0x4841_5A4C_5343_4844 & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def wait_for_leadership(runtime: Runtime, stop: threading.Event, poll_seconds: float = 5.0):
+    """On PostgreSQL, block until this process holds the scheduler lock; returns the
+    connection that holds it (keep it open). On SQLite there is one machine: no lock."""
+    if not runtime.database.is_postgresql:
+        return None
+    connection = runtime.database.engine.connect()
+    announced = False
+    while not stop.is_set():
+        held = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}).scalar()
+        connection.commit()
+        if held:
+            log.info("scheduler lock taken; running jobs")
+            return connection
+        if not announced:
+            log.info("another scheduler holds the lock; standing by")
+            announced = True
+        stop.wait(poll_seconds)
+    connection.close()
+    return None
+
+
+def build_scheduler(runtime: Runtime) -> BlockingScheduler:
+    settings = runtime.settings
+    scheduler = BlockingScheduler(timezone=settings.timezone)
+    grace = settings["scheduler"]["misfire_grace_seconds"]
+    for name in JOBS:
+        expression = settings["scheduler"].get(name)
+        if not expression:
+            continue
+        scheduler.add_job(
+            _run_logged, CronTrigger.from_crontab(expression, timezone=settings.timezone), args=[runtime, name],
+            id=name, name=name, coalesce=True, misfire_grace_time=grace, max_instances=1, replace_existing=True,
+        )
+    return scheduler
+
+
+def _run_logged(runtime: Runtime, name: str) -> None:
+    started = time.monotonic()
+    try:
+        result = run_job(runtime, name, runtime.clock())
+        log.info("job %s done in %.1fs: %s", name, time.monotonic() - started, result)
+    except Exception:  # a failed run is retried at the next trigger; keep the scheduler alive
+        log.exception("job %s failed", name)
+
+
+def run_scheduler(runtime: Runtime) -> None:
+    """The `hazard-ledger scheduler` process: lead or stand by, then run until signalled."""
+    stop = threading.Event()
+
+    def _stop(*_):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    lock = wait_for_leadership(runtime, stop)
+    if stop.is_set():
+        return
+    scheduler = build_scheduler(runtime)
+
+    def _shutdown(*_):
+        stop.set()
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, _shutdown)
+    signal.signal(signal.SIGINT, _shutdown)
+    try:
+        for job in scheduler.get_jobs():
+            log.info("job %s: %s", job.id, job.trigger)
+        scheduler.start()
+    finally:
+        if lock is not None:
+            lock.close()

@@ -1,0 +1,95 @@
+"""The JSON API under /api/v1, documented by flask-smorest from the marshmallow schemas
+at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+import typing
+
+import marshmallow as ma
+from flask import Flask, request
+from flask_smorest import Api as SmorestApi
+from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest import abort
+from webargs import core
+from webargs.flaskparser import FlaskParser
+
+
+class ErrorDetail(ma.Schema):
+    code = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()))
+
+
+class ErrorEnvelope(ma.Schema):
+    error = ma.fields.Nested(ErrorDetail, required=True)
+
+
+class Api(SmorestApi):
+    """flask-smorest, with the contract's error envelope instead of its own."""
+
+    ERROR_SCHEMA = ErrorEnvelope
+
+    def _register_error_handlers(self):
+        # hazard_ledger.web.errors registers the one handler for the whole app
+        return None
+
+
+class JsonParser(FlaskParser):
+    """A body that is not JSON, or not the JSON value the schema expects, is a 400."""
+
+    def _raw_load_json(self, req) -> typing.Any:
+        body = req.get_data(cache=True)
+        if not core.is_json(req.mimetype):
+            if body.strip():
+                abort(400, message="请求体须为 JSON（Content-Type: application/json）/ the body must be JSON")
+            return core.missing
+        return core.parse_json(body)
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs) -> typing.NoReturn:
+        abort(400, message="请求体不是有效的 JSON / the body is not valid JSON")
+
+    def load_json(self, req, schema: ma.Schema) -> typing.Any:
+        data = super().load_json(req, schema)
+        if data is core.missing:
+            return data
+        expected = list if getattr(schema, "many", False) else dict
+        if not isinstance(data, expected):
+            abort(400, message=f"请求体须为 JSON {'数组' if expected is list else '对象'} / the body must be a JSON "
+                               f"{'array' if expected is list else 'object'}")
+        return data
+
+
+class Blueprint(SmorestBlueprint):
+    ARGUMENTS_PARSER = JsonParser()
+
+
+def register_api(app: Flask) -> None:
+    from hazard_ledger.web.api import audit, auth, hazards, notifications, organisations, public
+
+    app.config.update(
+        API_TITLE="hazard-ledger",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {"description": "隐患台账 JSON API — see CONTRACT.md"},
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}],
+        },
+    )
+    api = Api(app)
+    for module in (auth, organisations, hazards, public, notifications, audit):
+        api.register_blueprint(module.blp, url_prefix="/api/v1")
+    app.extensions["hazard_ledger.api"] = api
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    @app.after_request
+    def _no_store(response):
+        # API answers carry personal data: never cache them in shared proxies
+        if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,89 @@
+"""Who is calling: a bearer token (API) or a Flask-Login session (pages)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from functools import wraps
+
+from flask import Flask, g, request
+from flask_login import LoginManager
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from hazard_ledger.organisations.models import User
+from hazard_ledger.web import db
+
+login_manager = LoginManager()
+
+
+class Unauthorized(Exception):
+    """No valid credentials: 401 with the error envelope."""
+
+
+def init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "pages.login"
+    login_manager.session_protection = "strong"
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    user = db.session().get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(db.settings()["app"]["secret_key"], salt="hazard-ledger.api-token")
+
+
+def _password_fingerprint(user: User) -> str:
+    # a new password revokes the tokens issued before it
+    return user.password_hash[-12:]
+
+
+def issue_token(user: User) -> tuple[str, datetime]:
+    hours = db.settings()["app"]["token_hours"]
+    token = _serializer().dumps({"uid": user.id, "pw": _password_fingerprint(user)})
+    return token, datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=hours)
+
+
+def _user_from_token(token: str) -> User | None:
+    max_age = db.settings()["app"]["token_hours"] * 3600
+    try:
+        claims = _serializer().loads(token, max_age=max_age)
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(claims, dict) or not isinstance(claims.get("uid"), int):
+        return None
+    user = db.session().get(User, claims["uid"])
+    if user is None or not user.active or claims.get("pw") != _password_fingerprint(user):
+        return None
+    return user
+
+
+def api_caller() -> User | None:
+    """The caller of an API request, by bearer token only: the API takes no session
+    cookie, so it needs no CSRF token and a page cannot be tricked into calling it."""
+    if "api_caller" not in g:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        g.api_caller = _user_from_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    return g.api_caller
+
+
+def require_caller() -> User:
+    user = api_caller()
+    if user is None:
+        raise Unauthorized()
+    return user
+
+
+def login_required_api(view):
+    """The API's login check; the view receives the caller as `caller`."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        return view(*args, caller=require_caller(), **kwargs)
+
+    return wrapper

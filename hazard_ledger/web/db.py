@@ -1,0 +1,67 @@
+"""The request's unit of work: one session per request, opened on first use, in write
+mode for unsafe methods; views that change something call `commit()` once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from hazard_ledger.clock import local_today
+from hazard_ledger.config import Settings
+from hazard_ledger.db import Database
+from hazard_ledger.errors import Conflict
+from hazard_ledger.security import Passwords
+
+
+def database() -> Database:
+    return current_app.extensions["hazard_ledger.db"]
+
+
+def settings() -> Settings:
+    return current_app.extensions["hazard_ledger.settings"]
+
+
+def passwords() -> Passwords:
+    return current_app.extensions["hazard_ledger.passwords"]
+
+
+def session() -> Session:
+    if "db_session" not in g:
+        write = request.method not in ("GET", "HEAD", "OPTIONS")
+        g.db_session, g.db_token = database().open_session(write)
+    return g.db_session
+
+
+def commit() -> None:
+    try:
+        session().commit()
+    except (StaleDataError, IntegrityError) as error:
+        session().rollback()
+        raise Conflict("数据已被他人修改，请刷新后重试 / the data changed meanwhile; reload and retry") from error
+
+
+def close_request_session(_exception=None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.rollback()
+        Database.close_session(db_session, g.pop("db_token"))
+
+
+def now() -> datetime:
+    return current_app.config["CLOCK"]()
+
+
+def zone() -> ZoneInfo:
+    return settings().timezone
+
+
+def today():
+    return local_today(now(), zone())
+
+
+__all__ = ["commit", "database", "now", "passwords", "session", "settings", "today", "zone"]

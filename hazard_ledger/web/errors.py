@@ -1,0 +1,105 @@
+"""One error shape everywhere: {"error": {"code", "message", "fields"?}} for the API and
+/healthz, a page in the site's look for browsers. No input ever produces a 500; an
+unexpected failure is logged and answered in the same shape."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from hazard_ledger.errors import DomainError
+from hazard_ledger.web.auth import Unauthorized
+
+CODES = {
+    400: ("bad_request", "请求无效 / bad request"),
+    401: ("unauthorized", "请先登录 / authentication required"),
+    403: ("forbidden", "无权操作 / forbidden"),
+    404: ("not_found", "未找到 / not found"),
+    405: ("method_not_allowed", "不支持该方法 / method not allowed"),
+    409: ("conflict", "冲突 / conflict"),
+    413: ("too_large", "上传内容过大 / the request is too large"),
+    415: ("bad_request", "不支持的内容类型 / unsupported content type"),
+    422: ("validation_error", "输入有误 / invalid input"),
+    429: ("rate_limited", "请求过于频繁，请稍后再试 / too many requests, try again later"),
+    500: ("internal_error", "服务器内部错误 / internal error"),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def error_response(status: int, code: str | None = None, message: str | None = None,
+                   fields: dict | None = None, headers: dict | None = None):
+    default_code, default_message = CODES.get(status, ("bad_request" if status < 500 else "internal_error", ""))
+    code, message = code or default_code, message or default_message
+    if wants_json():
+        body = {"error": {"code": code, "message": message}}
+        if fields:
+            body["error"]["fields"] = fields
+        return body, status, headers or {}
+    template = "errors/error.html"
+    return render_template(template, status=status, code=code, message=message, fields=fields), status, headers or {}
+
+
+def flatten_messages(messages, prefix: str = "") -> dict[str, list[str]]:
+    """webargs/marshmallow messages {"json": {"a": {"b": [..]}}} -> {"a.b": [..]}."""
+    if isinstance(messages, (list, tuple)):
+        return {prefix or "_schema": [str(m) for m in messages]}
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        flat.update(flatten_messages(value, name))
+    return flat
+
+
+def handle_http_exception(error: HTTPException):
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    if status == 422 and "messages" in data:
+        # webargs keys messages by location (json, query, form, files); the location is noise
+        messages = data["messages"]
+        if isinstance(messages, dict) and len(messages) == 1 and next(iter(messages)) in ("json", "query", "form", "files", "querystring"):
+            messages = next(iter(messages.values()))
+        fields = flatten_messages(messages)
+        if set(fields) == {"_schema"}:
+            return error_response(400, message="请求体须为 JSON 对象 / the body must be a JSON object")
+        return error_response(422, fields=fields)
+    headers = dict(data.get("headers") or {})
+    valid_methods = getattr(error, "valid_methods", None)
+    if status == 405 and valid_methods:
+        headers["Allow"] = ", ".join(valid_methods)
+    message = data.get("message") if isinstance(data.get("message"), str) else None
+    if status == 429:
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after:
+            headers.setdefault("Retry-After", str(int(retry_after)))
+    return error_response(status, message=message, headers=headers)
+
+
+def handle_domain_error(error: DomainError):
+    return error_response(error.status, error.code, error.message, error.fields)
+
+
+def handle_unauthorized(_error: Unauthorized):
+    return error_response(401, headers={"WWW-Authenticate": 'Bearer realm="hazard-ledger"'})
+
+
+def handle_csrf(error: CSRFError):
+    return error_response(400, message=f"表单已失效，请刷新页面后重试 / {error.description}")
+
+
+def handle_unexpected(error: Exception):
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
+    return error_response(500)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(Unauthorized, handle_unauthorized)
+    app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(Exception, handle_unexpected)

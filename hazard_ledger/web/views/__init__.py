@@ -1,0 +1,24 @@
+"""Server-rendered pages: Flask-Login sessions, Flask-WTF forms with CSRF."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+
+
+def register_pages(app: Flask) -> None:
+    from hazard_ledger.web.views import pages
+
+    # The API authenticates by bearer token only, so only pages need CSRF tokens.
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    csrf.init_app(app)
+
+    @app.before_request
+    def _protect_forms():
+        if request.method == "POST" and not request.path.startswith("/api/") and app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()
+
+    app.register_blueprint(pages.bp)

@@ -1,0 +1,29 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import BooleanField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+MAX_PHOTOS = 5
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=256)])
+
+
+class ReportForm(FlaskForm):
+    location = StringField(_l("隐患地点"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("隐患描述"), validators=[DataRequired(), Length(max=4000)])
+    category = StringField(_l("隐患类别"), validators=[Optional(), Length(max=50)])
+    name = StringField(_l("姓名"), validators=[Optional(), Length(max=100)])
+    phone = StringField(_l("电话"), validators=[Optional(), Regexp(r"^[0-9+\- ]{5,32}$", message=_l("电话号码格式不正确"))])
+    anonymous = BooleanField(_l("匿名举报"))
+    photos = MultipleFileField(_l("照片（最多 5 张）"))
+
+    def validate_photos(self, field):
+        files = [f for f in field.data or [] if f and f.filename]
+        if len(files) > MAX_PHOTOS:
+            from wtforms.validators import ValidationError
+
+            raise ValidationError(_l("最多上传 5 张照片"))

@@ -1,0 +1,84 @@
+"""The pages of the core: sign-in, and the worker's QR report form with its receipt."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from hazard_ledger.errors import DomainError, NotFound
+from hazard_ledger.hazards import operations as ops
+from hazard_ledger.organisations.operations import authenticate
+from hazard_ledger.web import db
+from hazard_ledger.web.limits import limit_failed_logins, limit_public_reports
+from hazard_ledger.web.views.forms import LoginForm, ReportForm
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.route("/")
+@login_required
+def home():
+    return render_template("pages/home.html")
+
+
+def _safe_next(target: str | None) -> str:
+    # only local paths, never another site
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("pages.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limit_failed_logins
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(db.session(), form.username.data, form.password.data, db.passwords())
+        if user is not None:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append(_("用户名或密码错误"))
+        return render_template("pages/login.html", form=form), 401
+    return render_template("pages/login.html", form=form)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    logout_user()
+    return redirect(url_for("pages.login"))
+
+
+@bp.route("/r/<report_token>", methods=["GET", "POST"])
+@limit_public_reports
+def report_form(report_token):
+    session = db.session()
+    try:
+        enterprise = ops.enterprise_by_report_token(session, report_token)
+    except NotFound:
+        abort(404)
+    form = ReportForm()
+    if form.validate_on_submit():
+        anonymous = bool(form.anonymous.data)
+        report = ops.Report(
+            location=form.location.data.strip(), description=form.description.data.strip(),
+            category=(form.category.data or "").strip() or None, anonymous=anonymous,
+            reporter_name=None if anonymous else (form.name.data or "").strip() or None,
+            reporter_phone=None if anonymous else (form.phone.data or "").strip() or None,
+        )
+        try:
+            hazard, receipt = ops.report_publicly(session, report_token, report, db.now(), db.zone())
+            settings = db.settings()
+            for photo in [f for f in form.photos.data or [] if f and f.filename]:
+                ops.add_attachment(session, None, hazard, photo.stream, upload_dir=settings.upload_dir,
+                                   max_bytes=settings["uploads"]["max_bytes"], now=db.now())
+        except DomainError as error:
+            session.rollback()
+            form.photos.errors = [*form.photos.errors, error.message]
+            return render_template("pages/report.html", form=form, enterprise=enterprise), 422
+        db.commit()
+        return render_template("pages/receipt.html", hazard=hazard, receipt=receipt, enterprise=enterprise)
+    status = 422 if form.is_submitted() else 200
+    return render_template("pages/report.html", form=form, enterprise=enterprise), status

@@ -1,0 +1,77 @@
+"""The fields each event takes. Static checks live here; checks that need the hazard,
+the clock or the database live with the rule in rulebook.py."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from hazard_ledger.enums import Grade
+
+
+
+def _required_text(max_length: int = 4000) -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=max_length))
+
+
+class EventFields(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class AssignFields(EventFields):
+    grade = fields.String(required=True, validate=validate.OneOf([g.value for g in Grade]))
+    measure = _required_text()
+    deadline = fields.Date(required=True)
+    responsible_unit = _required_text(200)
+    responsible_person = _required_text(100)
+    protective_measures = _required_text()
+    responsible_user_id = fields.Integer(allow_none=True)
+    category = fields.String(allow_none=True, validate=validate.Length(max=50))
+    funds = fields.Decimal(allow_none=True, places=2, validate=validate.Range(min=0, max=10**12), allow_nan=False)
+    emergency_plan = fields.String(allow_none=True, validate=validate.Length(max=4000))
+
+    @validates_schema
+    def major_needs_funds_and_plan(self, data, **kwargs):
+        # 五落实 for a major hazard (原安监总局令第16号 Art. 15): funds and an emergency plan too
+        if data.get("grade") == Grade.MAJOR.value:
+            errors = {}
+            if data.get("funds") is None:
+                errors["funds"] = ["重大隐患必须落实治理资金 / a major hazard needs funds"]
+            if not (data.get("emergency_plan") or "").strip():
+                errors["emergency_plan"] = ["重大隐患必须有应急预案 / a major hazard needs an emergency plan"]
+            if errors:
+                raise ValidationError(errors)
+
+
+class RejectFields(EventFields):
+    reason = fields.String(required=True, validate=validate.OneOf(["not_a_hazard", "duplicate"]))
+    duplicate_of = fields.Integer(allow_none=True)
+    comment = fields.String(allow_none=True, validate=validate.Length(max=4000))
+
+    @validates_schema
+    def duplicate_names_original(self, data, **kwargs):
+        if data.get("reason") == "duplicate" and data.get("duplicate_of") is None:
+            raise ValidationError({"duplicate_of": ["重复隐患须指明原隐患 / name the hazard this duplicates"]})
+
+
+class ProgressFields(EventFields):
+    note = _required_text()
+
+
+class ExtendFields(EventFields):
+    deadline = fields.Date(required=True)
+    reason = _required_text()
+
+
+class RectifyFields(EventFields):
+    note = _required_text()
+    completed_on = fields.Date(required=True)
+
+
+class ReopenFields(EventFields):
+    reason = _required_text()
+    deadline = fields.Date(allow_none=True)
+
+
+class CloseFields(EventFields):
+    note = _required_text()
