@@ -13,7 +13,7 @@ HERE = Path(__file__).resolve().parent
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(HERE))
-    config.set_main_option("version_locations", str(HERE / "versions"))
+    config.set_main_option("path_separator", "os")
     # kept out of the ini interpolation: URLs may contain '%'
     config.attributes["database_url"] = database_url
     return config

@@ -1,0 +1,232 @@
+"""Fixtures: one migrated database per run and per backend (SQLite always, PostgreSQL
+when HAZARD_LEDGER_TEST_DATABASE_URL names one), emptied before each test; the app
+built by create_app on it; a small world of organisations and people."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from hazard_ledger import create_app
+from hazard_ledger.config import load_settings
+from hazard_ledger.db import Database
+from hazard_ledger.enums import Role
+from hazard_ledger.migrations import upgrade
+from hazard_ledger.models import metadata
+from hazard_ledger.organisations import operations as orgs
+from hazard_ledger.runtime import Runtime
+from hazard_ledger.security import Passwords
+
+PG_URL = os.environ.get("HAZARD_LEDGER_TEST_DATABASE_URL")
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+PASSWORD = "correct-horse-9"
+# Argon2 at production cost takes ~100 ms a hash; the tests check the production
+# parameters once (test_security) and hash cheaply everywhere else.
+FAST_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
+
+
+def _postgres_schema_url(base: str, schema: str) -> str:
+    url = make_url(base)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A freshly migrated database for the whole run, on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        upgrade(url)
+        yield url
+        return
+    schema = f"hl_test_{secrets.token_hex(4)}"
+    admin = create_engine(_postgres_schema_url(PG_URL, "public"))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = _postgres_schema_url(PG_URL, schema)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def empty_database(database: Database) -> None:
+    tables = [table.name for table in reversed(metadata.sorted_tables)]
+    with database.engine.begin() as connection:
+        if database.is_postgresql:
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+            if _has_sqlite_sequence(connection):
+                connection.execute(text("DELETE FROM sqlite_sequence"))
+
+
+def _has_sqlite_sequence(connection) -> bool:
+    return connection.execute(text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first() is not None
+
+
+@pytest.fixture
+def backend(database_url) -> str:
+    return "postgresql" if database_url.startswith("postgresql") else "sqlite"
+
+
+@pytest.fixture
+def settings_override(database_url, tmp_path):
+    return {
+        "app": {"secret_key": "test-secret", "base_url": "http://hazard-ledger.test"},
+        "database": {"url": database_url},
+        "uploads": {"dir": str(tmp_path / "uploads"), "max_bytes": 256 * 1024},
+        "passwords": FAST_HASHING,
+    }
+
+
+@pytest.fixture
+def settings(settings_override):
+    return load_settings(settings_override, environ={})
+
+
+@pytest.fixture
+def app(settings):
+    app = create_app(settings=settings)
+    app.config.update(TESTING=True)
+    database: Database = app.extensions["hazard_ledger.db"]
+    empty_database(database)
+    yield app
+    database.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def database(app) -> Database:
+    return app.extensions["hazard_ledger.db"]
+
+
+@pytest.fixture
+def runtime(app, settings) -> Runtime:
+    return Runtime(settings=settings, database=app.extensions["hazard_ledger.db"],
+                   passwords=app.extensions["hazard_ledger.passwords"])
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class World:
+    """Two county unions under a city union; enterprises A1, A2 (county A), B1 (county B);
+    a user of each role. Ids by name: world.enterprise["A1"], world.user["officer_a1"]."""
+
+    jurisdiction: dict[str, int] = field(default_factory=dict)
+    enterprise: dict[str, int] = field(default_factory=dict)
+    report_token: dict[str, str] = field(default_factory=dict)
+    user: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    client: object = None
+
+    def auth(self, username: str) -> dict[str, str]:
+        if username not in self.tokens:
+            response = self.client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+            assert response.status_code == 200, response.json
+            self.tokens[username] = response.json["token"]
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+    def get(self, username: str, path: str, **kwargs):
+        return self.client.get(path, headers=self.auth(username), **kwargs)
+
+    def post(self, username: str, path: str, **kwargs):
+        return self.client.post(path, headers=self.auth(username), **kwargs)
+
+    def report(self, username: str, enterprise: str | None = None, **fields) -> dict:
+        body = {"location": "一号车间", "description": "配电箱门未关闭", **fields}
+        if enterprise is not None:
+            body["enterprise_id"] = self.enterprise[enterprise]
+        response = self.post(username, "/api/v1/hazards", json=body)
+        assert response.status_code == 201, response.json
+        return response.json
+
+    def fire(self, username: str, hazard_id: int, event: str, **fields):
+        return self.post(username, f"/api/v1/hazards/{hazard_id}/transitions", json={"event": event, **fields})
+
+
+USERS = [
+    ("admin", Role.ADMIN, None),
+    ("inspector_city", Role.INSPECTOR, "CITY"),
+    ("inspector_a", Role.INSPECTOR, "A"),
+    ("inspector_b", Role.INSPECTOR, "B"),
+    ("officer_a1", Role.SAFETY_OFFICER, "A1"),
+    ("officer_a2", Role.SAFETY_OFFICER, "A2"),
+    ("officer_b1", Role.SAFETY_OFFICER, "B1"),
+    ("worker_a1", Role.WORKER, "A1"),
+    ("worker2_a1", Role.WORKER, "A1"),
+    ("worker_b1", Role.WORKER, "B1"),
+]
+
+
+@pytest.fixture
+def world(app, client, database, now) -> World:
+    passwords: Passwords = app.extensions["hazard_ledger.passwords"]
+    built = World(client=client)
+    with database.unit_of_work() as session:
+        city = orgs.create_jurisdiction(session, None, code="CITY", name="市总工会", parent_id=None, now=now)
+        county_a = orgs.create_jurisdiction(session, None, code="A", name="甲区总工会", parent_id=city.id, now=now)
+        county_b = orgs.create_jurisdiction(session, None, code="B", name="乙区总工会", parent_id=city.id, now=now)
+        built.jurisdiction = {"CITY": city.id, "A": county_a.id, "B": county_b.id}
+        for code, jurisdiction, high_risk in (("A1", county_a, True), ("A2", county_a, False), ("B1", county_b, False)):
+            enterprise = orgs.create_enterprise(session, None, code=code, name=f"企业{code}", jurisdiction_id=jurisdiction.id,
+                                                high_risk=high_risk, unionized=True, industry=None, now=now)
+            built.enterprise[code] = enterprise.id
+            built.report_token[code] = enterprise.report_token
+        for username, role, scope in USERS:
+            user = orgs.create_user(session, None, orgs.NewUser(
+                username=username, password=PASSWORD, role=role, name=username.replace("_", " ").title(),
+                email=f"{username}@example.test",
+                enterprise_id=built.enterprise.get(scope), jurisdiction_id=built.jurisdiction.get(scope)
+                if role is Role.INSPECTOR else None,
+            ), passwords, now)
+            built.user[username] = user.id
+    return built
+
+
+# the smallest valid images of each accepted type
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6300010000000500010d0a2db40000000049454e44ae426082"
+)
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"
+
+
+def assign_fields(**overrides) -> dict:
+    from datetime import date, timedelta
+
+    fields = {
+        "grade": "general", "measure": "更换破损绝缘垫", "deadline": (date.today() + timedelta(days=10)).isoformat(),
+        "responsible_unit": "设备科", "responsible_person": "张三", "protective_measures": "设置警示标识",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def pytest_collection_modifyitems(config, items):
+    # keep the slow suites last, so a quick failure shows first
+    items.sort(key=lambda item: 1 if item.get_closest_marker("slow") else 0)
+
+
+ROOT = Path(__file__).resolve().parent.parent
