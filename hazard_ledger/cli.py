@@ -19,8 +19,7 @@ from hazard_ledger.runtime import Runtime
 
 
 class UserError(click.ClickException):
-    def show(self, file=None) -> None:
-        click.echo(f"hazard-ledger: error: {self.format_message()}", err=True)
+    """A mistake of the user's: printed as one line, exit status 1."""
 
 
 def runtime() -> Runtime:
@@ -48,7 +47,24 @@ def user_errors(command):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class CommandLine(click.Group):
+    """The root group: every error a user can cause ends as one line on stderr."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            return super().main(args, prog_name or "hazard-ledger", complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Abort:
+            click.echo("hazard-ledger: aborted", err=True)
+            sys.exit(1)
+        except click.ClickException as error:
+            click.echo(f"hazard-ledger: error: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except ConfigError as error:
+            click.echo(f"hazard-ledger: {error}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=CommandLine, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """hazard-ledger: the hidden-danger ledger (隐患台账) of a trade union's safety campaign."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -261,20 +277,7 @@ def audit_verify() -> None:
 
 
 def main() -> None:
-    try:
-        cli.main(prog_name="hazard-ledger", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("hazard-ledger: aborted", err=True)
-        sys.exit(1)
-    except click.ClickException as error:
-        if isinstance(error, click.UsageError) and not isinstance(error, UserError):
-            click.echo(f"hazard-ledger: error: {error.format_message()}", err=True)
-        else:
-            error.show()
-        sys.exit(error.exit_code)
-    except ConfigError as error:
-        click.echo(f"hazard-ledger: {error}", err=True)
-        sys.exit(2)
+    cli.main(prog_name="hazard-ledger")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,157 @@
+"""The reminders sweep: each kind at the right instant, once, to the right people."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from hazard_ledger.hazards import operations as ops
+from hazard_ledger.notifications.models import Notification
+from hazard_ledger.notifications.reminders import sweep_reminders
+from hazard_ledger.organisations.models import User
+from tests.conftest import assign_fields
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+START = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)  # a Monday morning
+DEADLINE = date(2026, 3, 12)
+
+
+def local(day: date, hour: int = 9, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def make_hazard(database, world):
+    def make(state="assigned", grade="general", deadline=DEADLINE, reported=START, enterprise="A1"):
+        with database.unit_of_work() as session:
+            reporter = session.get(User, world.user["worker_a1" if enterprise == "A1" else "worker_b1"])
+            hazard = ops.report_as_user(session, reporter, ops.Report("二号车间", "配电箱漏电"), None, reported, SHANGHAI)
+            officer = session.get(User, world.user["officer_a1" if enterprise == "A1" else "officer_b1"])
+            if state == "reported":
+                return hazard.id
+            fields = assign_fields(grade=grade, deadline=deadline.isoformat(),
+                                   responsible_user_id=world.user["worker2_a1"] if enterprise == "A1" else None)
+            if grade == "major":
+                fields.update(funds="50000", emergency_plan="专项应急预案")
+            ops.transition(session, officer, hazard.id, "assign", fields, version=None, now=reported + timedelta(hours=1),
+                           zone=SHANGHAI)
+            at = reported + timedelta(hours=2)
+            if state in ("rectified", "closed"):
+                ops.transition(session, officer, hazard.id, "rectify", {"note": "done", "completed_on": at.date().isoformat()},
+                               version=None, now=at, zone=SHANGHAI)
+            if state == "closed":
+                ops.transition(session, officer, hazard.id, "close", {"note": "ok"}, version=None, now=at, zone=SHANGHAI)
+            return hazard.id
+    return make
+
+
+@pytest.fixture
+def sweep(database, settings, world):
+    names = {uid: name for name, uid in world.user.items()}
+
+    def run(at: datetime) -> dict[str, set[str]]:
+        """Sweep at `at`; return the new notifications as {kind: {recipient names}}."""
+        with database.unit_of_work() as session:
+            before = session.scalar(select(Notification.id).order_by(Notification.id.desc()).limit(1)) or 0
+            sweep_reminders(session, at, settings)
+            new = session.execute(select(Notification.kind, Notification.recipient_user_id)
+                                  .where(Notification.id > before)).all()
+        found: dict[str, set[str]] = {}
+        for kind, uid in new:
+            found.setdefault(kind, set()).add(names[uid])
+        return found
+    return run
+
+
+RECTIFIERS = {"officer_a1", "worker2_a1"}
+INSPECTORS_ABOVE_A = {"inspector_a", "inspector_city"}
+
+
+def test_due_soon_once_three_days_ahead(make_hazard, sweep):
+    make_hazard()
+    assert "due_soon" not in sweep(local(DEADLINE - timedelta(days=4)))
+    assert sweep(local(DEADLINE - timedelta(days=3)))["due_soon"] == RECTIFIERS
+    assert sweep(local(DEADLINE - timedelta(days=3))) == {}
+    assert "due_soon" not in sweep(local(DEADLINE - timedelta(days=1)))
+
+
+def test_overdue_once_per_day_from_local_midnight(make_hazard, sweep):
+    make_hazard()
+    assert "overdue" not in sweep(local(DEADLINE, 23, 59))
+    assert sweep(local(DEADLINE + timedelta(days=1), 0, 0))["overdue"] == RECTIFIERS
+    assert "overdue" not in sweep(local(DEADLINE + timedelta(days=1), 18, 0))
+    assert sweep(local(DEADLINE + timedelta(days=2)))["overdue"] == RECTIFIERS
+
+
+def test_escalation_at_seven_days_then_each_level_up_the_tree(make_hazard, sweep):
+    make_hazard()
+    assert "escalation" not in sweep(local(DEADLINE + timedelta(days=6)))
+    assert sweep(local(DEADLINE + timedelta(days=7)))["escalation"] == INSPECTORS_ABOVE_A
+    assert "escalation" not in sweep(local(DEADLINE + timedelta(days=8)))
+    assert sweep(local(DEADLINE + timedelta(days=14)))["escalation"] == INSPECTORS_ABOVE_A
+    assert sweep(local(DEADLINE + timedelta(days=30)))["escalation"] == INSPECTORS_ABOVE_A
+
+
+def test_a_major_hazard_escalates_after_one_day(make_hazard, sweep):
+    make_hazard(grade="major")
+    assert sweep(local(DEADLINE + timedelta(days=1)))["escalation"] == INSPECTORS_ABOVE_A
+
+
+def test_a_late_first_run_sends_each_passed_level_once(make_hazard, sweep):
+    make_hazard()
+    assert sweep(local(DEADLINE + timedelta(days=20)))["escalation"] == INSPECTORS_ABOVE_A
+    assert "escalation" not in sweep(local(DEADLINE + timedelta(days=21)))
+
+
+def test_stale_progress_after_seven_quiet_days(make_hazard, sweep, database, world):
+    hazard_id = make_hazard(deadline=date(2026, 6, 30))
+    assigned_at = START + timedelta(hours=1)
+    assert "stale_progress" not in sweep(assigned_at + timedelta(days=6, hours=23))
+    assert sweep(assigned_at + timedelta(days=7, minutes=1))["stale_progress"] == RECTIFIERS
+    assert "stale_progress" not in sweep(assigned_at + timedelta(days=8))
+    with database.unit_of_work() as session:
+        worker = session.get(User, world.user["worker2_a1"])
+        ops.transition(session, worker, hazard_id, "progress", {"note": "材料到货"}, version=None,
+                       now=assigned_at + timedelta(days=9), zone=SHANGHAI)
+    assert "stale_progress" not in sweep(assigned_at + timedelta(days=12))
+    assert sweep(assigned_at + timedelta(days=16, minutes=1))["stale_progress"] == RECTIFIERS
+
+
+def test_untriaged_to_officers_after_a_day_and_inspectors_after_three(make_hazard, sweep):
+    make_hazard(state="reported")
+    assert sweep(START + timedelta(hours=23)) == {}
+    assert sweep(START + timedelta(days=1, minutes=1)) == {"untriaged": {"officer_a1"}}
+    assert sweep(START + timedelta(days=2)) == {}
+    assert sweep(START + timedelta(days=3, minutes=1)) == {"untriaged": INSPECTORS_ABOVE_A}
+
+
+def test_inspectors_of_another_county_hear_nothing(make_hazard, sweep):
+    make_hazard(enterprise="B1")
+    found = sweep(local(DEADLINE + timedelta(days=7)))
+    assert found["escalation"] == {"inspector_b", "inspector_city"}
+    assert found["overdue"] == {"officer_b1"}
+
+
+@pytest.mark.parametrize("state", ["rectified", "closed"])
+def test_nothing_for_finished_hazards(make_hazard, sweep, state):
+    make_hazard(state=state)
+    assert sweep(local(DEADLINE + timedelta(days=40))) == {}
+
+
+def test_nothing_for_rejected_hazards(make_hazard, sweep, database, world):
+    hazard_id = make_hazard(state="reported")
+    with database.unit_of_work() as session:
+        officer = session.get(User, world.user["officer_a1"])
+        ops.transition(session, officer, hazard_id, "reject", {"reason": "not_a_hazard"}, version=None,
+                       now=START + timedelta(hours=2), zone=SHANGHAI)
+    assert sweep(START + timedelta(days=10)) == {}
+
+
+def test_messages_say_what_to_do(make_hazard, sweep, database):
+    make_hazard()
+    sweep(local(DEADLINE + timedelta(days=7)))
+    with database.unit_of_work(write=False) as session:
+        message = session.scalar(select(Notification.message).where(Notification.kind == "escalation").limit(1))
+    assert "YH-2026-" in message and "企业A1" in message and "二号车间" in message
+    assert "逾期 7 天" in message and "http://hazard-ledger.test/hazards/" in message
