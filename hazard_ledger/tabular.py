@@ -1,0 +1,190 @@
+"""Tables in and out: Excel (.xlsx) and CSV, chosen by the file's extension.
+
+Safety officers keep their ledgers and rosters in Excel, and Chinese Excel saves CSV
+in GB18030 unless told otherwise, so CSV is read as UTF-8 (with or without BOM) and
+then GB18030, and written as UTF-8 with a BOM so Excel opens it right. Writing
+streams row by row (openpyxl write-only mode): memory stays flat however many rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any, Iterable, Sequence
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+FORMATS = (".xlsx", ".csv")
+
+
+class TableError(Exception):
+    """The file cannot be read or written as a table; str() is one line."""
+
+
+@dataclass
+class Row:
+    number: int  # as the user sees it in Excel: the header is row 1
+    values: dict[str, Any]
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[Row]
+
+
+def table_format(path: Path | str) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise TableError(f"{Path(path).name}: 只支持 .xlsx 和 .csv 文件 / use an .xlsx or .csv file")
+    return suffix
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def read_table(path: Path | str) -> Table:
+    """The first sheet (or the CSV) as a header row and the non-empty rows below it."""
+    path = Path(path)
+    fmt = table_format(path)
+    if not path.is_file():
+        raise TableError(f"{path}: 文件不存在 / no such file")
+    raw_rows = _read_xlsx(path) if fmt == ".xlsx" else _read_csv(path)
+    if not raw_rows:
+        raise TableError(f"{path.name}: 文件是空的 / the file is empty")
+    headers = [str(h).strip() if h is not None else "" for h in raw_rows[0]]
+    rows = []
+    for index, raw in enumerate(raw_rows[1:], start=2):
+        values = {header: _clean(value) for header, value in zip(headers, raw) if header}
+        if any(value is not None for value in values.values()):
+            rows.append(Row(index, values))
+    return Table(headers=[h for h in headers if h], rows=rows)
+
+
+def _read_xlsx(path: Path) -> list[tuple]:
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
+        raise TableError(f"{path.name}: 不是有效的 Excel 文件 / not a readable .xlsx file ({type(error).__name__})") from None
+    try:
+        return [tuple(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _read_csv(path: Path) -> list[tuple]:
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - gb18030 decodes any byte string
+        raise TableError(f"{path.name}: 无法识别的编码 / unknown text encoding")
+    try:
+        return [tuple(row) for row in csv.reader(io.StringIO(text))]
+    except csv.Error as error:
+        raise TableError(f"{path.name}: CSV 格式错误 / malformed CSV: {error}") from None
+
+
+@dataclass
+class Column:
+    header: str
+    width: float = 14
+    kind: str = "text"  # text | date | datetime | number | integer
+
+
+def write_table(target: Path | str | IO[bytes], fmt: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]],
+                title: str = "Sheet1") -> None:
+    """Stream `rows` into an .xlsx or .csv file (or binary stream) under `columns`."""
+    if fmt == ".csv":
+        _write_csv(target, columns, rows)
+    elif fmt == ".xlsx":
+        _write_xlsx(target, columns, rows, title)
+    else:
+        raise TableError(f"unknown format {fmt!r}")
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None:
+        return ""
+    return value
+
+
+def _write_csv(target, columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> None:
+    handle = open(target, "wb") if isinstance(target, (str, Path)) else target
+    try:
+        text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="", write_through=True)
+        writer = csv.writer(text)
+        writer.writerow([c.header for c in columns])
+        for row in rows:
+            writer.writerow([_csv_value(v) for v in row])
+        text.flush()
+        text.detach()
+    finally:
+        if isinstance(target, (str, Path)):
+            handle.close()
+
+
+NUMBER_FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "number": "#,##0.00", "integer": "0"}
+
+
+def _write_xlsx(target, columns: Sequence[Column], rows: Iterable[Sequence[Any]], title: str) -> None:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.print_options.gridLines = True
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.print_title_rows = "1:1"
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=column.header)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for row in rows:
+        cells = []
+        for column, value in zip(columns, row):
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                value = value.replace(tzinfo=None)  # Excel has no time zones: callers pass local times
+            cell = WriteOnlyCell(sheet, value=value)
+            if column.kind in NUMBER_FORMATS:
+                cell.number_format = NUMBER_FORMATS[column.kind]
+            if column.kind == "text":
+                cell.alignment = wrap
+            cells.append(cell)
+        sheet.append(cells)
+    workbook.save(target)
+
+
+def cell_date(value: Any) -> date:
+    """A date from a cell: an Excel date, or text like 2026-03-01, 2026/3/1 or 2026年3月1日.
+    Raises ValueError."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = value.strip().replace("年", "-").replace("月", "-").replace("日", "").replace("/", "-").replace(".", "-")
+        parts = text.split(" ")[0].split("-")
+        if len(parts) == 3 and all(p.isdigit() for p in parts):
+            return date(int(parts[0]), int(parts[1]), int(parts[2]))
+    raise ValueError(f"不是日期 / not a date: {value!r}")
