@@ -56,10 +56,10 @@ def append(hazard: Hazard, *, event: str, from_state: str | None, to_state: str,
     entry.hash = link(hazard.chain_head, hazard.code, entry)
     hazard.chain_head = entry.hash
     hazard.history_length = entry.seq
-    if hazard.id is None:
-        entry.hazard = hazard  # a new hazard: its id is filled in at the INSERT
+    if hazard.id is None or "history" in hazard.__dict__:
+        entry.hazard = hazard  # a new hazard (id filled in at INSERT), or a history already loaded
     else:
-        entry.hazard_id = hazard.id  # no need to load the whole history
+        entry.hazard_id = hazard.id  # no need to load the whole history to add to it
     object_session(hazard).add(entry)
     return entry
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from hazard_ledger import access
@@ -202,7 +202,7 @@ def list_hazards(session: Session, viewer: User, filters: HazardFilters, today: 
     query = filtered_query(session, viewer, filters, today, zone)
     if cursor:
         query = query.where(Hazard.id < decode_cursor(cursor))
-    rows = list(session.scalars(query.order_by(Hazard.id.desc()).limit(limit + 1)))
+    rows = list(session.scalars(query.order_by(Hazard.id.desc()).limit(limit + 1).options(selectinload(Hazard.reporter))))
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
