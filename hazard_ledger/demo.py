@@ -113,7 +113,7 @@ def load_demo(session: Session, passwords: Passwords, now: datetime, zone: ZoneI
         if outcome == "reported":
             continue
 
-        def step(event: str, at: datetime, actor: User = officer, **data) -> None:
+        def step(event: str, at: datetime, actor: User = officer, hazard=hazard, **data) -> None:
             hazards.transition(session, actor, hazard.id, event, data, version=None, now=at, zone=zone)
 
         assigned_at = reported + timedelta(hours=20)

@@ -3,7 +3,7 @@ contract; the CLI prints its message as one line."""
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Any, Mapping
 
 
 class DomainError(Exception):
@@ -42,3 +42,14 @@ class InvalidTransition(DomainError):
 
 class TooLarge(DomainError):
     code, status = "too_large", 413
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages {"a": {"b": [..]}} as the contract's fields {"a.b": [..]}."""
+    if isinstance(messages, (list, tuple)):
+        return {prefix or "_schema": [str(m) for m in messages]}
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        flat.update(flatten_messages(value, name))
+    return flat

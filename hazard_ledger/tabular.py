@@ -64,7 +64,7 @@ def read_table(path: Path | str) -> Table:
     headers = [str(h).strip() if h is not None else "" for h in raw_rows[0]]
     rows = []
     for index, raw in enumerate(raw_rows[1:], start=2):
-        values = {header: _clean(value) for header, value in zip(headers, raw) if header}
+        values = {header: _clean(value) for header, value in zip(headers, raw, strict=False) if header}
         if any(value is not None for value in values.values()):
             rows.append(Row(index, values))
     return Table(headers=[h for h in headers if h], rows=rows)
@@ -162,7 +162,7 @@ def _write_xlsx(target, columns: Sequence[Column], rows: Iterable[Sequence[Any]]
     sheet.append(header)
     for row in rows:
         cells = []
-        for column, value in zip(columns, row):
+        for column, value in zip(columns, row, strict=True):
             if isinstance(value, datetime) and value.tzinfo is not None:
                 value = value.replace(tzinfo=None)  # Excel has no time zones: callers pass local times
             cell = WriteOnlyCell(sheet, value=value)

@@ -8,7 +8,7 @@ from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from hazard_ledger.errors import DomainError
+from hazard_ledger.errors import DomainError, flatten_messages
 from hazard_ledger.web.auth import Unauthorized
 
 CODES = {
@@ -41,17 +41,6 @@ def error_response(status: int, code: str | None = None, message: str | None = N
         return body, status, headers or {}
     template = "errors/error.html"
     return render_template(template, status=status, code=code, message=message, fields=fields), status, headers or {}
-
-
-def flatten_messages(messages, prefix: str = "") -> dict[str, list[str]]:
-    """webargs/marshmallow messages {"json": {"a": {"b": [..]}}} -> {"a.b": [..]}."""
-    if isinstance(messages, (list, tuple)):
-        return {prefix or "_schema": [str(m) for m in messages]}
-    flat: dict[str, list[str]] = {}
-    for key, value in messages.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
-        flat.update(flatten_messages(value, name))
-    return flat
 
 
 def handle_http_exception(error: HTTPException):

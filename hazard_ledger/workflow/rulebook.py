@@ -19,12 +19,11 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from marshmallow import Schema, ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from transitions import Machine, MachineError
 
 from hazard_ledger.enums import Grade, HazardState, Role
-from hazard_ledger.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed
+from hazard_ledger.errors import DomainError, Forbidden, InvalidTransition, ValidationFailed, flatten_messages
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.organisations.models import User
 from hazard_ledger.workflow import fields as event_fields
@@ -215,7 +214,7 @@ def _valid(event_data) -> bool:
         ctx.cleaned = rule.fields().load(ctx.data)
         rule.check(event_data.model, ctx)
     except ValidationError as error:
-        ctx.refusal = ValidationFailed("输入有误 / invalid input", _flatten(error.messages))
+        ctx.refusal = ValidationFailed("输入有误 / invalid input", flatten_messages(error.messages))
         return False
     except DomainError as error:
         ctx.refusal = error
@@ -226,16 +225,6 @@ def _valid(event_data) -> bool:
 def _apply(event_data) -> None:
     ctx: TransitionContext = event_data.kwargs["ctx"]
     RULEBOOK[event_data.event.name].apply(event_data.model, ctx)
-
-
-def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    if isinstance(messages, list):
-        return {prefix or "_schema": [str(m) for m in messages]}
-    flat: dict[str, list[str]] = {}
-    for key, value in messages.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
-        flat.update(_flatten(value, name))
-    return flat
 
 
 RULES = Machine(
