@@ -27,6 +27,8 @@ def runtime() -> Runtime:
     root = context.find_root()
     if "runtime" not in root.meta:
         root.meta["runtime"] = Runtime.from_settings()
+        # close the pool when the command ends, so no connection outlives it
+        root.call_on_close(root.meta["runtime"].database.dispose)
     return root.meta["runtime"]
 
 

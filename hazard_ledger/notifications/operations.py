@@ -27,8 +27,9 @@ def notify(session: Session, *, kind: str, recipient_id: int, message: str, dedu
         .values(kind=kind, recipient_user_id=recipient_id, hazard_id=hazard_id, message=message,
                 dedup_key=dedup_key, created_at=now)
         .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(Notification.id)  # rowcount is -1 here on PostgreSQL; a returned id is not
     )
-    return session.execute(statement).rowcount == 1
+    return session.execute(statement).scalar_one_or_none() is not None
 
 
 def inbox(session: Session, user: User, limit: int = 100, unread_only: bool = False) -> list[Notification]:
