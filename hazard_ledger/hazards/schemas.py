@@ -10,6 +10,7 @@ from hazard_ledger import access
 from hazard_ledger.enums import Grade, HazardState
 from hazard_ledger.hazards.models import Attachment, Hazard, HazardEvent
 from hazard_ledger.organisations.models import User
+from hazard_ledger.validation import MAX_ID, Id
 from hazard_ledger.workflow import allowed_events
 
 LOCATION = validate.Length(min=1, max=200)
@@ -21,7 +22,7 @@ class HazardIn(Schema):
     location = fields.String(required=True, validate=LOCATION)
     description = fields.String(required=True, validate=DESCRIPTION)
     category = fields.String(allow_none=True, load_default=None, validate=CATEGORY)
-    enterprise_id = fields.Integer(allow_none=True, load_default=None)
+    enterprise_id = Id(allow_none=True, load_default=None)
 
 
 class PublicReportIn(Schema):
@@ -66,7 +67,7 @@ class CommaList(fields.String):
 
 class HazardQuery(Schema):
     state = CommaList(load_default=None, metadata={"description": "comma list of states"})
-    enterprise_id = fields.Integer(load_default=None)
+    enterprise_id = Id(load_default=None)
     grade = fields.String(load_default=None, validate=validate.OneOf([g.value for g in Grade]))
     overdue = fields.Boolean(load_default=None)
     q = fields.String(load_default=None, validate=validate.Length(max=200))
@@ -86,7 +87,7 @@ class TransitionIn(Schema):
         unknown = INCLUDE
 
     event = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    version = fields.Integer(allow_none=True, load_default=None)
+    version = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(min=1, max=MAX_ID))
 
 
 class ActorOut(Schema):

@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from hazard_ledger.enums import Role
+from hazard_ledger.validation import Id
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$", error="字母、数字、-_. 组成，至多 32 位 / letters, digits, - _ . (at most 32)")
 
@@ -8,7 +9,7 @@ CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$", error="字母、数
 class JurisdictionIn(Schema):
     code = fields.String(required=True, validate=CODE)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    parent_id = fields.Integer(allow_none=True, load_default=None)
+    parent_id = Id(allow_none=True, load_default=None)
 
 
 class JurisdictionOut(Schema):
@@ -25,7 +26,7 @@ class JurisdictionList(Schema):
 class EnterpriseIn(Schema):
     code = fields.String(required=True, validate=CODE)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    jurisdiction_id = fields.Integer(required=True)
+    jurisdiction_id = Id(required=True)
     high_risk = fields.Boolean(load_default=False)
     unionized = fields.Boolean(load_default=True)
     industry = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=100))
@@ -57,8 +58,8 @@ class UserIn(Schema):
     username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.@-]{2,64}$"))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=256))
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
-    enterprise_id = fields.Integer(allow_none=True, load_default=None)
-    jurisdiction_id = fields.Integer(allow_none=True, load_default=None)
+    enterprise_id = Id(allow_none=True, load_default=None)
+    jurisdiction_id = Id(allow_none=True, load_default=None)
     name = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=100))
     email = fields.Email(allow_none=True, load_default=None)
 

@@ -13,7 +13,10 @@ from hazard_ledger.security import Passwords
 
 
 def init_settings(app: Flask, settings: Settings) -> None:
+    from hazard_ledger.validation import IdConverter
+
     app.extensions["hazard_ledger.settings"] = settings
+    app.url_map.converters["id"] = IdConverter
     upload_limit = settings["uploads"]["max_bytes"]
     app.config.update(
         SECRET_KEY=settings["app"]["secret_key"],

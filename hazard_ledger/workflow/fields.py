@@ -3,10 +3,17 @@ the clock or the database live with the rule in rulebook.py."""
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates_schema,
+)
 
 from hazard_ledger.enums import Grade
-
+from hazard_ledger.validation import Id
 
 
 def _required_text(max_length: int = 4000) -> fields.String:
@@ -25,7 +32,7 @@ class AssignFields(EventFields):
     responsible_unit = _required_text(200)
     responsible_person = _required_text(100)
     protective_measures = _required_text()
-    responsible_user_id = fields.Integer(allow_none=True)
+    responsible_user_id = Id(allow_none=True)
     category = fields.String(allow_none=True, validate=validate.Length(max=50))
     funds = fields.Decimal(allow_none=True, places=2, validate=validate.Range(min=0, max=10**12), allow_nan=False)
     emergency_plan = fields.String(allow_none=True, validate=validate.Length(max=4000))
@@ -45,7 +52,7 @@ class AssignFields(EventFields):
 
 class RejectFields(EventFields):
     reason = fields.String(required=True, validate=validate.OneOf(["not_a_hazard", "duplicate"]))
-    duplicate_of = fields.Integer(allow_none=True)
+    duplicate_of = Id(allow_none=True)
     comment = fields.String(allow_none=True, validate=validate.Length(max=4000))
 
     @validates_schema

@@ -54,7 +54,7 @@ def list_hazards(query, caller):
     return {"items": [present_hazard(h, caller, today) for h in items], "next_cursor": next_cursor}
 
 
-@blp.route("/hazards/<int:hazard_id>")
+@blp.route("/hazards/<id:hazard_id>")
 @login_required_api
 @blp.response(200, HazardDetail)
 def get_hazard(hazard_id, caller):
@@ -62,7 +62,7 @@ def get_hazard(hazard_id, caller):
     return detail(ops.visible_hazard(db.session(), caller, hazard_id), caller)
 
 
-@blp.route("/hazards/<int:hazard_id>/transitions", methods=["POST"])
+@blp.route("/hazards/<id:hazard_id>/transitions", methods=["POST"])
 @login_required_api
 @blp.arguments(TransitionIn)
 @blp.response(200, HazardDetail)
@@ -74,7 +74,7 @@ def fire_transition(body, hazard_id, caller):
     return detail(hazard, caller)
 
 
-@blp.route("/hazards/<int:hazard_id>/attachments", methods=["POST"])
+@blp.route("/hazards/<id:hazard_id>/attachments", methods=["POST"])
 @login_required_api
 @blp.response(201, AttachmentOut)
 @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
@@ -93,7 +93,7 @@ def upload_attachment(hazard_id, caller):
     return attachment
 
 
-@blp.route("/attachments/<int:attachment_id>")
+@blp.route("/attachments/<id:attachment_id>")
 @login_required_api
 @blp.response(200, content_type="application/octet-stream")
 def download_attachment(attachment_id, caller):

@@ -16,7 +16,7 @@ def inbox(query, caller):
     return {"items": ops.inbox(db.session(), caller, unread_only=query["unread"])}
 
 
-@blp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@blp.route("/notifications/<id:notification_id>/read", methods=["POST"])
 @login_required_api
 @blp.response(200, NotificationOut)
 def mark_read(notification_id, caller):

@@ -53,7 +53,7 @@ def list_enterprises(query, caller):
     return {"items": ops.list_enterprises(db.session(), caller, query["code"])}
 
 
-@blp.route("/enterprises/<int:enterprise_id>")
+@blp.route("/enterprises/<id:enterprise_id>")
 @login_required_api
 @blp.response(200, EnterpriseDetail)
 def get_enterprise(enterprise_id, caller):

@@ -1,0 +1,19 @@
+"""Shared field rules. Row ids are 32-bit on every database we support: a larger number
+is simply not an id (a 404 in a path, a 422 in a body), never an overflow."""
+
+from marshmallow import fields, validate
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**31 - 1
+
+
+def Id(**kwargs) -> fields.Integer:  # noqa: N802 (a field factory, used like a field class)
+    return fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID, error="不是有效的编号 / not an id"),
+                          **kwargs)
+
+
+class IdConverter(IntegerConverter):
+    """`<id:hazard_id>`: a positive 32-bit integer, or the route does not match (404)."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ID)
