@@ -128,9 +128,16 @@ def _validate(settings: Settings) -> None:
         levels = values["notifications"][key]
         if not isinstance(levels, list) or not levels or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in levels):
             raise ConfigError(f"notifications.{key}", f"expected a list of positive whole numbers, got {levels!r}")
+    if values["smtp"]["tls"] not in ("none", "starttls", "ssl"):
+        raise ConfigError("smtp.tls", f"must be 'none', 'starttls' or 'ssl', got {values['smtp']['tls']!r}")
+    for key in ("batch_size", "max_attempts", "backoff_seconds", "lease_seconds", "timeout_seconds"):
+        _positive_int(values, "delivery", key)
     _positive_int(values, "scheduler", "misfire_grace_seconds")
+    poll = values["scheduler"]["standby_poll_seconds"]
+    if not isinstance(poll, (int, float)) or isinstance(poll, bool) or poll <= 0:
+        raise ConfigError("scheduler.standby_poll_seconds", f"expected a positive number, got {poll!r}")
     for name, expression in values["scheduler"].items():
-        if name == "misfire_grace_seconds":
+        if name in ("misfire_grace_seconds", "standby_poll_seconds"):
             continue
         try:
             from apscheduler.triggers.cron import CronTrigger

@@ -1,5 +1,5 @@
-"""The scheduled jobs. Each is a function of (session, now, settings) that calls the
-same operations as the web and the CLI; the caller owns the transaction. Jobs are
+"""The scheduled jobs. Each is a function of (database, now, settings) that calls the
+same operations as the web and the CLI, in units of work of its own. Jobs are
 idempotent, so a late or repeated run is harmless."""
 
 from __future__ import annotations
@@ -8,29 +8,39 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy.orm import Session
-
 from hazard_ledger.config import Settings
+from hazard_ledger.db import Database
+from hazard_ledger.notifications.delivery import deliver_due
 from hazard_ledger.notifications.reminders import sweep_reminders
+
+
+def in_one_transaction(operation: Callable[..., Any]) -> Callable[[Database, datetime, Settings], Any]:
+    """A job that is one operation: one unit of work around it."""
+
+    def run(database: Database, now: datetime, settings: Settings) -> Any:
+        with database.unit_of_work() as session:
+            return operation(session, now, settings)
+
+    return run
 
 
 @dataclass(frozen=True)
 class Job:
     name: str
     description: str
-    run: Callable[[Session, datetime, Settings], Any]
+    run: Callable[[Database, datetime, Settings], Any]
 
 
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
-        Job("reminders", "due-soon, overdue, escalation, stale-progress and untriaged sweeps", sweep_reminders),
+        Job("reminders", "due-soon, overdue, escalation, stale-progress and untriaged sweeps",
+            in_one_transaction(sweep_reminders)),
+        Job("deliver", "sends pending notifications through e-mail and webhooks", deliver_due),
     )
 }
 
 
 def run_job(runtime, name: str, now: datetime) -> Any:
-    """Run one job once in its own unit of work, as if the clock read `now`."""
-    job = JOBS[name]
-    with runtime.database.unit_of_work() as session:
-        return job.run(session, now, runtime.settings)
+    """Run one job once, as if the clock read `now`."""
+    return JOBS[name].run(runtime.database, now, runtime.settings)

@@ -2,10 +2,10 @@
 
 from hazard_ledger.db import Base
 from hazard_ledger.hazards.models import Attachment, Hazard, HazardCodeCounter, HazardEvent
-from hazard_ledger.notifications.models import Notification
+from hazard_ledger.notifications.models import Delivery, Notification, Webhook
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
 
 metadata = Base.metadata
 
-__all__ = ["Attachment", "Enterprise", "Hazard", "HazardCodeCounter", "HazardEvent", "Jurisdiction",
-           "Notification", "User", "metadata"]
+__all__ = ["Attachment", "Delivery", "Enterprise", "Hazard", "HazardCodeCounter", "HazardEvent", "Jurisdiction",
+           "Notification", "User", "Webhook", "metadata"]

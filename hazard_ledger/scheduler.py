@@ -25,7 +25,7 @@ log = logging.getLogger("hazard_ledger.scheduler")
 ADVISORY_LOCK_KEY = 0x4841_5A4C_5343_4844 & 0x7FFF_FFFF_FFFF_FFFF
 
 
-def wait_for_leadership(runtime: Runtime, stop: threading.Event, poll_seconds: float = 5.0):
+def wait_for_leadership(runtime: Runtime, stop: threading.Event, poll_seconds: float):
     """On PostgreSQL, block until this process holds the scheduler lock; returns the
     connection that holds it (keep it open). On SQLite there is one machine: no lock."""
     if not runtime.database.is_postgresql:
@@ -79,7 +79,7 @@ def run_scheduler(runtime: Runtime) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    lock = wait_for_leadership(runtime, stop)
+    lock = wait_for_leadership(runtime, stop, runtime.settings["scheduler"]["standby_poll_seconds"])
     if stop.is_set():
         return
     scheduler = build_scheduler(runtime)

@@ -1,6 +1,8 @@
 """Shared field rules. Row ids are 32-bit on every database we support: a larger number
 is simply not an id (a 404 in a path, a 422 in a body), never an overflow."""
 
+from datetime import date
+
 from marshmallow import fields, validate
 from werkzeug.routing import IntegerConverter
 
@@ -17,3 +19,12 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=MAX_ID)
+
+
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
+
+
+def Day(**kwargs) -> fields.Date:  # noqa: N802
+    """A calendar date a ledger can mean (1970 to 2999): arithmetic on it never overflows."""
+    return fields.Date(validate=validate.Range(min=EARLIEST, max=LATEST, error="日期超出范围 / date out of range"),
+                       **kwargs)

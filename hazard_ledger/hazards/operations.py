@@ -25,6 +25,7 @@ from hazard_ledger.enums import Grade, HazardState, ReportChannel, Role
 from hazard_ledger.errors import Conflict, Forbidden, NotFound, TooLarge, ValidationFailed
 from hazard_ledger.hazards import chain
 from hazard_ledger.hazards.models import Attachment, Hazard, HazardCodeCounter
+from hazard_ledger.notifications.delivery import announce
 from hazard_ledger.notifications.operations import notify
 from hazard_ledger.organisations.models import Enterprise, User
 from hazard_ledger.security import new_receipt, receipt_hash
@@ -223,19 +224,29 @@ def transition(session: Session, actor: User, hazard_id: int, event: str, data: 
         hazard, event=event, from_state=before.value, to_state=hazard.state.value,
         actor_user_id=actor.id, actor_label=actor.display_name, at=now, data=json_safe(ctx.cleaned),
     )
-    if event == "assign" and hazard.responsible_user_id and hazard.responsible_user_id != actor.id:
-        enterprise = session.get(Enterprise, hazard.enterprise_id)
-        notify(
-            session, kind="assigned", recipient_id=hazard.responsible_user_id, hazard_id=hazard.id, now=now,
-            dedup_key=f"assigned:{hazard.id}:{hazard.history_length}",
-            message=(f"【隐患整改】{enterprise.name} {hazard.code}（{hazard.location}）已指派您整改，"
-                     f"措施：{hazard.measure}；时限：{hazard.deadline.isoformat()}。"),
-        )
+    if event == "assign":
+        _announce_assignment(session, hazard, actor, now, zone)
     try:
         session.flush()
     except StaleDataError:
         raise Conflict("隐患已被他人修改 / the hazard changed while you were working on it") from None
     return hazard
+
+
+def _announce_assignment(session: Session, hazard: Hazard, actor: User, now: datetime, zone: ZoneInfo) -> None:
+    """The responsible user's inbox (and e-mail), and the enterprise's group webhooks."""
+    enterprise = session.get(Enterprise, hazard.enterprise_id)
+    message = (f"【隐患整改】{enterprise.name} {hazard.code}（{hazard.location}）已确认，请按方案整改："
+               f"措施：{hazard.measure}；责任人：{hazard.responsible_person}；时限：{hazard.deadline.isoformat()}。")
+    data = {"kind": "assigned", "hazard": {"id": hazard.id, "code": hazard.code, "enterprise": enterprise.name,
+                                           "location": hazard.location, "deadline": hazard.deadline.isoformat(),
+                                           "days_overdue": 0, "grade": hazard.grade.value}}
+    key = f"{hazard.id}:{hazard.history_length}"
+    if hazard.responsible_user_id and hazard.responsible_user_id != actor.id:
+        notify(session, kind="assigned", recipient_id=hazard.responsible_user_id, hazard_id=hazard.id, now=now,
+               dedup_key=f"assigned:{key}", message=message, data=data)
+    announce(session, kind="assigned", enterprise_id=hazard.enterprise_id, audience="enterprise", key=key,
+             message=message, data=data, now=now)
 
 
 # ---- attachments ------------------------------------------------------------------

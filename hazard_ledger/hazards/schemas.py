@@ -10,7 +10,7 @@ from hazard_ledger import access
 from hazard_ledger.enums import Grade, HazardState
 from hazard_ledger.hazards.models import Attachment, Hazard, HazardEvent
 from hazard_ledger.organisations.models import User
-from hazard_ledger.validation import MAX_ID, Id
+from hazard_ledger.validation import MAX_ID, Day, Id
 from hazard_ledger.workflow import allowed_events
 
 LOCATION = validate.Length(min=1, max=200)
@@ -71,8 +71,8 @@ class HazardQuery(Schema):
     grade = fields.String(load_default=None, validate=validate.OneOf([g.value for g in Grade]))
     overdue = fields.Boolean(load_default=None)
     q = fields.String(load_default=None, validate=validate.Length(max=200))
-    reported_from = fields.Date(load_default=None)
-    reported_to = fields.Date(load_default=None)
+    reported_from = Day(load_default=None)
+    reported_to = Day(load_default=None)
 
 
 class HazardListQuery(HazardQuery):

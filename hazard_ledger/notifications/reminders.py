@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Iterable, Mapping
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from hazard_ledger.clock import local_today
 from hazard_ledger.config import Settings
 from hazard_ledger.enums import Grade, HazardState, Role
 from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.notifications.delivery import announce
 from hazard_ledger.notifications.operations import notify
 from hazard_ledger.organisations.models import Enterprise, User
 
@@ -84,11 +85,15 @@ def sweep_reminders(session: Session, now: datetime, settings: Settings) -> Swee
     recipients = Recipients(session)
     sent: dict[str, int] = defaultdict(int)
 
-    def send(kind: str, hazard: Hazard, people: Iterable[int], key: str, message: str) -> None:
+    def send(kind: str, hazard: Hazard, people: Iterable[int], key: str, message: str,
+             audience: str = "enterprise") -> None:
+        data = hazard_facts(hazard, recipients.enterprise(hazard.enterprise_id), today, base_url, kind)
         for user_id in people:
             if notify(session, kind=kind, recipient_id=user_id, hazard_id=hazard.id, now=now, message=message,
-                      dedup_key=f"{kind}:{hazard.id}:{key}:{user_id}"):
+                      dedup_key=f"{kind}:{hazard.id}:{key}:{user_id}", data=data):
                 sent[kind] += 1
+        announce(session, kind=kind, enterprise_id=hazard.enterprise_id, audience=audience,
+                 key=f"{hazard.id}:{key}", message=message, data=data, now=now)
 
     assigned = select(Hazard).where(Hazard.state == HazardState.ASSIGNED)
 
@@ -112,7 +117,8 @@ def sweep_reminders(session: Session, now: datetime, settings: Settings) -> Swee
             send("escalation", hazard, recipients.inspectors_above(hazard.enterprise_id),
                  f"{hazard.deadline.isoformat()}:{level}",
                  f"【逾期督办】{where} {'重大' if hazard.grade is Grade.MAJOR else '一般'}隐患已逾期 {days} 天"
-                 f"（时限 {hazard.deadline.isoformat()}，责任人 {hazard.responsible_person}），请督促整改。")
+                 f"（时限 {hazard.deadline.isoformat()}，责任人 {hazard.responsible_person}），请督促整改。",
+                 audience="jurisdiction")
 
     # stale progress: once per quiet spell (a new progress note starts a new one)
     stale_before = now - timedelta(days=config["stale_progress_days"])
@@ -131,9 +137,24 @@ def sweep_reminders(session: Session, now: datetime, settings: Settings) -> Swee
              f"【隐患待处理】{where} 于 {_local(hazard.reported_at, settings)} 上报，尚未确认，请尽快核实并制定整改方案。")
         if hazard.reported_at <= later:
             send("untriaged", hazard, recipients.inspectors_above(hazard.enterprise_id), "inspectors",
-                 f"【隐患久未处理】{where} 上报已超过 {config['untriaged_escalation_days']} 天仍未确认，请督促企业处理。")
+                 f"【隐患久未处理】{where} 上报已超过 {config['untriaged_escalation_days']} 天仍未确认，请督促企业处理。",
+                 audience="jurisdiction")
     session.flush()
     return SweepResult(dict(sent))
+
+
+def hazard_facts(hazard: Hazard, enterprise: Enterprise, today: date, base_url: str, kind: str) -> dict:
+    """What a message is about, as data for webhooks: what to do, where, by when."""
+    return {
+        "kind": kind,
+        "hazard": {
+            "id": hazard.id, "code": hazard.code, "enterprise": enterprise.name, "location": hazard.location,
+            "state": hazard.state.value, "grade": hazard.grade.value if hazard.grade else None,
+            "deadline": hazard.deadline.isoformat() if hazard.deadline else None,
+            "days_overdue": hazard.days_overdue(today),
+            "link": f"{base_url.rstrip('/')}/hazards/{hazard.id}",
+        },
+    }
 
 
 def _local(moment: datetime, settings: Settings) -> str:

@@ -13,7 +13,7 @@ from marshmallow import (
 )
 
 from hazard_ledger.enums import Grade
-from hazard_ledger.validation import Id
+from hazard_ledger.validation import Day, Id
 
 
 def _required_text(max_length: int = 4000) -> fields.String:
@@ -28,7 +28,7 @@ class EventFields(Schema):
 class AssignFields(EventFields):
     grade = fields.String(required=True, validate=validate.OneOf([g.value for g in Grade]))
     measure = _required_text()
-    deadline = fields.Date(required=True)
+    deadline = Day(required=True)
     responsible_unit = _required_text(200)
     responsible_person = _required_text(100)
     protective_measures = _required_text()
@@ -66,18 +66,18 @@ class ProgressFields(EventFields):
 
 
 class ExtendFields(EventFields):
-    deadline = fields.Date(required=True)
+    deadline = Day(required=True)
     reason = _required_text()
 
 
 class RectifyFields(EventFields):
     note = _required_text()
-    completed_on = fields.Date(required=True)
+    completed_on = Day(required=True)
 
 
 class ReopenFields(EventFields):
     reason = _required_text()
-    deadline = fields.Date(allow_none=True)
+    deadline = Day(allow_none=True)
 
 
 class CloseFields(EventFields):

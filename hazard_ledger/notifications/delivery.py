@@ -1,0 +1,179 @@
+"""The outbox of external channels, and the `deliver` job that empties it.
+
+Rows are written in the transaction of the event that caused them (so a rolled-back
+event sends nothing), with a unique dedup key (so a repeated job queues nothing
+twice). `deliver_due` then works in three short steps per batch:
+
+1. claim: in one transaction, take due rows (FOR UPDATE SKIP LOCKED on PostgreSQL;
+   SQLite's IMMEDIATE transaction serialises claimers), mark them `sending` with a
+   claim token and a lease, commit;
+2. send each, outside any transaction;
+3. mark each `sent`, or schedule a retry with exponential backoff, or `failed` after
+   the last attempt — only if the claim is still ours.
+
+Two runs at once claim disjoint rows. A run killed between 1 and 3 leaves rows whose
+lease runs out; the next run takes them again. A message sent just before its sender
+died can be sent again: its delivery id travels as the idempotency key
+(`Idempotency-Key` header, e-mail `Message-ID`) for the receiver to drop the repeat."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from hazard_ledger import access
+from hazard_ledger.config import Settings
+from hazard_ledger.db import Database
+from hazard_ledger.notifications.channels import ChannelError, send_email, send_webhook
+from hazard_ledger.notifications.models import Delivery, Webhook
+from hazard_ledger.organisations.models import Enterprise, User
+
+SUBJECTS = {
+    "assigned": "隐患整改任务", "due_soon": "整改即将到期", "overdue": "整改逾期", "escalation": "逾期督办",
+    "stale_progress": "整改情况未更新", "untriaged": "隐患待处理", "training_due": "安全培训提醒",
+    "drill_due": "应急演练提醒", "reward": "隐患举报奖励",
+}
+# what a webhook of an enterprise, or of a jurisdiction, hears unless told otherwise
+ENTERPRISE_KINDS = "assigned,due_soon,overdue,stale_progress,untriaged"
+JURISDICTION_KINDS = "escalation,untriaged"
+
+
+def _insert(session: Session, **values) -> bool:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (dialect.insert(Delivery).values(status="pending", attempts=0, **values)
+                 .on_conflict_do_nothing(index_elements=["dedup_key"]).returning(Delivery.id))
+    return session.execute(statement).scalar_one_or_none() is not None
+
+
+def queue_email(session: Session, *, notification_id: int, recipient: User, kind: str, message: str,
+                data: Mapping[str, Any], now: datetime) -> bool:
+    """The e-mail copy of an inbox notification, for a user with an address."""
+    if not recipient.email:
+        return False
+    return _insert(session, dedup_key=f"email:{notification_id}", channel="email", recipient=recipient.email,
+                   notification_id=notification_id, kind=kind, subject=f"【{SUBJECTS.get(kind, kind)}】",
+                   body=message, data=dict(data), next_attempt_at=now, created_at=now)
+
+
+def webhooks_for(session: Session, enterprise_id: int, kind: str, audience: str) -> list[Webhook]:
+    """The active webhooks that ask for `kind`: the enterprise's own (audience
+    "enterprise"), or those of every jurisdiction above it ("jurisdiction")."""
+    if audience == "enterprise":
+        owner = Webhook.enterprise_id == enterprise_id
+    else:
+        enterprise = session.get(Enterprise, enterprise_id)
+        owner = Webhook.jurisdiction_id.in_(access.jurisdiction_ancestors(session, enterprise.jurisdiction_id))
+    hooks = session.scalars(select(Webhook).where(Webhook.active.is_(True), owner).order_by(Webhook.id))
+    return [hook for hook in hooks if kind in hook.kinds.split(",")]
+
+
+def announce(session: Session, *, kind: str, enterprise_id: int, audience: str, key: str, message: str,
+             data: Mapping[str, Any], now: datetime) -> int:
+    """Queue one message per interested group webhook (one per event, not one per recipient)."""
+    queued = 0
+    for hook in webhooks_for(session, enterprise_id, kind, audience):
+        queued += _insert(session, dedup_key=f"webhook:{hook.id}:{kind}:{key}", channel="webhook",
+                          webhook_id=hook.id, kind=kind, subject=f"【{SUBJECTS.get(kind, kind)}】", body=message,
+                          data=dict(data), next_attempt_at=now, created_at=now)
+    return queued
+
+
+# ---- the deliver job ------------------------------------------------------------------
+
+@dataclass
+class DeliveryRun:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"sent {self.sent}, to retry {self.retried}, failed {self.failed}"
+
+
+def claim_due(database: Database, now: datetime, batch: int, lease: timedelta) -> tuple[str, list[int]]:
+    token = secrets.token_hex(16)
+    with database.unit_of_work() as session:
+        due = (select(Delivery.id)
+               .where(or_(Delivery.status == "pending",
+                          (Delivery.status == "sending") & (Delivery.lease_until < now)),
+                      Delivery.next_attempt_at <= now)
+               .order_by(Delivery.next_attempt_at, Delivery.id).limit(batch))
+        if database.is_postgresql:
+            due = due.with_for_update(skip_locked=True)
+        ids = list(session.scalars(due))
+        if ids:
+            session.execute(update(Delivery).where(Delivery.id.in_(ids))
+                            .values(status="sending", claim_token=token, lease_until=now + lease))
+    return token, ids
+
+
+def _send(session: Session, delivery: Delivery, settings: Settings) -> None:
+    timeout = settings["delivery"]["timeout_seconds"]
+    if delivery.channel == "email":
+        send_email(settings["smtp"], to=delivery.recipient, subject=delivery.subject, body=delivery.body,
+                   delivery_id=delivery.id, timeout=timeout)
+        return
+    hook = session.get(Webhook, delivery.webhook_id)
+    if hook is None or not hook.active:
+        raise ChannelError("webhook removed or disabled")
+    send_webhook(hook.kind, hook.url, hook.secret, subject=delivery.subject, body=delivery.body, data=delivery.data,
+                 delivery_id=delivery.id, timeout=timeout)
+
+
+def deliver_due(database: Database, now: datetime, settings: Settings, max_batches: int = 20) -> DeliveryRun:
+    """Send what is due at `now`, batch by batch, until nothing is due."""
+    config = settings["delivery"]
+    lease = timedelta(seconds=config["lease_seconds"])
+    run = DeliveryRun()
+    for _ in range(max_batches):
+        token, ids = claim_due(database, now, config["batch_size"], lease)
+        if not ids:
+            break
+        for delivery_id in ids:
+            with database.unit_of_work(write=False) as session:
+                delivery = session.get(Delivery, delivery_id)
+                session.expunge(delivery)
+                try:
+                    _send(session, delivery, settings)
+                    error = None
+                except ChannelError as failure:
+                    error = str(failure)
+            _record_outcome(database, delivery, token, error, now, config, run)
+    return run
+
+
+def _record_outcome(database: Database, delivery: Delivery, token: str, error: str | None, now: datetime,
+                    config: Mapping[str, Any], run: DeliveryRun) -> None:
+    ours = (Delivery.id == delivery.id) & (Delivery.claim_token == token)
+    with database.unit_of_work() as session:
+        if error is None:
+            session.execute(update(Delivery).where(ours).values(
+                status="sent", sent_at=now, attempts=delivery.attempts + 1, lease_until=None, claim_token=None,
+                last_error=None))
+            run.sent += 1
+            return
+        attempts = delivery.attempts + 1
+        run.errors.append(f"delivery {delivery.id}: {error}")
+        if attempts >= config["max_attempts"]:
+            values = {"status": "failed"}
+            run.failed += 1
+        else:
+            backoff = config["backoff_seconds"] * 2 ** (attempts - 1)
+            values = {"status": "pending", "next_attempt_at": now + timedelta(seconds=backoff)}
+            run.retried += 1
+        session.execute(update(Delivery).where(ours).values(attempts=attempts, last_error=error[:2000],
+                                                            lease_until=None, claim_token=None, **values))
+
+
+def list_deliveries(session: Session, status: str | None = None, limit: int = 200) -> list[Delivery]:
+    query = select(Delivery).order_by(Delivery.id.desc()).limit(limit)
+    if status:
+        query = query.where(Delivery.status == status)
+    return list(session.scalars(query))
