@@ -256,6 +256,57 @@ def jobs_run(job_name: str, now_text: str | None) -> None:
 
 
 @cli.group()
+def webhooks() -> None:
+    """Group robots and integration endpoints."""
+
+
+@webhooks.command("add")
+@click.argument("url")
+@click.option("--kind", type=click.Choice(["generic", "dingtalk", "wecom"]), default="generic", show_default=True)
+@click.option("--enterprise", "enterprise_code", help="code of the enterprise whose messages it hears")
+@click.option("--jurisdiction", "jurisdiction_code", help="code of the jurisdiction whose escalations it hears")
+@click.option("--secret", help="DingTalk signing secret, or the HMAC key of a generic webhook")
+@click.option("--kinds", help="comma list of notification kinds (default by owner)")
+@user_errors
+def webhooks_add(url, kind, enterprise_code, jurisdiction_code, secret, kinds) -> None:
+    """Add a webhook to an enterprise or a jurisdiction."""
+    from hazard_ledger.notifications.delivery import add_webhook
+    from hazard_ledger.organisations import operations as ops
+
+    if bool(enterprise_code) == bool(jurisdiction_code):
+        raise UserError("give --enterprise or --jurisdiction, exactly one")
+    rt = runtime()
+    with rt.database.unit_of_work() as session:
+        hook = add_webhook(
+            session, kind=kind, url=url, secret=secret, kinds=kinds, now=rt.clock(),
+            enterprise_id=ops.enterprise_by_code(session, enterprise_code, "--enterprise").id if enterprise_code else None,
+            jurisdiction_id=(ops.jurisdiction_by_code(session, jurisdiction_code, "--jurisdiction").id
+                             if jurisdiction_code else None),
+        )
+        click.echo(f"webhook {hook.id} added ({hook.kind}, hears: {hook.kinds})")
+
+
+@cli.group()
+def deliveries() -> None:
+    """The delivery outbox."""
+
+
+@deliveries.command("list")
+@click.option("--failed", is_flag=True, help="only the messages that gave up")
+@user_errors
+def deliveries_list(failed: bool) -> None:
+    """List deliveries, newest first."""
+    from hazard_ledger.notifications.delivery import list_deliveries
+
+    rt = runtime()
+    with rt.database.unit_of_work(write=False) as session:
+        for item in list_deliveries(session, "failed" if failed else None):
+            target = item.recipient or f"webhook {item.webhook_id}"
+            click.echo(f"{item.id:>6} {item.status:<8} {item.attempts} {item.channel:<7} {target:<30} "
+                       f"{item.subject} {item.last_error or ''}")
+
+
+@cli.group()
 def audit() -> None:
     """Evidence checks."""
 

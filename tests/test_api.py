@@ -1,7 +1,6 @@
 """Each endpoint's success and failure paths, with the one error shape."""
 
 import hashlib
-import io
 from datetime import timedelta
 
 import pytest

@@ -177,3 +177,49 @@ def list_deliveries(session: Session, status: str | None = None, limit: int = 20
     if status:
         query = query.where(Delivery.status == status)
     return list(session.scalars(query))
+
+
+# ---- configuring webhooks ----------------------------------------------------------------
+
+WEBHOOK_KINDS = ("generic", "dingtalk", "wecom")
+
+
+def add_webhook(session: Session, *, kind: str, url: str, secret: str | None, enterprise_id: int | None,
+                jurisdiction_id: int | None, kinds: str | None, now: datetime) -> Webhook:
+    """A webhook of one enterprise or one jurisdiction (admins and the command line)."""
+    from hazard_ledger.errors import ValidationFailed
+    from hazard_ledger.notifications.operations import KINDS
+    from hazard_ledger.organisations.models import Jurisdiction
+
+    if kind not in WEBHOOK_KINDS:
+        raise ValidationFailed.on("kind", f"须为 {'/'.join(WEBHOOK_KINDS)} / one of {', '.join(WEBHOOK_KINDS)}")
+    if not url.startswith(("https://", "http://")):
+        raise ValidationFailed.on("url", "须为 http(s) 地址 / must be an http(s) URL")
+    if (enterprise_id is None) == (jurisdiction_id is None):
+        raise ValidationFailed.on("enterprise_id", "须指定企业或工会组织之一 / give an enterprise or a jurisdiction, not both")
+    if enterprise_id is not None and session.get(Enterprise, enterprise_id) is None:
+        raise ValidationFailed.on("enterprise_id", "企业不存在 / no such enterprise")
+    if jurisdiction_id is not None and session.get(Jurisdiction, jurisdiction_id) is None:
+        raise ValidationFailed.on("jurisdiction_id", "工会组织不存在 / no such jurisdiction")
+    wanted = kinds or (ENTERPRISE_KINDS if enterprise_id is not None else JURISDICTION_KINDS)
+    unknown = [k for k in wanted.split(",") if k not in KINDS]
+    if unknown:
+        raise ValidationFailed.on("kinds", f"未知类型 / unknown kinds: {', '.join(unknown)}")
+    hook = Webhook(kind=kind, url=url, secret=secret or None, enterprise_id=enterprise_id,
+                   jurisdiction_id=jurisdiction_id, kinds=wanted, active=True, created_at=now)
+    session.add(hook)
+    session.flush()
+    return hook
+
+
+def list_webhooks(session: Session) -> list[Webhook]:
+    return list(session.scalars(select(Webhook).order_by(Webhook.id)))
+
+
+def remove_webhook(session: Session, webhook_id: int) -> None:
+    from hazard_ledger.errors import NotFound
+
+    hook = session.get(Webhook, webhook_id)
+    if hook is None:
+        raise NotFound("webhook 不存在 / no such webhook")
+    hook.active = False  # kept, so its past deliveries still name it

@@ -1,4 +1,6 @@
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from hazard_ledger.validation import Id
 
 
 class NotificationOut(Schema):
@@ -16,3 +18,51 @@ class Inbox(Schema):
 
 class InboxQuery(Schema):
     unread = fields.Boolean(load_default=False)
+
+
+class WebhookIn(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["generic", "dingtalk", "wecom"]))
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    secret = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200))
+    enterprise_id = Id(allow_none=True, load_default=None)
+    jurisdiction_id = Id(allow_none=True, load_default=None)
+    kinds = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200),
+                          metadata={"description": "comma list of notification kinds; default by owner"})
+
+
+class WebhookOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    url = fields.String()
+    enterprise_id = fields.Integer(allow_none=True)
+    jurisdiction_id = fields.Integer(allow_none=True)
+    kinds = fields.String()
+    active = fields.Boolean()
+    signed = fields.Function(lambda hook: bool(hook.secret))
+
+
+class WebhookList(Schema):
+    items = fields.List(fields.Nested(WebhookOut))
+
+
+class DeliveryOut(Schema):
+    id = fields.Integer()
+    channel = fields.String()
+    kind = fields.String()
+    recipient = fields.String(allow_none=True)
+    webhook_id = fields.Integer(allow_none=True)
+    subject = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    next_attempt_at = fields.DateTime()
+    last_error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+
+
+class DeliveryList(Schema):
+    items = fields.List(fields.Nested(DeliveryOut))
+
+
+class DeliveryQuery(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(["pending", "sending", "sent", "failed"]))

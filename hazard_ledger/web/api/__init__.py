@@ -64,7 +64,7 @@ class Blueprint(SmorestBlueprint):
 
 
 def register_api(app: Flask) -> None:
-    from hazard_ledger.web.api import audit, auth, hazards, notifications, organisations, public
+    from hazard_ledger.web.api import audit, auth, delivery, hazards, notifications, organisations, public
 
     app.config.update(
         API_TITLE="hazard-ledger",
@@ -79,7 +79,7 @@ def register_api(app: Flask) -> None:
         },
     )
     api = Api(app)
-    for module in (auth, organisations, hazards, public, notifications, audit):
+    for module in (auth, organisations, hazards, public, notifications, audit, delivery):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.extensions["hazard_ledger.api"] = api
 

@@ -1,0 +1,313 @@
+"""Delivery through real servers on loopback: an SMTP server (aiosmtpd) and an HTTP
+server standing in for DingTalk, WeCom and a generic integration."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from datetime import datetime, timedelta, timezone
+from email import message_from_bytes
+from email.policy import default as default_policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from hazard_ledger.notifications.delivery import add_webhook, deliver_due
+from hazard_ledger.notifications.models import Delivery
+from hazard_ledger.notifications.reminders import sweep_reminders
+from tests.helpers import SHANGHAI, make_hazard
+
+DINGTALK_SECRET = "SEC-test-secret"
+GENERIC_SECRET = "generic-hmac-key"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Mailbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy)))
+        return "250 OK"
+
+
+@pytest.fixture
+def mailbox():
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield box, controller.port
+    controller.stop()
+
+
+class Receiver(ThreadingHTTPServer):
+    """Records every POST; answers with the next scripted status (then 200)."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), ReceiverHandler)
+        self.requests: list[dict] = []
+        self.script: list[int] = []
+        self.delay = 0.0
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def keys(self) -> list[str]:
+        return [r["headers"]["Idempotency-Key"] for r in self.requests]
+
+
+class ReceiverHandler(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        server: Receiver = self.server
+        time.sleep(server.delay)
+        with server.lock:
+            status = server.script.pop(0) if server.script else 200
+            if status == 200:
+                server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"errcode": 0, "errmsg": "ok"}')
+
+    def log_message(self, *args):
+        return None
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def settings_override(settings_override, mailbox):
+    return {**settings_override, "smtp": {"host": "127.0.0.1", "port": mailbox[1], "sender": "ledger@example.test"},
+            "delivery": {"backoff_seconds": 60, "max_attempts": 3, "lease_seconds": 120, "batch_size": 10,
+                         "timeout_seconds": 5}}
+
+
+def hooks(database, world, receiver, **which):
+    with database.unit_of_work() as session:
+        for name, (kind, owner, secret) in which.items():
+            owner_field = {"enterprise_id": world.enterprise[owner]} if owner in world.enterprise else \
+                {"jurisdiction_id": world.jurisdiction[owner]}
+            add_webhook(session, kind=kind, url=f"{receiver.url}/{name}", secret=secret, kinds=None,
+                        now=datetime.now(timezone.utc), **{"enterprise_id": None, "jurisdiction_id": None, **owner_field})
+
+
+def deliveries(database, **where):
+    with database.unit_of_work(write=False) as session:
+        return list(session.scalars(select(Delivery).filter_by(**where).order_by(Delivery.id)))
+
+
+def test_email_in_chinese_plain_and_html(database, settings, world, mailbox):
+    box, _ = mailbox
+    make_hazard(database, world, state="assigned")  # worker2_a1 is made responsible: an `assigned` notification
+    result = deliver_due(database, datetime.now(timezone.utc), settings)
+    assert result.sent == 1 and result.failed == 0
+    (recipients, message), = box.messages
+    assert recipients == ["worker2_a1@example.test"]
+    assert "隐患整改任务" in message["Subject"]
+    plain = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "二号车间" in plain and "整改" in plain and "<p>" in html
+    sent, = deliveries(database, channel="email")
+    assert sent.status == "sent" and f"delivery-{sent.id}" in message["Message-ID"]
+    assert deliver_due(database, datetime.now(timezone.utc), settings).sent == 0  # nothing twice
+
+
+def test_webhooks_signed_and_in_each_robot_format(database, settings, world, receiver):
+    hooks(database, world, receiver, ding=("dingtalk", "A1", DINGTALK_SECRET), generic=("generic", "A1", GENERIC_SECRET),
+          wecom=("wecom", "A", None), other=("generic", "B1", None))
+    start = datetime(2026, 3, 2, 9, tzinfo=SHANGHAI)
+    make_hazard(database, world, state="assigned", now=start)
+    deadline = start.date() + timedelta(days=10)
+    with database.unit_of_work() as session:
+        sweep_reminders(session, datetime(deadline.year, deadline.month, deadline.day, 9, tzinfo=SHANGHAI)
+                        + timedelta(days=7), settings)
+    deliver_due(database, datetime.now(timezone.utc) + timedelta(days=60), settings)
+    by_path = {}
+    for request in receiver.requests:
+        by_path.setdefault(urllib.parse.urlsplit(request["path"]).path, []).append(request)
+    assert set(by_path) == {"/ding", "/generic", "/wecom"}  # B1's webhook hears nothing of A1
+    # the enterprise's robots hear the assignment, the overdue day and the quiet spell; the county's the escalation
+    ding = [json.loads(r["body"]) for r in by_path["/ding"]]
+    assert {d["msgtype"] for d in ding} == {"markdown"}
+    assert sorted(d["markdown"]["title"] for d in ding) == ["【整改情况未更新】", "【整改逾期】", "【隐患整改任务】"]
+    for request in by_path["/ding"]:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(request["path"]).query)
+        timestamp, sign = query["timestamp"][0], query["sign"][0]
+        expected = base64.b64encode(hmac.new(DINGTALK_SECRET.encode(), f"{timestamp}\n{DINGTALK_SECRET}".encode(),
+                                             hashlib.sha256).digest()).decode()
+        assert sign == expected
+    for request in by_path["/generic"]:
+        signature = hmac.new(GENERIC_SECRET.encode(), request["body"], hashlib.sha256).hexdigest()
+        assert request["headers"]["X-Hazard-Ledger-Signature"] == f"sha256={signature}"
+    overdue = [json.loads(r["body"]) for r in by_path["/generic"] if json.loads(r["body"])["kind"] == "overdue"][0]
+    assert overdue["hazard"]["code"].startswith("YH-") and overdue["hazard"]["location"] == "二号车间"
+    assert overdue["hazard"]["deadline"] == deadline.isoformat() and overdue["hazard"]["days_overdue"] == 7
+    assert overdue["hazard"]["link"].startswith("http://hazard-ledger.test/hazards/")
+    wecom = [json.loads(r["body"]) for r in by_path["/wecom"]]
+    assert len(wecom) == 1 and "逾期督办" in wecom[0]["markdown"]["content"]
+
+
+def test_retries_back_off_then_give_up_visibly(database, settings, world, receiver):
+    hooks(database, world, receiver, flaky=("generic", "A1", None))
+    make_hazard(database, world, state="assigned")
+    now = datetime.now(timezone.utc)
+    receiver.script = [500, 503]
+    assert deliver_due(database, now, settings).retried == 1
+    assert deliver_due(database, now + timedelta(seconds=30), settings).sent == 0  # not yet due
+    assert deliver_due(database, now + timedelta(seconds=61), settings).retried == 1
+    assert deliver_due(database, now + timedelta(seconds=61 + 121), settings).sent == 1
+    webhook, = deliveries(database, channel="webhook")
+    assert webhook.status == "sent" and webhook.attempts == 3
+
+    receiver.script = [500] * 10
+    make_hazard(database, world, state="assigned")
+    later = now + timedelta(hours=1)
+    for step in range(3):
+        deliver_due(database, later + timedelta(hours=step), settings)
+    failed, = deliveries(database, status="failed")
+    assert failed.attempts == 3 and "HTTP 500" in failed.last_error
+
+
+def test_admins_see_failures(world, database, settings, receiver):
+    hooks(database, world, receiver, down=("wecom", "A1", None))
+    receiver.script = [500] * 10
+    make_hazard(database, world, state="assigned")
+    now = datetime.now(timezone.utc)
+    for step in range(3):
+        deliver_due(database, now + timedelta(hours=step), settings)
+    listed = world.get("admin", "/api/v1/deliveries?status=failed").json["items"]
+    assert len(listed) == 1 and listed[0]["channel"] == "webhook" and listed[0]["last_error"]
+    assert world.get("officer_a1", "/api/v1/deliveries").status_code == 403
+
+
+def test_webhook_administration(world):
+    created = world.post("admin", "/api/v1/webhooks", json={"kind": "dingtalk", "url": "https://oapi.example/robot/send",
+                                                            "secret": "s", "enterprise_id": world.enterprise["A1"]})
+    assert created.status_code == 201 and created.json["signed"] is True and "secret" not in created.json
+    assert created.json["kinds"] == "assigned,due_soon,overdue,stale_progress,untriaged"
+    both = world.post("admin", "/api/v1/webhooks", json={"kind": "generic", "url": "https://x.example/",
+                                                         "enterprise_id": world.enterprise["A1"],
+                                                         "jurisdiction_id": world.jurisdiction["A"]})
+    assert both.status_code == 422
+    bad = world.post("admin", "/api/v1/webhooks", json={"kind": "generic", "url": "ftp://x", "jurisdiction_id": 1})
+    assert bad.status_code == 422 and "url" in bad.json["error"]["fields"]
+    assert world.post("officer_a1", "/api/v1/webhooks", json={"kind": "generic", "url": "https://x.example/",
+                                                              "enterprise_id": world.enterprise["A1"]}).status_code == 403
+    assert world.client.delete(f"/api/v1/webhooks/{created.json['id']}", headers=world.auth("admin")).status_code == 204
+    assert world.get("admin", "/api/v1/webhooks").json["items"][0]["active"] is False
+
+
+def test_two_deliver_runs_at_once_send_each_message_once(database, settings, world, receiver):
+    hooks(database, world, receiver, first=("generic", "A1", None), second=("generic", "A1", None))
+    for _ in range(12):
+        make_hazard(database, world, state="assigned", responsible=None)
+    receiver.delay = 0.01
+    now = datetime.now(timezone.utc)
+    runs = [threading.Thread(target=deliver_due, args=(database, now, settings)) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(timeout=120)
+    keys = receiver.keys()
+    assert len(keys) == 24 and len(set(keys)) == 24
+    assert all(d.status == "sent" for d in deliveries(database))
+
+
+@pytest.mark.slow
+def test_a_deliver_killed_mid_batch_loses_nothing(database, settings, world, receiver, database_url, tmp_path,
+                                                  backend):
+    if backend != "postgresql":
+        pytest.skip("the kill test runs against PostgreSQL, where several deliver processes may share the outbox")
+    hooks(database, world, receiver, slow=("generic", "A1", None))
+    for _ in range(20):
+        make_hazard(database, world, state="assigned", responsible=None)
+    receiver.delay = 0.15
+    env = {**os.environ, "HAZARD_LEDGER_DATABASE_URL": database_url}
+    worker = subprocess.Popen([sys.executable, "-m", "hazard_ledger.cli", "jobs", "run", "deliver"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while len(receiver.requests) < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=10)
+    delivered_before = len(receiver.requests)
+    assert 5 <= delivered_before < 20
+    receiver.delay = 0
+    # its claims expire after the lease; the next run takes them again
+    deliver_due(database, datetime.now(timezone.utc) + timedelta(seconds=121), settings)
+    keys = receiver.keys()
+    with database.unit_of_work(write=False) as session:
+        assert session.scalar(select(func.count()).where(Delivery.status != "sent")) == 0
+        all_ids = {f"delivery-{i}" for i in session.scalars(select(Delivery.id))}
+    assert set(keys) == all_ids  # every message delivered
+    # a message whose HTTP call had completed when the process died may arrive twice, with the
+    # same idempotency key for the receiver to drop: at most the one in flight
+    assert len(keys) - len(set(keys)) <= 1
+
+
+@pytest.mark.slow
+def test_one_scheduler_runs_the_other_stands_by_and_takes_over(database_url, backend, tmp_path, app):
+    if backend != "postgresql":
+        pytest.skip("the scheduler lock is a PostgreSQL advisory lock")
+    config = tmp_path / "fast.toml"
+    config.write_text("[scheduler]\nstandby_poll_seconds = 0.3\n", encoding="utf-8")
+    env = {**os.environ, "HAZARD_LEDGER_DATABASE_URL": database_url, "HAZARD_LEDGER_CONFIG": str(config)}
+    logs = [tmp_path / "first.log", tmp_path / "second.log"]
+
+    def start(log):
+        with open(log, "w") as output:
+            return subprocess.Popen([sys.executable, "-m", "hazard_ledger.cli", "scheduler"], env=env, stdout=output,
+                                    stderr=subprocess.STDOUT)
+
+    def wait_for(log, text, seconds=30):
+        deadline = time.monotonic() + seconds
+        while text not in log.read_text():
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+
+    first = start(logs[0])
+    second = None
+    try:
+        wait_for(logs[0], "scheduler lock taken")
+        second = start(logs[1])
+        wait_for(logs[1], "standing by")
+        assert "scheduler lock taken" not in logs[1].read_text()
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        wait_for(logs[1], "scheduler lock taken")
+        assert "job reminders" in logs[1].read_text()
+    finally:
+        for process in (first, second):
+            if process and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=10)
