@@ -256,6 +256,92 @@ def jobs_run(job_name: str, now_text: str | None) -> None:
 
 
 @cli.group()
+def hazards() -> None:
+    """The ledger as files."""
+
+
+@hazards.command("export")
+@click.option("--enterprise", "enterprise_code", help="only this enterprise")
+@click.option("--state", "states", help="comma list of states (reported, assigned, rectified, closed, rejected)")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="an .xlsx or .csv file")
+@user_errors
+def hazards_export(enterprise_code, states, output) -> None:
+    """Write the ledger in the standard 隐患排查治理台账 columns."""
+    from hazard_ledger.clock import local_today
+    from hazard_ledger.enums import HazardState
+    from hazard_ledger.hazards.operations import HazardFilters
+    from hazard_ledger.organisations import operations as ops
+    from hazard_ledger.paperwork.ledger_export import export_ledger
+    from hazard_ledger.tabular import TableError, table_format
+
+    try:
+        fmt = table_format(output)
+        chosen = [HazardState(s.strip()) for s in states.split(",") if s.strip()] if states else []
+    except TableError as error:
+        raise UserError(str(error)) from None
+    except ValueError:
+        raise UserError(f"--state: unknown state in {states!r}") from None
+    rt = runtime()
+    with rt.database.unit_of_work(write=False) as session:
+        enterprise_id = ops.enterprise_by_code(session, enterprise_code, "--enterprise").id if enterprise_code else None
+        today = local_today(rt.clock(), rt.settings.timezone)
+        export_ledger(session, None, HazardFilters(states=chosen, enterprise_id=enterprise_id), output, fmt, today,
+                      rt.settings.timezone)
+    click.echo(f"ledger written to {output}")
+
+
+@hazards.command("import")
+@click.argument("enterprise_code")
+@click.argument("file", type=click.Path(dir_okay=False))
+@user_errors
+def hazards_import(enterprise_code, file) -> None:
+    """Import an existing ledger: every row is checked first, nothing is imported if any is bad."""
+    from hazard_ledger.organisations import operations as ops
+    from hazard_ledger.paperwork.ledger_import import ImportRefused, import_ledger
+    from hazard_ledger.tabular import TableError
+
+    rt = runtime()
+    try:
+        with rt.database.unit_of_work() as session:
+            enterprise = ops.enterprise_by_code(session, enterprise_code, "ENTERPRISE_CODE")
+            imported = import_ledger(session, enterprise, file, rt.clock(), rt.settings.timezone)
+            click.echo(f"imported {len(imported)} hazard(s) into {enterprise.code}")
+    except TableError as error:
+        raise UserError(str(error)) from None
+    except ImportRefused as refused:
+        for problem in refused.problems:
+            click.echo(str(problem), err=True)
+        raise UserError(f"{len(refused.problems)} problem(s) in {file}; nothing imported") from None
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["quarterly", "annual"]))
+@click.option("--enterprise", "enterprise_code", required=True)
+@click.option("--period", required=True, help="2026Q3 for a quarter, 2026 for a year")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="an .xlsx file")
+@user_errors
+def stats(kind, enterprise_code, period, output) -> None:
+    """The statutory statistics of an enterprise, ready to sign."""
+    from hazard_ledger.organisations import operations as ops
+    from hazard_ledger.paperwork.statistics import Period, compute_statistics, write_statistics_xlsx
+
+    chosen = Period.parse(period)
+    if (kind == "quarterly") != (chosen.quarter is not None):
+        raise UserError(f"--period: the {kind} report takes a period like {'2026Q3' if kind == 'quarterly' else '2026'}, "
+                        f"not {period}")
+    if not output.lower().endswith(".xlsx"):
+        raise UserError("-o: the statistics are written as an .xlsx file")
+    rt = runtime()
+    with rt.database.unit_of_work(write=False) as session:
+        enterprise = ops.enterprise_by_code(session, enterprise_code, "--enterprise")
+        result = compute_statistics(session, enterprise, chosen, rt.settings.timezone)
+    write_statistics_xlsx(result, output)
+    click.echo(f"{result.period_label}: found {result.found}, rectified {result.rectified} "
+               f"({result.rectification_rate:.0%}), overdue {result.overdue}, open major {len(result.open_major)}"
+               f" -> {output}")
+
+
+@cli.group()
 def webhooks() -> None:
     """Group robots and integration endpoints."""
 

@@ -4,8 +4,9 @@ from hazard_ledger.db import Base
 from hazard_ledger.hazards.models import Attachment, Hazard, HazardCodeCounter, HazardEvent
 from hazard_ledger.notifications.models import Delivery, Notification, Webhook
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
+from hazard_ledger.paperwork.models import StatisticsReport
 
 metadata = Base.metadata
 
 __all__ = ["Attachment", "Delivery", "Enterprise", "Hazard", "HazardCodeCounter", "HazardEvent", "Jurisdiction",
-           "Notification", "User", "Webhook", "metadata"]
+           "Notification", "StatisticsReport", "User", "Webhook", "metadata"]

@@ -15,7 +15,7 @@ from hazard_ledger.notifications.models import Notification
 from hazard_ledger.organisations.models import User
 
 KINDS = ("assigned", "due_soon", "overdue", "escalation", "stale_progress", "untriaged",
-         "training_due", "drill_due", "reward")
+         "training_due", "drill_due", "reward", "statistics_due")
 
 
 def notify(session: Session, *, kind: str, recipient_id: int, message: str, dedup_key: str,

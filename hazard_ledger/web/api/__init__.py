@@ -64,7 +64,9 @@ class Blueprint(SmorestBlueprint):
 
 
 def register_api(app: Flask) -> None:
-    from hazard_ledger.web.api import audit, auth, delivery, hazards, notifications, organisations, public
+    from hazard_ledger.web.api import (
+        audit, auth, delivery, hazards, notifications, organisations, paperwork, public,
+    )
 
     app.config.update(
         API_TITLE="hazard-ledger",
@@ -79,7 +81,7 @@ def register_api(app: Flask) -> None:
         },
     )
     api = Api(app)
-    for module in (auth, organisations, hazards, public, notifications, audit, delivery):
+    for module in (auth, organisations, hazards, paperwork, public, notifications, audit, delivery):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.extensions["hazard_ledger.api"] = api
 

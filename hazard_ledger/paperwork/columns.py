@@ -1,0 +1,53 @@
+"""The standard columns of the 隐患排查治理台账, and the Chinese words for states and grades."""
+
+from hazard_ledger.enums import Grade, HazardState
+from hazard_ledger.tabular import Column
+
+LEDGER_COLUMNS = [
+    Column("序号", 6, "integer"),
+    Column("隐患编号", 16),
+    Column("报告时间", 17, "datetime"),
+    Column("隐患地点", 16),
+    Column("隐患描述", 30),
+    Column("隐患类别", 10),
+    Column("隐患等级", 8),
+    Column("整改措施", 30),
+    Column("整改责任单位", 14),
+    Column("整改责任人", 10),
+    Column("整改时限", 12, "date"),
+    Column("安全防护措施", 24),
+    Column("整改完成情况", 24),
+    Column("完成时间", 12, "date"),
+    Column("验收意见", 20),
+    Column("销号时间", 17, "datetime"),
+    Column("状态", 8),
+    Column("是否逾期", 8),
+    Column("逾期天数", 8, "integer"),
+    # beyond the standard columns: the 五落实 items a major hazard also needs
+    Column("治理资金（元）", 12, "number"),
+    Column("应急预案", 24),
+]
+HEADERS = [column.header for column in LEDGER_COLUMNS]
+
+STATE_WORDS = {
+    HazardState.REPORTED: "待确认",
+    HazardState.ASSIGNED: "整改中",
+    HazardState.RECTIFIED: "待验收",
+    HazardState.CLOSED: "已销号",
+    HazardState.REJECTED: "已驳回",
+}
+GRADE_WORDS = {Grade.GENERAL: "一般", Grade.MAJOR: "重大"}
+
+
+def state_from_word(word: str) -> HazardState:
+    for state, chinese in STATE_WORDS.items():
+        if word in (chinese, state.value):
+            return state
+    raise ValueError(f"未知状态 / unknown state {word!r}; one of {', '.join(STATE_WORDS.values())}")
+
+
+def grade_from_word(word: str) -> Grade:
+    for grade, chinese in GRADE_WORDS.items():
+        if word in (chinese, grade.value, chinese + "隐患"):
+            return grade
+    raise ValueError(f"未知等级 / unknown grade {word!r}; 一般 or 重大")

@@ -1,0 +1,200 @@
+"""The ledger on paper: export, import, statistics."""
+
+from datetime import date, datetime, timezone
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from hazard_ledger.cli import cli
+from hazard_ledger.hazards import operations as ops
+from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.notifications.models import Notification
+from hazard_ledger.organisations.models import User
+from hazard_ledger.paperwork.columns import HEADERS
+from hazard_ledger.paperwork.statistics import Period, file_statistics, stored_report
+from hazard_ledger.tabular import read_table
+from tests.helpers import SHANGHAI, make_hazard
+
+COMPARED = ("location", "description", "category", "grade", "measure", "responsible_unit", "responsible_person",
+            "deadline", "protective_measures", "rectification_note", "completed_on", "verification_note", "state",
+            "funds", "emergency_plan")
+
+
+@pytest.fixture
+def ledger(world, database):
+    made = [make_hazard(database, world, state=state, grade=grade)
+            for state, grade in (("reported", "general"), ("assigned", "general"), ("assigned", "major"),
+                                 ("rectified", "general"), ("closed", "general"), ("closed", "major"),
+                                 ("rejected", "general"))]
+    make_hazard(database, world, enterprise="B1", reporter="worker_b1", responsible=None)
+    return made
+
+
+@pytest.fixture
+def run(database_url, tmp_path):
+    def invoke(*args):
+        return CliRunner().invoke(cli, list(args), env={"HAZARD_LEDGER_DATABASE_URL": database_url})
+    return invoke
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_export_through_the_api(world, ledger, fmt, tmp_path):
+    answer = world.get("officer_a1", f"/api/v1/hazards/export?format={fmt}&state=assigned,closed")
+    assert answer.status_code == 200 and "attachment" in answer.headers["Content-Disposition"]
+    path = tmp_path / f"ledger.{fmt}"
+    path.write_bytes(answer.data)
+    answer.close()
+    table = read_table(path)
+    assert table.headers == HEADERS
+    assert len(table.rows) == 4  # two assigned, two closed, all of A1
+    assert {row.values["状态"] for row in table.rows} == {"整改中", "已销号"}
+    assert "Worker A1" not in path.read_bytes().decode("utf-8", "ignore")  # never the reporter
+    if fmt == "xlsx":
+        sheet = load_workbook(path).active
+        assert sheet.freeze_panes == "A2"
+        assert isinstance(sheet["K2"].value, datetime)  # 整改时限 is a date cell, not text
+
+
+def test_export_follows_scope_and_filters(world, ledger):
+    answer = world.get("officer_b1", "/api/v1/hazards/export?format=csv")
+    assert answer.data.decode("utf-8-sig").count("\n") == 2  # the header and B1's one hazard
+    answer.close()
+    bad = world.get("officer_a1", "/api/v1/hazards/export?format=pdf")
+    assert bad.status_code == 422 and "format" in bad.json["error"]["fields"]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_export_then_import_round_trips(world, ledger, database, run, tmp_path, suffix):
+    exported = tmp_path / f"ledger{suffix}"
+    assert run("hazards", "export", "--enterprise", "A1", "-o", str(exported)).exit_code == 0
+    result = run("hazards", "import", "A2", str(exported))
+    assert result.exit_code == 0, result.output
+    with database.unit_of_work(write=False) as session:
+        originals = session.scalars(select(Hazard).where(Hazard.enterprise_id == world.enterprise["A1"])
+                                    .order_by(Hazard.id)).all()
+        copies = session.scalars(select(Hazard).where(Hazard.enterprise_id == world.enterprise["A2"])
+                                 .order_by(Hazard.id)).all()
+        assert len(copies) == len(originals) == 7
+        for original, copy in zip(originals, copies, strict=True):
+            assert {f: getattr(copy, f) for f in COMPARED} == {f: getattr(original, f) for f in COMPARED}
+            assert copy.code != original.code  # the codes were taken here; the old one is in the history
+            assert copy.history[0].event == "import" and copy.history[0].data["original_code"] == original.code
+    assert run("audit", "verify").exit_code == 0
+
+
+def test_a_file_with_bad_rows_imports_nothing_and_names_each(world, database, run, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        ",".join(HEADERS[:19]) + "\n"
+        "1,,2026-03-01 09:00,一号车间,地面油污,作业环境,一般,清理,车间,张三,2026-03-10,警示,,,,,整改中,否,0\n"
+        "2,,2026-03-02,二号车间,,作业环境,一般,清理,车间,张三,2026-03-10,警示,,,,,整改中,否,0\n"
+        "3,,2026-03-03,三号车间,漏电,电气,特大,清理,车间,张三,下周,警示,,,,,整改中,否,0\n"
+        "4,,2026-03-04,四号车间,漏气,燃气,一般,,,,,,,,,,已销号,否,0\n"
+        "5,,明天,五号车间,积水,作业环境,,,,,,,,,,,待确认,否,0\n",
+        encoding="utf-8")
+    result = run("hazards", "import", "A1", str(path))
+    assert result.exit_code != 0
+    for expected in ("第 3 行 [隐患描述]", "第 4 行 [隐患等级]", "第 4 行 [整改时限]", "第 5 行 [整改措施]",
+                     "第 5 行 [验收意见]", "第 6 行 [报告时间]"):
+        assert expected in result.output, result.output
+    assert "第 2 行" not in result.output
+    with database.unit_of_work(write=False) as session:
+        assert session.scalar(select(Hazard.id)) is None
+
+
+def test_import_of_a_gb18030_csv_and_a_missing_file(world, database, run, tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes((",".join(HEADERS[:19]) + "\n1,,2026-03-01 09:00,一号车间,地面油污,作业环境,,,,,,,,,,,待确认,否,0\n")
+                     .encode("gb18030"))
+    assert run("hazards", "import", "A1", str(path)).exit_code == 0
+    missing = run("hazards", "import", "A1", str(tmp_path / "nope.xlsx"))
+    assert missing.exit_code != 0 and "no such file" in missing.output
+    wrong = run("hazards", "import", "A1", str(tmp_path / "ledger.pdf"))
+    assert wrong.exit_code != 0 and ".xlsx" in wrong.output
+
+
+# ---- statistics --------------------------------------------------------------------------
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def quarter(world, database):
+    """Q3 2026 of A1, built by hand around the Shanghai quarter boundaries."""
+    officer_id = world.user["officer_a1"]
+
+    def hazard(reported: str, grade="general", deadline="2026-09-15", completed: str | None = None, close=False):
+        with database.unit_of_work() as session:
+            officer = session.get(User, officer_id)
+            made = ops.report_as_user(session, officer, ops.Report("车间", "隐患"), None, at(reported), SHANGHAI)
+            fields = {"grade": grade, "measure": "措施", "deadline": deadline, "responsible_unit": "设备科",
+                      "responsible_person": "张三", "protective_measures": "警示"}
+            if grade == "major":
+                fields.update(funds="50000", emergency_plan="专项预案")
+            ops.transition(session, officer, made.id, "assign", fields, version=None, now=at(reported), zone=SHANGHAI)
+            if completed:
+                ops.transition(session, officer, made.id, "rectify", {"note": "好", "completed_on": completed},
+                               version=None, now=at(completed + "T10:00"), zone=SHANGHAI)
+                if close:
+                    inspector = session.get(User, world.user["inspector_a"])
+                    ops.transition(session, inspector if grade == "major" else officer, made.id, "close",
+                                   {"note": "合格"}, version=None, now=at(completed + "T11:00"), zone=SHANGHAI)
+            return made.id
+
+    hazard("2026-06-30T23:30", deadline="2026-07-20")                        # Q2: not counted
+    hazard("2026-07-01T00:10", completed="2026-07-10", close=True)             # found, rectified
+    hazard("2026-08-15T10:00", deadline="2026-09-01")                          # found, overdue at the end
+    hazard("2026-09-30T23:50", grade="major", deadline="2026-12-31")           # found, major, open
+    hazard("2026-09-01T09:00", deadline="2026-09-20", completed="2026-10-05")  # found, rectified only in Q4: overdue
+    hazard("2026-10-01T00:05", deadline="2026-10-20")                          # Q4: not counted
+
+
+def test_quarterly_statistics_by_hand(world, quarter):
+    stats = world.get("inspector_a", f"/api/v1/statistics?enterprise_id={world.enterprise['A1']}&period=2026Q3").json
+    assert (stats["found"], stats["general"], stats["major"], stats["rectified"], stats["overdue"]) == (4, 3, 1, 1, 2)
+    assert stats["rectification_rate"] == 0.25
+    assert stats["filing_deadline"] == "2026-10-15"
+    assert [m["funds"] for m in stats["open_major"]] == ["50000.00"]
+    assert stats["open_major"][0]["emergency_plan"] == "专项预案"
+
+
+def test_statistics_as_a_signed_sheet(world, quarter, run, tmp_path):
+    output = tmp_path / "q3.xlsx"
+    result = run("stats", "quarterly", "--enterprise", "A1", "--period", "2026Q3", "-o", str(output))
+    assert result.exit_code == 0, result.output
+    cells = [c for row in load_workbook(output).active.iter_rows(values_only=True) for c in row if c is not None]
+    assert any("主要负责人（签字）" in str(c) for c in cells)
+    assert 4 in cells and 0.25 in cells
+    assert run("stats", "annual", "--enterprise", "A1", "--period", "2026Q3", "-o", str(output)).exit_code != 0
+    answer = world.get("officer_b1", f"/api/v1/statistics?enterprise_id={world.enterprise['A1']}&period=2026")
+    assert answer.status_code == 404
+
+
+def test_periods_and_their_deadlines():
+    assert Period.parse("2026q4").filing_deadline == date(2027, 1, 15)
+    assert Period.parse("2026").filing_deadline == date(2027, 1, 31)
+    assert Period.parse("2024Q1").last_day == date(2024, 3, 31)
+    assert [str(p) for p in Period.ended_before(date(2027, 1, 5))] == ["2026Q4", "2026"]
+
+
+def test_the_statistics_job_reminds_and_stores(world, database, settings, quarter):
+    def run_at(day: str):
+        with database.unit_of_work() as session:
+            return file_statistics(session, at(day + "T08:00").astimezone(timezone.utc), settings)
+
+    run_at("2026-10-01")
+    with database.unit_of_work(write=False) as session:
+        assert session.scalar(select(Notification.id).where(Notification.kind == "statistics_due")) is None
+    run_at("2026-10-08")  # 7 days before 15 October
+    run_at("2026-10-08")
+    with database.unit_of_work(write=False) as session:
+        reminders = session.scalars(select(Notification).where(Notification.kind == "statistics_due")).all()
+        assert sorted(n.recipient_user_id for n in reminders) == sorted(
+            world.user[name] for name in ("officer_a1", "officer_a2", "officer_b1"))  # once each, though run twice
+        assert "2026年第3季度" in reminders[0].message and "2026-10-15" in reminders[0].message
+    stored = world.get("officer_a1", f"/api/v1/statistics?enterprise_id={world.enterprise['A1']}&period=2026Q3").json
+    with database.unit_of_work(write=False) as session:
+        assert stored_report(session, world.enterprise["A1"], Period.parse("2026Q3")).data["found"] == stored["found"]
