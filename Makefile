@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CLI    := $(BIN)/hazard-ledger
 
-.PHONY: run test install bench clean
+.PHONY: run test install bench bench-full clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,12 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+## make bench: the benchmarks at a small scale (a minute); make bench-full: full scale
 bench: install
 	$(BIN)/python -m bench
+
+bench-full: install
+	$(BIN)/python -m bench --full
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -198,3 +198,46 @@ def test_the_statistics_job_reminds_and_stores(world, database, settings, quarte
     stored = world.get("officer_a1", f"/api/v1/statistics?enterprise_id={world.enterprise['A1']}&period=2026Q3").json
     with database.unit_of_work(write=False) as session:
         assert stored_report(session, world.enterprise["A1"], Period.parse("2026Q3")).data["found"] == stored["found"]
+
+
+def login(client, username):
+    import re
+
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    assert client.post("/login", data={"username": username, "password": "correct-horse-9",
+                                       "csrf_token": token}).status_code == 302
+
+
+def test_printable_hazard_record(world, database, client):
+    hazard_id = make_hazard(database, world, state="closed", grade="major")
+    login(client, "inspector_a")
+    page = client.get(f"/hazards/{hazard_id}/print")
+    assert page.status_code == 200
+    with database.unit_of_work(write=False) as session:
+        head = session.get(Hazard, hazard_id).chain_head
+    assert head in page.text and "验收销号" in page.text and "专项应急预案" in page.text
+    assert "Worker A1" in page.text  # an inspector may see the reporter
+    client.get("/logout")
+    login(client, "officer_a1")
+    page = client.get(f"/hazards/{hazard_id}")
+    assert page.status_code == 200 and "Worker A1" not in page.text  # never a safety officer
+    client.get("/logout")
+    login(client, "officer_b1")
+    assert client.get(f"/hazards/{hazard_id}/print").status_code == 404
+
+
+def test_printable_statistics(world, quarter, client):
+    login(client, "officer_a1")
+    page = client.get(f"/statistics/{world.enterprise['A1']}/2026Q3")
+    assert page.status_code == 200 and "主要负责人（签字）" in page.text and "25.0%" in page.text
+    assert client.get(f"/statistics/{world.enterprise['B1']}/2026Q3").status_code == 404
+    assert client.get(f"/statistics/{world.enterprise['A1']}/someday").status_code == 404
+
+
+def test_the_shipped_template_imports(world, database, run):
+    from hazard_ledger.config import DEFAULTS_DIR
+
+    result = run("hazards", "import", "B1", str(DEFAULTS_DIR / "templates" / "hazard-ledger-template.csv"))
+    assert result.exit_code == 0, result.output
+    assert run("audit", "verify").exit_code == 0

@@ -9,7 +9,7 @@ csrf = CSRFProtect()
 
 
 def register_pages(app: Flask) -> None:
-    from hazard_ledger.web.views import pages
+    from hazard_ledger.web.views import pages, records
 
     # The API authenticates by bearer token only, so only pages need CSRF tokens.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
@@ -22,3 +22,4 @@ def register_pages(app: Flask) -> None:
             csrf.protect()
 
     app.register_blueprint(pages.bp)
+    app.register_blueprint(records.bp)
