@@ -155,6 +155,9 @@ def _validate(settings: Settings) -> None:
             parse(str(values["limits"][key]))
         except ValueError:
             raise ConfigError(f"limits.{key}", f"not a rate such as '30 per minute': {values['limits'][key]!r}") from None
+    from hazard_ledger.rewards.profiles import load_profiles
+
+    load_profiles()  # a malformed reward profile stops start-up, naming the file and the key
     url = settings.database_url
     try:
         from sqlalchemy.engine import make_url

@@ -13,6 +13,7 @@ from hazard_ledger.db import Database
 from hazard_ledger.notifications.delivery import deliver_due
 from hazard_ledger.notifications.reminders import sweep_reminders
 from hazard_ledger.paperwork.statistics import file_statistics
+from hazard_ledger.rewards.operations import lapse_unclaimed
 
 
 def in_one_transaction(operation: Callable[..., Any]) -> Callable[[Database, datetime, Settings], Any]:
@@ -38,6 +39,7 @@ JOBS: dict[str, Job] = {
         Job("reminders", "due-soon, overdue, escalation, stale-progress and untriaged sweeps",
             in_one_transaction(sweep_reminders)),
         Job("deliver", "sends pending notifications through e-mail and webhooks", deliver_due),
+        Job("rewards", "lapses anonymous awards not claimed within the claim window", in_one_transaction(lapse_unclaimed)),
         Job("statistics", "filing reminders and the stored quarterly and annual statistics",
             in_one_transaction(file_statistics)),
     )

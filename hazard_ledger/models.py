@@ -5,8 +5,9 @@ from hazard_ledger.hazards.models import Attachment, Hazard, HazardCodeCounter, 
 from hazard_ledger.notifications.models import Delivery, Notification, Webhook
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
 from hazard_ledger.paperwork.models import StatisticsReport
+from hazard_ledger.rewards.models import Award
 
 metadata = Base.metadata
 
-__all__ = ["Attachment", "Delivery", "Enterprise", "Hazard", "HazardCodeCounter", "HazardEvent", "Jurisdiction",
+__all__ = ["Attachment", "Award", "Delivery", "Enterprise", "Hazard", "HazardCodeCounter", "HazardEvent", "Jurisdiction",
            "Notification", "StatisticsReport", "User", "Webhook", "metadata"]

@@ -3,7 +3,7 @@ is simply not an id (a 404 in a path, a 422 in a body), never an overflow."""
 
 from datetime import date
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1
@@ -28,3 +28,10 @@ def Day(**kwargs) -> fields.Date:  # noqa: N802
     """A calendar date a ledger can mean (1970 to 2999): arithmetic on it never overflows."""
     return fields.Date(validate=validate.Range(min=EARLIEST, max=LATEST, error="日期超出范围 / date out of range"),
                        **kwargs)
+
+
+def non_negative_money(value) -> None:
+    """A sum of money ≥ 0 and sane (a function, not Range: OpenAPI would print Decimal
+    bounds as strings)."""
+    if not 0 <= value <= 10**9:
+        raise ValidationError("须为 0 至 10 亿之间的金额 / an amount between 0 and 1e9")

@@ -388,3 +388,11 @@ def test_health_and_openapi(client):
 def test_unknown_paths_and_methods_keep_the_shape(world, client):
     assert_error(client.get("/api/v1/nothing-here"), 404, "not_found")
     assert client.delete("/api/v1/hazards", headers=world.auth("admin")).json["error"]["code"] == "method_not_allowed"
+
+
+def test_nul_characters_are_named_not_stored(world, client):
+    assert_error(world.post("worker_a1", "/api/v1/hazards", json={"location": "a\x00b", "description": "x"}),
+                 422, "validation_error", "location")
+    assert_error(world.get("admin", "/api/v1/hazards?q=%00"), 422, "validation_error", "q")
+    assert_error(client.post("/api/v1/auth/token", json={"username": "\x00", "password": "x"}),
+                 422, "validation_error", "username")

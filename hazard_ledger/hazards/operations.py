@@ -28,6 +28,7 @@ from hazard_ledger.hazards.models import Attachment, Hazard, HazardCodeCounter
 from hazard_ledger.notifications.delivery import announce
 from hazard_ledger.notifications.operations import notify
 from hazard_ledger.organisations.models import Enterprise, User
+from hazard_ledger.rewards.operations import propose_award
 from hazard_ledger.security import new_receipt, receipt_hash
 from hazard_ledger.workflow import TransitionContext, fire
 from hazard_ledger.workflow.rulebook import json_safe
@@ -226,6 +227,7 @@ def transition(session: Session, actor: User, hazard_id: int, event: str, data: 
     )
     if event == "assign":
         _announce_assignment(session, hazard, actor, now, zone)
+        propose_award(session, hazard, now, zone)  # a confirmed report earns its reporter an award
     try:
         session.flush()
     except StaleDataError:

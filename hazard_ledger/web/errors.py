@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from hazard_ledger.errors import DomainError, flatten_messages
@@ -79,6 +80,36 @@ def handle_csrf(error: CSRFError):
     return error_response(400, message=f"表单已失效，请刷新页面后重试 / {error.description}")
 
 
+def handle_data_error(error: DataError):
+    # the database refused a value (PostgreSQL: a NUL character, a number out of range);
+    # the input is wrong, not the server
+    current_app.logger.info("database refused a value on %s %s: %s", request.method, request.path, error.orig)
+    return error_response(422, message="输入包含无法保存的字符或数值 / the input has characters or numbers that cannot be stored")
+
+
+def _nul_fields(value, path: str = "") -> list[str]:
+    if isinstance(value, str):
+        return [path or "_body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [f for key, item in value.items() for f in _nul_fields(item, f"{path}.{key}" if path else str(key))
+                + (_nul_fields(key, path or "_body") if isinstance(key, str) else [])]
+    if isinstance(value, list):
+        return [f for index, item in enumerate(value) for f in _nul_fields(item, f"{path}.{index}" if path else str(index))]
+    return []
+
+
+def refuse_nul_characters():
+    """NUL is never meaningful in this API and PostgreSQL cannot store it: name the field."""
+    if not request.path.startswith("/api/"):
+        return None
+    bad = [key for key, value in request.args.items(multi=True) if "\x00" in key or "\x00" in value]
+    if request.is_json:
+        bad += _nul_fields(request.get_json(silent=True))
+    if bad:
+        return error_response(422, fields={name: ["不能包含 NUL 字符 / must not contain NUL characters"] for name in bad})
+    return None
+
+
 def handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
@@ -91,4 +122,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(Unauthorized, handle_unauthorized)
     app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(DataError, handle_data_error)
+    app.before_request(refuse_nul_characters)
     app.register_error_handler(Exception, handle_unexpected)

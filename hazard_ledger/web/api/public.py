@@ -1,5 +1,11 @@
 from hazard_ledger.hazards import operations as ops
-from hazard_ledger.hazards.schemas import EnterpriseName, PublicReportIn, PublicReportOut, ReceiptStatus
+from hazard_ledger.hazards.schemas import (
+    EnterpriseName,
+    PublicReportIn,
+    PublicReportOut,
+    ReceiptStatus,
+)
+from hazard_ledger.rewards.operations import receipt_reward
 from hazard_ledger.web import db
 from hazard_ledger.web.api import Blueprint
 from hazard_ledger.web.limits import limit_public_reports
@@ -42,4 +48,4 @@ def receipt_status(receipt):
     """What became of a report, by its receipt."""
     hazard = ops.hazard_by_receipt(db.session(), receipt)
     return {"code": hazard.code, "state": hazard.state.value, "reported_at": hazard.reported_at,
-            "closed_at": hazard.closed_at, "reward": None}
+            "closed_at": hazard.closed_at, "reward": receipt_reward(db.session(), hazard)}

@@ -1,0 +1,1 @@
+"""Rewards for workers who report real hazards, under configurable profiles."""

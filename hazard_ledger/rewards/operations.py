@@ -1,0 +1,232 @@
+"""Operations on awards: proposed when a worker's or a public report is confirmed,
+approved, paid or rejected by inspectors, claimed by anonymous reporters with their
+receipt, lapsed when not claimed in time."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hazard_ledger import access
+from hazard_ledger.clock import local_today
+from hazard_ledger.enums import ReportChannel, Role
+from hazard_ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.notifications.operations import notify
+from hazard_ledger.organisations.models import Enterprise, User
+from hazard_ledger.rewards.engine import Facts, assess
+from hazard_ledger.rewards.models import Award
+from hazard_ledger.rewards.profiles import profile_for, profile_named
+
+COUNTING = ("proposed", "approved", "paid")  # what counts against caps and budgets
+
+
+def _top_jurisdiction(session: Session, enterprise: Enterprise) -> int:
+    return access.jurisdiction_ancestors(session, enterprise.jurisdiction_id)[-1]
+
+
+def _month_so_far(session: Session, reporter_key: str | None, month: str) -> Decimal:
+    if reporter_key is None:
+        return Decimal("0")
+    return session.scalar(select(func.coalesce(func.sum(Award.amount), 0)).where(
+        Award.reporter_key == reporter_key, Award.month == month, Award.status.in_(COUNTING))) or Decimal("0")
+
+
+def _budget_used(session: Session, top_jurisdiction_id: int, year: int, statuses=COUNTING) -> Decimal:
+    return session.scalar(select(func.coalesce(func.sum(Award.amount), 0)).where(
+        Award.top_jurisdiction_id == top_jurisdiction_id, Award.year == year, Award.status.in_(statuses))) \
+        or Decimal("0")
+
+
+def propose_award(session: Session, hazard: Hazard, now: datetime, zone: ZoneInfo) -> Award | None:
+    """On confirmation (`assign`): an award for a worker's or a public report."""
+    reporter = session.get(User, hazard.reporter_user_id) if hazard.reporter_user_id else None
+    if hazard.channel is ReportChannel.IMPORT:
+        return None
+    if hazard.channel is ReportChannel.LOGIN and (reporter is None or reporter.role is not Role.WORKER):
+        return None  # only workers' reports earn: a safety officer's own report earns nothing
+    today = local_today(now, zone)
+    enterprise = session.get(Enterprise, hazard.enterprise_id)
+    top = _top_jurisdiction(session, enterprise)
+    profile = profile_for(hazard.reported_at.astimezone(zone).date())
+    if reporter is not None:
+        key = f"user:{reporter.id}"
+    elif hazard.reporter_phone:
+        key = f"phone:{''.join(ch for ch in hazard.reporter_phone if ch.isdigit())}"
+    else:
+        key = None
+    month = today.strftime("%Y-%m")
+    facts = Facts(grade=hazard.grade.value, reporter_role=reporter.role.value if reporter else None,
+                  own_unit=reporter is not None and reporter.enterprise_id == hazard.enterprise_id, duplicate=False,
+                  month_so_far=_month_so_far(session, key, month), budget_used=_budget_used(session, top, today.year))
+    result = assess(facts, profile)
+    award = Award(hazard_id=hazard.id, enterprise_id=hazard.enterprise_id, top_jurisdiction_id=top,
+                  reporter_user_id=reporter.id if reporter else None, reporter_key=key, year=today.year, month=month,
+                  profile=profile.name, amount=result.amount, explanation=result.lines, status="proposed",
+                  anonymous=hazard.anonymous, proposed_at=now,
+                  claim_deadline=today + timedelta(days=profile.claim_days) if hazard.anonymous else None)
+    session.add(award)
+    session.flush()
+    return award
+
+
+# ---- reading ----------------------------------------------------------------------------
+
+def _scope(session: Session, viewer: User):
+    if viewer.role is Role.ADMIN:
+        return select(Award)
+    if viewer.role is Role.INSPECTOR:
+        enterprises = select(Enterprise.id).where(
+            Enterprise.jurisdiction_id.in_(access.jurisdiction_subtree(session, viewer.jurisdiction_id)))
+        return select(Award).where(Award.enterprise_id.in_(enterprises))
+    if viewer.role is Role.WORKER:
+        return select(Award).where(Award.reporter_user_id == viewer.id)
+    # safety officers never see who reported what, nor what they earned
+    raise Forbidden("奖励信息仅限举报人、监督检查员和管理员查看 / rewards are for reporters, inspectors and admins")
+
+
+def list_awards(session: Session, viewer: User, year: int | None = None, status: str | None = None) -> list[Award]:
+    query = _scope(session, viewer)
+    if year:
+        query = query.where(Award.year == year)
+    if status:
+        query = query.where(Award.status == status)
+    return list(session.scalars(query.order_by(Award.id.desc()).limit(1000)))
+
+
+def visible_award(session: Session, viewer: User, award_id: int) -> Award:
+    award = session.scalar(_scope(session, viewer).where(Award.id == award_id))
+    if award is None:
+        raise NotFound("奖励不存在 / no such award")
+    return award
+
+
+def reporter_of(award: Award, viewer: User) -> dict | None:
+    """Who is paid: the worker's account, or the claim. Inspectors and admins only."""
+    if viewer.role not in (Role.INSPECTOR, Role.ADMIN):
+        return None
+    hazard = award.hazard
+    return {"user_id": award.reporter_user_id,
+            "name": award.claim_name or (hazard.reporter.display_name if hazard.reporter else hazard.reporter_name),
+            "phone": award.claim_phone or hazard.reporter_phone, "payout_account": award.claim_account}
+
+
+# ---- deciding ----------------------------------------------------------------------------
+
+def _decider(session: Session, actor: User, award_id: int) -> Award:
+    if actor.role not in (Role.INSPECTOR, Role.ADMIN):
+        raise Forbidden("仅监督检查员和管理员可审批奖励 / inspectors and admins only")
+    return visible_award(session, actor, award_id)
+
+
+def _tell_reporter(session: Session, award: Award, kind_word: str, now: datetime) -> None:
+    if award.reporter_user_id:
+        notify(session, kind="reward", recipient_id=award.reporter_user_id, hazard_id=award.hazard_id, now=now,
+               dedup_key=f"reward:{award.id}:{award.status}",
+               message=f"【隐患举报奖励】您举报的隐患 {award.hazard.code} 的奖励 {award.amount} 元{kind_word}。")
+
+
+def approve_award(session: Session, actor: User, award_id: int, now: datetime, zone: ZoneInfo,
+                  amount: Decimal | None = None, reason: str | None = None) -> Award:
+    award = _decider(session, actor, award_id)
+    if award.status != "proposed":
+        raise Conflict(f"奖励状态为 {award.status}，不能批准 / an award {award.status} cannot be approved")
+    profile = profile_named(award.profile)
+    if amount is not None:
+        if not reason:
+            raise ValidationFailed.on("reason", "调整金额须说明理由 / an adjusted amount needs a reason")
+        band = profile.amounts[award.hazard.grade.value]
+        if not band.minimum <= amount <= band.maximum:
+            raise ValidationFailed.on("amount", f"须在 {band.minimum}–{band.maximum} 元之间 / must be within "
+                                                f"{band.minimum}-{band.maximum}")
+        award.explanation = [*award.explanation, [f"审核调整为 {amount} 元：{reason}",
+                                                  f"adjusted by the reviewer to {amount}: {reason}"]]
+        award.amount = amount
+    committed = _budget_used(session, award.top_jurisdiction_id, award.year, statuses=("approved", "paid"))
+    if profile.annual_budget and committed + award.amount > profile.annual_budget:
+        raise Conflict(f"超出年度奖励预算（已批准 {committed} 元，预算 {profile.annual_budget} 元）"
+                       f"/ approving would pass the annual budget")
+    award.status, award.approved_at, award.decided_by_user_id = "approved", now, actor.id
+    session.flush()
+    _tell_reporter(session, award, "已批准", now)
+    return award
+
+
+def pay_award(session: Session, actor: User, award_id: int, paid_on: date, reference: str, now: datetime,
+              zone: ZoneInfo) -> Award:
+    award = _decider(session, actor, award_id)
+    if award.status != "approved":
+        raise Conflict(f"奖励状态为 {award.status}，不能发放 / only an approved award can be paid")
+    if award.anonymous and award.claimed_at is None:
+        raise Conflict("匿名举报人尚未凭回执领取 / the anonymous reporter has not claimed it yet")
+    if paid_on > local_today(now, zone):
+        raise ValidationFailed.on("paid_on", "发放日期不能晚于今天 / cannot be in the future")
+    award.status, award.paid_at, award.paid_on, award.payment_reference = "paid", now, paid_on, reference
+    session.flush()
+    _tell_reporter(session, award, "已发放", now)
+    return award
+
+
+def reject_award(session: Session, actor: User, award_id: int, reason: str, now: datetime) -> Award:
+    award = _decider(session, actor, award_id)
+    if award.status not in ("proposed", "approved"):
+        raise Conflict(f"奖励状态为 {award.status}，不能驳回 / an award {award.status} cannot be rejected")
+    award.status, award.rejected_reason, award.decided_by_user_id = "rejected", reason, actor.id
+    session.flush()
+    return award
+
+
+# ---- the anonymous reporter's side ----------------------------------------------------------
+
+def claim_award(session: Session, hazard: Hazard, name: str, phone: str, account: str, now: datetime,
+                zone: ZoneInfo) -> Award:
+    award = session.scalar(select(Award).where(Award.hazard_id == hazard.id))
+    if award is None:
+        raise NotFound("该举报暂无奖励 / no award for this report (yet)")
+    if award.status in ("rejected", "lapsed") or award.claimed_at is not None:
+        raise Conflict("奖励已领取、驳回或过期 / the award was claimed, rejected or has lapsed")
+    if award.claim_deadline and local_today(now, zone) > award.claim_deadline:
+        raise Conflict(f"领取期限 {award.claim_deadline} 已过 / the claim window closed on {award.claim_deadline}")
+    award.claim_name, award.claim_phone, award.claim_account, award.claimed_at = name, phone, account, now
+    session.flush()
+    return award
+
+
+def receipt_reward(session: Session, hazard: Hazard) -> dict | None:
+    award = session.scalar(select(Award).where(Award.hazard_id == hazard.id))
+    if award is None:
+        return None
+    return {"amount": f"{award.amount:.2f}", "status": award.status, "claimed": award.claimed_at is not None,
+            "claim_deadline": award.claim_deadline.isoformat() if award.claim_deadline else None}
+
+
+def lapse_unclaimed(session: Session, now: datetime, settings) -> str:
+    """The `rewards` job: anonymous awards not claimed within the window lapse."""
+    today = local_today(now, settings.timezone)
+    lapsed = 0
+    for award in session.scalars(select(Award).where(Award.anonymous.is_(True), Award.claimed_at.is_(None),
+                                                     Award.status.in_(("proposed", "approved")),
+                                                     Award.claim_deadline < today)):
+        award.status, award.lapsed_at = "lapsed", now
+        lapsed += 1
+    session.flush()
+    return f"lapsed {lapsed}"
+
+
+# ---- the finance office ---------------------------------------------------------------------
+
+def summary(session: Session, viewer: User, year: int) -> list[dict]:
+    """Awards of a year by enterprise and month (approved and paid, in CNY)."""
+    totals: dict[tuple[int, str], dict] = defaultdict(lambda: {"count": 0, "amount": Decimal("0")})
+    for award in list_awards(session, viewer, year):
+        if award.status in ("approved", "paid"):
+            cell = totals[(award.enterprise_id, award.month)]
+            cell["count"] += 1
+            cell["amount"] += award.amount
+    return [{"enterprise_id": eid, "month": month, "count": v["count"], "amount": f"{v['amount']:.2f}"}
+            for (eid, month), v in sorted(totals.items())]

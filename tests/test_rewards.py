@@ -1,0 +1,206 @@
+"""The reward engine, table by table from the shipped profiles, and the awards' lifecycle."""
+
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select, update
+
+from hazard_ledger.config import ConfigError
+from hazard_ledger.rewards.engine import Facts, assess
+from hazard_ledger.rewards.models import Award
+from hazard_ledger.rewards.operations import lapse_unclaimed
+from hazard_ledger.rewards.profiles import load_profiles, parse_profile, profile_for
+from tests.helpers import make_hazard, plan
+
+DEFAULT = profile_for(date(2026, 6, 1))
+TIERED = profile_for(date(2027, 6, 1))
+
+
+def facts(**overrides) -> Facts:
+    values = {"grade": "general", "reporter_role": "worker", "own_unit": True, "duplicate": False,
+              "month_so_far": Decimal("0"), "budget_used": Decimal("0")}
+    values.update(overrides)
+    return Facts(**values)
+
+
+@pytest.mark.parametrize("profile, given, amount, says", [
+    (DEFAULT, {}, "100.00", "一般隐患奖励 100"),
+    (DEFAULT, {"grade": "major"}, "1000.00", "重大隐患奖励 1000"),
+    (DEFAULT, {"reporter_role": None, "own_unit": False}, "100.00", "拟奖励 100.00"),
+    (DEFAULT, {"month_so_far": Decimal("950")}, "50.00", "按剩余额度 50"),
+    (DEFAULT, {"month_so_far": Decimal("1000"), "grade": "major"}, "0.00", "按剩余额度 0"),
+    (DEFAULT, {"budget_used": Decimal("499980")}, "20.00", "仅余 20"),
+    (DEFAULT, {"budget_used": Decimal("500000")}, "0.00", "仅余 0"),
+    (DEFAULT, {"reporter_role": "safety_officer"}, "0.00", "不予奖励"),
+    (DEFAULT, {"duplicate": True}, "0.00", "首位有效举报人"),
+    (TIERED, {}, "240.00", "加奖 20"),
+    (TIERED, {"own_unit": False}, "200.00", "可在 100.00–500.00 元间调整"),
+    (TIERED, {"grade": "major", "own_unit": False}, "2000.00", "重大隐患奖励 2000"),
+    (TIERED, {"adjusted_amount": Decimal("400"), "adjustment_reason": "避免了重大损失"}, "480.00", "审核调整为 400"),
+    (TIERED, {"reporter_role": "inspector"}, "0.00", "不予奖励"),
+    (TIERED, {"grade": "major", "month_so_far": Decimal("2500")}, "500.00", "月度上限 3000"),
+])
+def test_the_engine_table(profile, given, amount, says):
+    result = assess(facts(**given), profile)
+    assert result.amount == Decimal(amount)
+    assert any(says in line for line in result.explain("zh")), result.explain("zh")
+    assert len(result.explain("en")) == len(result.lines)
+    assert assess(facts(**given), profile).lines == result.lines  # deterministic
+
+
+def test_an_adjustment_outside_the_range_is_refused():
+    with pytest.raises(ValueError):
+        assess(facts(adjusted_amount=Decimal("900"), adjustment_reason="x"), TIERED)
+
+
+def test_profiles_switch_at_effective_from():
+    assert profile_for(date(2026, 12, 31)).name == "union-default"
+    assert profile_for(date(2027, 1, 1)).name == "tiered-2027"
+    assert [p.name for p in load_profiles()] == ["union-default", "tiered-2027"]
+
+
+@pytest.mark.parametrize("text, key", [
+    ('name = "x"\neffective_from = 2026-01-01\n[amounts]\ngeneral = 100\n[rules]\n', "amounts.major"),
+    ('name = "x"\neffective_from = "soon"\n[amounts]\n[rules]\n', "effective_from"),
+    ('name = "x"\neffective_from = 2026-01-01\n[amounts]\ngeneral = -5\nmajor = 1\n[rules]\n', "amounts.general"),
+    ('name = "x"\neffective_from = 2026-01-01\n[amounts]\nmajor = 1\n[amounts.general]\nmin = 5\ndefault = 1\nmax = 9\n'
+     '[rules]\n', "amounts.general"),
+    ('name = "x"\neffective_from = 2026-01-01\n[amounts]\ngeneral = 1\nmajor = 1\n[rules]\nexcluded_roles = ["boss"]\n',
+     "rules.excluded_roles"),
+])
+def test_a_malformed_profile_names_the_file_and_the_key(tmp_path, text, key):
+    path = tmp_path / "broken.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        parse_profile(path)
+    assert "broken.toml" in str(raised.value) and key in str(raised.value) and "\n" not in str(raised.value)
+
+
+# ---- the lifecycle, through the API -----------------------------------------------------
+
+def award_of(database, hazard_id) -> Award:
+    with database.unit_of_work(write=False) as session:
+        return session.scalar(select(Award).where(Award.hazard_id == hazard_id))
+
+
+def test_a_confirmed_worker_report_is_proposed_approved_and_paid(world, database):
+    hazard_id = make_hazard(database, world, state="assigned")
+    mine = world.get("worker_a1", "/api/v1/rewards").json["items"]
+    assert len(mine) == 1 and mine[0]["amount"] == "100.00" and mine[0]["status"] == "proposed"
+    assert mine[0]["reporter"] is None  # the worker sees the award, not the payout details
+    award_id = mine[0]["id"]
+    assert world.get("officer_a1", "/api/v1/rewards").status_code == 403
+    assert world.post("worker_a1", f"/api/v1/rewards/{award_id}/approve", json={}).status_code == 403
+    assert world.post("inspector_b", f"/api/v1/rewards/{award_id}/approve", json={}).status_code == 404
+    approved = world.post("inspector_a", f"/api/v1/rewards/{award_id}/approve", json={})
+    assert approved.status_code == 200 and approved.json["status"] == "approved"
+    assert approved.json["reporter"]["user_id"] == world.user["worker_a1"]
+    paid = world.post("inspector_a", f"/api/v1/rewards/{award_id}/pay",
+                      json={"paid_on": date.today().isoformat(), "reference": "财务-2026-118"})
+    assert paid.status_code == 200 and paid.json["status"] == "paid"
+    kinds = [n["kind"] for n in world.get("worker_a1", "/api/v1/notifications").json["items"]]
+    assert kinds.count("reward") == 2
+    assert world.post("inspector_a", f"/api/v1/rewards/{award_id}/approve", json={}).status_code == 409
+    assert award_of(database, hazard_id).payment_reference == "财务-2026-118"
+
+
+def test_no_award_for_a_safety_officers_own_report_or_a_rejected_one(world, database):
+    make_hazard(database, world, state="assigned", reporter="officer_a1")
+    make_hazard(database, world, state="rejected")
+    assert world.get("admin", "/api/v1/rewards").json["items"] == []
+
+
+def test_the_monthly_cap_runs_through_the_system(world, database):
+    for _ in range(11):
+        make_hazard(database, world, state="assigned")
+    amounts = sorted(Decimal(i["amount"]) for i in world.get("worker_a1", "/api/v1/rewards").json["items"])
+    assert amounts == [Decimal("0")] + [Decimal("100")] * 10
+    capped = [i for i in world.get("worker_a1", "/api/v1/rewards").json["items"] if i["amount"] == "0.00"][0]
+    assert any("月度上限" in line for line in capped["explanation"])
+
+
+def test_approving_never_exceeds_the_budget(world, database):
+    first, second = make_hazard(database, world, state="assigned"), make_hazard(database, world, state="assigned")
+    with database.unit_of_work() as session:
+        session.execute(update(Award).where(Award.hazard_id == first).values(amount=Decimal("499950"), status="approved"))
+    award_id = award_of(database, second).id
+    refused = world.post("admin", f"/api/v1/rewards/{award_id}/approve", json={})
+    assert refused.status_code == 409 and "预算" in refused.json["error"]["message"]
+    assert award_of(database, second).status == "proposed"
+
+
+def test_reject_with_a_reason(world, database):
+    award_id = award_of(database, make_hazard(database, world, state="assigned")).id
+    assert world.post("admin", f"/api/v1/rewards/{award_id}/reject", json={}).status_code == 422
+    rejected = world.post("admin", f"/api/v1/rewards/{award_id}/reject", json={"reason": "举报内容与事实不符"})
+    assert rejected.json["status"] == "rejected" and rejected.json["rejected_reason"] == "举报内容与事实不符"
+
+
+def anonymous_report(world, client) -> str:
+    answer = client.post(f"/api/v1/public/enterprises/{world.report_token['A1']}/hazards",
+                         json={"location": "仓库", "description": "消防通道堵塞", "anonymous": True})
+    return answer.json["receipt"]
+
+
+def assign_by_receipt(world, database, receipt):
+    from hazard_ledger.hazards.operations import hazard_by_receipt
+
+    with database.unit_of_work(write=False) as session:
+        hazard_id = hazard_by_receipt(session, receipt).id
+    assert world.fire("officer_a1", hazard_id, "assign", **plan()).status_code == 200
+    return hazard_id
+
+
+def test_an_anonymous_reporter_claims_with_the_receipt(world, client, database):
+    receipt = anonymous_report(world, client)
+    assert client.get(f"/api/v1/public/receipts/{receipt}").json["reward"] is None
+    hazard_id = assign_by_receipt(world, database, receipt)
+    status = client.get(f"/api/v1/public/receipts/{receipt}").json["reward"]
+    assert status["amount"] == "100.00" and status["claimed"] is False and status["claim_deadline"]
+    award_id = award_of(database, hazard_id).id
+    assert world.post("admin", f"/api/v1/rewards/{award_id}/approve", json={}).status_code == 200
+    unpaid = world.post("admin", f"/api/v1/rewards/{award_id}/pay", json={"paid_on": date.today().isoformat(),
+                                                                           "reference": "x"})
+    assert unpaid.status_code == 409  # nobody to pay yet
+    claim = {"name": "匿名职工", "phone": "13700000000", "payout_account": "6222 0000 1111 2222"}
+    assert client.post(f"/api/v1/public/receipts/{receipt}/claim", json={"name": "x"}).status_code == 422
+    assert client.post(f"/api/v1/public/receipts/{receipt}/claim", json=claim).status_code == 200
+    assert client.post(f"/api/v1/public/receipts/{receipt}/claim", json=claim).status_code == 409
+    seen = [i for i in world.get("inspector_a", "/api/v1/rewards").json["items"] if i["id"] == award_id][0]
+    assert seen["reporter"]["payout_account"] == "6222 0000 1111 2222"
+    assert world.get("officer_a1", f"/api/v1/hazards/{hazard_id}").json["reporter"] is None
+    assert world.post("admin", f"/api/v1/rewards/{award_id}/pay", json={"paid_on": date.today().isoformat(),
+                                                                         "reference": "x"}).status_code == 200
+
+
+def test_an_unclaimed_anonymous_award_lapses(world, client, database, settings):
+    receipt = anonymous_report(world, client)
+    hazard_id = assign_by_receipt(world, database, receipt)
+    now = datetime.now(timezone.utc)
+    with database.unit_of_work() as session:
+        assert lapse_unclaimed(session, now + timedelta(days=29), settings) == "lapsed 0"
+    with database.unit_of_work() as session:
+        assert lapse_unclaimed(session, now + timedelta(days=32), settings) == "lapsed 1"
+    assert award_of(database, hazard_id).status == "lapsed"
+    late = client.post(f"/api/v1/public/receipts/{receipt}/claim",
+                       json={"name": "迟到", "phone": "13700000000", "payout_account": "6222000011112222"})
+    assert late.status_code == 409
+
+
+def test_summary_and_the_finance_export(world, database, tmp_path):
+    for _ in range(2):
+        award_id = award_of(database, make_hazard(database, world, state="assigned")).id
+        world.post("admin", f"/api/v1/rewards/{award_id}/approve", json={})
+    year = date.today().year
+    summary = world.get("inspector_city", f"/api/v1/rewards/summary?year={year}").json["items"]
+    assert summary == [{"enterprise_id": world.enterprise["A1"], "month": summary[0]["month"], "count": 2,
+                        "amount": "200.00"}]
+    answer = world.get("inspector_city", f"/api/v1/rewards/export?year={year}")
+    path = tmp_path / "rewards.xlsx"
+    path.write_bytes(answer.data)
+    answer.close()
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    assert rows[0][:5] == ("序号", "隐患编号", "企业编号", "月份", "金额（元）")
+    assert len(rows) == 3 and rows[1][4] == 100 and rows[1][6] == "Worker A1"
