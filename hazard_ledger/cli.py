@@ -256,6 +256,35 @@ def jobs_run(job_name: str, now_text: str | None) -> None:
 
 
 @cli.group()
+def employees() -> None:
+    """Rosters."""
+
+
+@employees.command("import")
+@click.argument("enterprise_code")
+@click.argument("file", type=click.Path(dir_okay=False))
+@user_errors
+def employees_import(enterprise_code, file) -> None:
+    """Import a roster (工号, 姓名, 部门, 岗位类别, 在职, 入职日期, 离职日期): all rows or none."""
+    from hazard_ledger.compliance.operations import import_employees
+    from hazard_ledger.organisations import operations as ops
+    from hazard_ledger.tabular import ImportRefused, TableError
+
+    rt = runtime()
+    try:
+        with rt.database.unit_of_work() as session:
+            enterprise = ops.enterprise_by_code(session, enterprise_code, "ENTERPRISE_CODE")
+            imported = import_employees(session, enterprise, file)
+            click.echo(f"{len(imported)} employee(s) imported or updated in {enterprise.code}")
+    except TableError as error:
+        raise UserError(str(error)) from None
+    except ImportRefused as refused:
+        for problem in refused.problems:
+            click.echo(str(problem), err=True)
+        raise UserError(f"{len(refused.problems)} problem(s) in {file}; nothing imported") from None
+
+
+@cli.group()
 def hazards() -> None:
     """The ledger as files."""
 
@@ -297,8 +326,8 @@ def hazards_export(enterprise_code, states, output) -> None:
 def hazards_import(enterprise_code, file) -> None:
     """Import an existing ledger: every row is checked first, nothing is imported if any is bad."""
     from hazard_ledger.organisations import operations as ops
-    from hazard_ledger.paperwork.ledger_import import ImportRefused, import_ledger
-    from hazard_ledger.tabular import TableError
+    from hazard_ledger.paperwork.ledger_import import import_ledger
+    from hazard_ledger.tabular import ImportRefused, TableError
 
     rt = runtime()
     try:

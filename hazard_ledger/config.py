@@ -7,6 +7,7 @@ import copy
 import os
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -155,6 +156,18 @@ def _validate(settings: Settings) -> None:
             parse(str(values["limits"][key]))
         except ValueError:
             raise ConfigError(f"limits.{key}", f"not a rate such as '30 per minute': {values['limits'][key]!r}") from None
+    compliance = values["compliance"]
+    if compliance["profile"] not in ("union", "statutory"):
+        raise ConfigError("compliance.profile", f"must be 'union' or 'statutory', got {compliance['profile']!r}")
+    for key in ("reminders_from", "joined_late_from"):
+        try:
+            month, day = (int(part) for part in str(compliance[key]).split("-"))
+            date(2024, month, day)
+        except ValueError:
+            raise ConfigError(f"compliance.{key}", f"expected MM-DD, got {compliance[key]!r}") from None
+    for key in ("hours_principal", "hours_safety_manager", "hours_high_risk_managers", "hours_high_risk_frontline",
+                "hours_other"):
+        _positive_int(values, "compliance", key, allow_zero=True)
     from hazard_ledger.rewards.profiles import load_profiles
 
     load_profiles()  # a malformed reward profile stops start-up, naming the file and the key

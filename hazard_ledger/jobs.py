@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
+from hazard_ledger.compliance.operations import compliance_job
 from hazard_ledger.config import Settings
 from hazard_ledger.db import Database
 from hazard_ledger.notifications.delivery import deliver_due
@@ -39,6 +40,7 @@ JOBS: dict[str, Job] = {
         Job("reminders", "due-soon, overdue, escalation, stale-progress and untriaged sweeps",
             in_one_transaction(sweep_reminders)),
         Job("deliver", "sends pending notifications through e-mail and webhooks", deliver_due),
+        Job("compliance", "training and drill reminders, and the year-end report", in_one_transaction(compliance_job)),
         Job("rewards", "lapses anonymous awards not claimed within the claim window", in_one_transaction(lapse_unclaimed)),
         Job("statistics", "filing reminders and the stored quarterly and annual statistics",
             in_one_transaction(file_statistics)),

@@ -1,5 +1,8 @@
 """Every model, imported once so the metadata is complete (migrations, tests)."""
 
+from hazard_ledger.compliance.models import (
+    ComplianceReport, Drill, Employee, Training, TrainingAttendance, TrainingClass,
+)
 from hazard_ledger.db import Base
 from hazard_ledger.hazards.models import Attachment, Hazard, HazardCodeCounter, HazardEvent
 from hazard_ledger.notifications.models import Delivery, Notification, Webhook
@@ -9,5 +12,6 @@ from hazard_ledger.rewards.models import Award
 
 metadata = Base.metadata
 
-__all__ = ["Attachment", "Award", "Delivery", "Enterprise", "Hazard", "HazardCodeCounter", "HazardEvent", "Jurisdiction",
+__all__ = ["Attachment", "Award", "ComplianceReport", "Drill", "Employee", "Training", "TrainingAttendance",
+           "TrainingClass", "Delivery", "Enterprise", "Hazard", "HazardCodeCounter", "HazardEvent", "Jurisdiction",
            "Notification", "StatisticsReport", "User", "Webhook", "metadata"]

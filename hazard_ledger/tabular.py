@@ -26,6 +26,24 @@ class TableError(Exception):
     """The file cannot be read or written as a table; str() is one line."""
 
 
+@dataclass(frozen=True)
+class Problem:
+    row: int
+    column: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"第 {self.row} 行 [{self.column}]: {self.problem}"
+
+
+class ImportRefused(Exception):
+    """Some rows are bad; nothing was imported."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} problem(s); nothing imported")
+        self.problems = problems
+
+
 @dataclass
 class Row:
     number: int  # as the user sees it in Excel: the header is row 1

@@ -5,7 +5,6 @@ history entry, `import`, in its hash chain like any other event."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -21,7 +20,7 @@ from hazard_ledger.hazards.models import Hazard, HazardCodeCounter
 from hazard_ledger.hazards.operations import next_hazard_code
 from hazard_ledger.organisations.models import Enterprise
 from hazard_ledger.paperwork.columns import grade_from_word, state_from_word
-from hazard_ledger.tabular import Row, cell_date, read_table
+from hazard_ledger.tabular import ImportRefused, Problem, Row, cell_date, read_table
 from hazard_ledger.workflow.rulebook import json_safe
 
 REQUIRED = ("报告时间", "隐患地点", "隐患描述", "状态")
@@ -29,24 +28,6 @@ PLAN = ("整改措施", "整改责任单位", "整改责任人", "整改时限",
 DONE = ("整改完成情况", "完成时间")
 VERIFIED = ("验收意见", "销号时间")
 OUR_CODE = re.compile(r"^YH-(\d{4})-(\d{6})$")
-
-
-@dataclass(frozen=True)
-class Problem:
-    row: int
-    column: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"第 {self.row} 行 [{self.column}]: {self.problem}"
-
-
-class ImportRefused(Exception):
-    """Some rows are bad; nothing was imported."""
-
-    def __init__(self, problems: list[Problem]):
-        super().__init__(f"{len(problems)} problem(s); nothing imported")
-        self.problems = problems
 
 
 def _moment(value: Any, zone: ZoneInfo) -> datetime:

@@ -65,7 +65,7 @@ class Blueprint(SmorestBlueprint):
 
 def register_api(app: Flask) -> None:
     from hazard_ledger.web.api import (
-        audit, auth, delivery, hazards, notifications, organisations, paperwork, public, rewards,
+        audit, auth, compliance, delivery, hazards, notifications, organisations, paperwork, public, rewards,
     )
 
     app.config.update(
@@ -81,7 +81,8 @@ def register_api(app: Flask) -> None:
         },
     )
     api = Api(app)
-    for module in (auth, organisations, hazards, paperwork, public, rewards, notifications, audit, delivery):
+    for module in (auth, organisations, hazards, paperwork, public, rewards, compliance, notifications, audit,
+                   delivery):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.extensions["hazard_ledger.api"] = api
 

@@ -1,0 +1,1 @@
+"""Annual safety training and emergency drill duties, and the check of them."""
