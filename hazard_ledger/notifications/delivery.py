@@ -19,6 +19,7 @@ died can be sent again: its delivery id travels as the idempotency key
 from __future__ import annotations
 
 import secrets
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Mapping
@@ -32,7 +33,7 @@ from hazard_ledger.config import Settings
 from hazard_ledger.db import Database
 from hazard_ledger.notifications.channels import ChannelError, send_email, send_webhook
 from hazard_ledger.notifications.models import Delivery, Webhook
-from hazard_ledger.organisations.models import Enterprise, User
+from hazard_ledger.organisations.models import Enterprise
 
 SUBJECTS = {
     "assigned": "隐患整改任务", "due_soon": "整改即将到期", "overdue": "整改逾期", "escalation": "逾期督办",
@@ -44,44 +45,82 @@ ENTERPRISE_KINDS = "assigned,due_soon,overdue,stale_progress,untriaged"
 JURISDICTION_KINDS = "escalation,untriaged"
 
 
-def _insert(session: Session, **values) -> bool:
+def _insert_many(session: Session, rows: list[dict]) -> int:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (dialect.insert(Delivery).values(status="pending", attempts=0, **values)
-                 .on_conflict_do_nothing(index_elements=["dedup_key"]).returning(Delivery.id))
-    return session.execute(statement).scalar_one_or_none() is not None
+    queued = 0
+    for start in range(0, len(rows), 500):
+        statement = (dialect.insert(Delivery).values([{"status": "pending", "attempts": 0, **row}
+                                                      for row in rows[start:start + 500]])
+                     .on_conflict_do_nothing(index_elements=["dedup_key"]).returning(Delivery.id))
+        queued += len(session.execute(statement).all())
+    return queued
 
 
-def queue_email(session: Session, *, notification_id: int, recipient: User, kind: str, message: str,
-                data: Mapping[str, Any], now: datetime) -> bool:
-    """The e-mail copy of an inbox notification, for a user with an address."""
-    if not recipient.email:
-        return False
-    return _insert(session, dedup_key=f"email:{notification_id}", channel="email", recipient=recipient.email,
-                   notification_id=notification_id, kind=kind, subject=f"【{SUBJECTS.get(kind, kind)}】",
-                   body=message, data=dict(data), next_attempt_at=now, created_at=now)
+def queue_emails(session: Session, emails: list[tuple[int, str, str, str, Mapping[str, Any]]], now: datetime) -> int:
+    """E-mail copies of inbox notifications: (notification id, address, kind, message, data)."""
+    return _insert_many(session, [
+        {"dedup_key": f"email:{notification_id}", "channel": "email", "recipient": address,
+         "notification_id": notification_id, "kind": kind, "subject": f"【{SUBJECTS.get(kind, kind)}】", "body": message,
+         "data": dict(data), "next_attempt_at": now, "created_at": now}
+        for notification_id, address, kind, message, data in emails
+    ]) if emails else 0
 
 
-def webhooks_for(session: Session, enterprise_id: int, kind: str, audience: str) -> list[Webhook]:
-    """The active webhooks that ask for `kind`: the enterprise's own (audience
-    "enterprise"), or those of every jurisdiction above it ("jurisdiction")."""
-    if audience == "enterprise":
-        owner = Webhook.enterprise_id == enterprise_id
-    else:
-        enterprise = session.get(Enterprise, enterprise_id)
-        owner = Webhook.jurisdiction_id.in_(access.jurisdiction_ancestors(session, enterprise.jurisdiction_id))
-    hooks = session.scalars(select(Webhook).where(Webhook.active.is_(True), owner).order_by(Webhook.id))
-    return [hook for hook in hooks if kind in hook.kinds.split(",")]
+@dataclass(frozen=True)
+class Announcement:
+    kind: str
+    enterprise_id: int
+    audience: str  # "enterprise": its own webhooks; "jurisdiction": those of the unions above it
+    key: str
+    message: str
+    data: Mapping[str, Any]
+
+
+class WebhookDirectory:
+    """The active webhooks, read once, and who hears what."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        hooks = list(session.scalars(select(Webhook).where(Webhook.active.is_(True)).order_by(Webhook.id)))
+        self.by_enterprise: dict[int, list[Webhook]] = defaultdict(list)
+        self.by_jurisdiction: dict[int, list[Webhook]] = defaultdict(list)
+        for hook in hooks:
+            if hook.enterprise_id is not None:
+                self.by_enterprise[hook.enterprise_id].append(hook)
+            else:
+                self.by_jurisdiction[hook.jurisdiction_id].append(hook)
+        self._ancestors: dict[int, list[int]] = {}
+
+    def hearing(self, enterprise_id: int, kind: str, audience: str) -> list[Webhook]:
+        if audience == "enterprise":
+            hooks = self.by_enterprise.get(enterprise_id, [])
+        elif not self.by_jurisdiction:
+            hooks = []
+        else:
+            if enterprise_id not in self._ancestors:
+                enterprise = self.session.get(Enterprise, enterprise_id)
+                self._ancestors[enterprise_id] = access.jurisdiction_ancestors(self.session, enterprise.jurisdiction_id)
+            hooks = [h for jid in self._ancestors[enterprise_id] for h in self.by_jurisdiction.get(jid, [])]
+        return [hook for hook in hooks if kind in hook.kinds.split(",")]
+
+
+def announce_many(session: Session, announcements: list[Announcement], now: datetime,
+                  directory: WebhookDirectory | None = None) -> int:
+    """Queue one message per interested group webhook and event (not one per recipient)."""
+    if not announcements:
+        return 0
+    directory = directory or WebhookDirectory(session)
+    return _insert_many(session, [
+        {"dedup_key": f"webhook:{hook.id}:{a.kind}:{a.key}", "channel": "webhook", "webhook_id": hook.id,
+         "kind": a.kind, "subject": f"【{SUBJECTS.get(a.kind, a.kind)}】", "body": a.message, "data": dict(a.data),
+         "next_attempt_at": now, "created_at": now}
+        for a in announcements for hook in directory.hearing(a.enterprise_id, a.kind, a.audience)
+    ])
 
 
 def announce(session: Session, *, kind: str, enterprise_id: int, audience: str, key: str, message: str,
              data: Mapping[str, Any], now: datetime) -> int:
-    """Queue one message per interested group webhook (one per event, not one per recipient)."""
-    queued = 0
-    for hook in webhooks_for(session, enterprise_id, kind, audience):
-        queued += _insert(session, dedup_key=f"webhook:{hook.id}:{kind}:{key}", channel="webhook",
-                          webhook_id=hook.id, kind=kind, subject=f"【{SUBJECTS.get(kind, kind)}】", body=message,
-                          data=dict(data), next_attempt_at=now, created_at=now)
-    return queued
+    return announce_many(session, [Announcement(kind, enterprise_id, audience, key, message, data)], now)
 
 
 # ---- the deliver job ------------------------------------------------------------------

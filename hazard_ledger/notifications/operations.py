@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -10,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hazard_ledger.errors import NotFound
-from hazard_ledger.notifications.delivery import queue_email
+from hazard_ledger.notifications.delivery import queue_emails
 from hazard_ledger.notifications.models import Notification
 from hazard_ledger.organisations.models import User
 
@@ -23,22 +24,46 @@ def notify(session: Session, *, kind: str, recipient_id: int, message: str, dedu
     """Queue one message to one user in the caller's transaction: the inbox row, and
     its e-mail copy when the user has an address. False when `dedup_key` was sent
     before (so repeating a job or a request sends nothing twice)."""
-    assert kind in KINDS, kind
+    return bool(notify_many(session, [Message(kind, recipient_id, message, dedup_key, hazard_id, data or {})], now))
+
+
+@dataclass(frozen=True)
+class Message:
+    kind: str
+    recipient_id: int
+    text: str
+    dedup_key: str
+    hazard_id: int | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+CHUNK = 500  # rows per INSERT: well under SQLite's limit of bound variables
+
+
+def notify_many(session: Session, messages: list[Message], now: datetime) -> list[Message]:
+    """`notify` for many messages in a few statements; returns those that were new."""
+    if not messages:
+        return []
+    for message in messages:
+        assert message.kind in KINDS, message.kind
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(Notification)
-        .values(kind=kind, recipient_user_id=recipient_id, hazard_id=hazard_id, message=message,
-                dedup_key=dedup_key, created_at=now)
-        .on_conflict_do_nothing(index_elements=["dedup_key"])
-        .returning(Notification.id)  # rowcount is -1 here on PostgreSQL; a returned id is not
-    )
-    notification_id = session.execute(statement).scalar_one_or_none()
-    if notification_id is None:
-        return False
-    recipient = session.get(User, recipient_id)
-    queue_email(session, notification_id=notification_id, recipient=recipient, kind=kind, message=message,
-                data=data or {}, now=now)
-    return True
+    by_key = {m.dedup_key: m for m in messages}
+    created: dict[str, int] = {}
+    keys = list(by_key)
+    for start in range(0, len(keys), CHUNK):
+        rows = [{"kind": by_key[k].kind, "recipient_user_id": by_key[k].recipient_id, "hazard_id": by_key[k].hazard_id,
+                 "message": by_key[k].text, "dedup_key": k, "created_at": now} for k in keys[start:start + CHUNK]]
+        statement = (dialect.insert(Notification).values(rows)
+                     .on_conflict_do_nothing(index_elements=["dedup_key"])
+                     .returning(Notification.id, Notification.dedup_key))
+        created.update({key: nid for nid, key in session.execute(statement)})
+    new = [by_key[key] for key in keys if key in created]
+    recipients = {m.recipient_id for m in new}
+    emails = dict(session.execute(select(User.id, User.email).where(User.id.in_(recipients),
+                                                                 User.email.is_not(None))).all())
+    queue_emails(session, [(created[m.dedup_key], emails[m.recipient_id], m.kind, m.text, m.data)
+                           for m in new if emails.get(m.recipient_id)], now)
+    return new
 
 
 def inbox(session: Session, user: User, limit: int = 100, unread_only: bool = False) -> list[Notification]:

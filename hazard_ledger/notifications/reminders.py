@@ -19,8 +19,8 @@ from hazard_ledger.clock import local_today
 from hazard_ledger.config import Settings
 from hazard_ledger.enums import Grade, HazardState, Role
 from hazard_ledger.hazards.models import Hazard
-from hazard_ledger.notifications.delivery import announce
-from hazard_ledger.notifications.operations import notify
+from hazard_ledger.notifications.delivery import Announcement, announce_many
+from hazard_ledger.notifications.operations import Message, notify_many
 from hazard_ledger.organisations.models import Enterprise, User
 
 
@@ -41,6 +41,7 @@ class Recipients:
         self._officers: dict[int, list[int]] | None = None
         self._inspectors: dict[int, list[int]] | None = None
         self._enterprises: dict[int, Enterprise] = {}
+        self._chains: dict[int, list[int]] = {}
 
     def enterprise(self, enterprise_id: int) -> Enterprise:
         if enterprise_id not in self._enterprises:
@@ -63,8 +64,10 @@ class Recipients:
                 select(User.id, User.jurisdiction_id).where(User.role == Role.INSPECTOR, User.active.is_(True))
             ):
                 self._inspectors[jid].append(uid)
-        chain = access.jurisdiction_ancestors(self.session, self.enterprise(enterprise_id).jurisdiction_id)
-        return [uid for jid in chain for uid in self._inspectors.get(jid, [])]
+        jurisdiction_id = self.enterprise(enterprise_id).jurisdiction_id
+        if jurisdiction_id not in self._chains:
+            self._chains[jurisdiction_id] = access.jurisdiction_ancestors(self.session, jurisdiction_id)
+        return [uid for jid in self._chains[jurisdiction_id] for uid in self._inspectors.get(jid, [])]
 
     def rectifiers(self, hazard: Hazard) -> list[int]:
         people = list(self.officers(hazard.enterprise_id))
@@ -85,15 +88,15 @@ def sweep_reminders(session: Session, now: datetime, settings: Settings) -> Swee
     recipients = Recipients(session)
     sent: dict[str, int] = defaultdict(int)
 
+    messages: list[Message] = []
+    announcements: list[Announcement] = []
+
     def send(kind: str, hazard: Hazard, people: Iterable[int], key: str, message: str,
              audience: str = "enterprise") -> None:
         data = hazard_facts(hazard, recipients.enterprise(hazard.enterprise_id), today, base_url, kind)
-        for user_id in people:
-            if notify(session, kind=kind, recipient_id=user_id, hazard_id=hazard.id, now=now, message=message,
-                      dedup_key=f"{kind}:{hazard.id}:{key}:{user_id}", data=data):
-                sent[kind] += 1
-        announce(session, kind=kind, enterprise_id=hazard.enterprise_id, audience=audience,
-                 key=f"{hazard.id}:{key}", message=message, data=data, now=now)
+        messages.extend(Message(kind, user_id, message, f"{kind}:{hazard.id}:{key}:{user_id}", hazard.id, data)
+                        for user_id in people)
+        announcements.append(Announcement(kind, hazard.enterprise_id, audience, f"{hazard.id}:{key}", message, data))
 
     assigned = select(Hazard).where(Hazard.state == HazardState.ASSIGNED)
 
@@ -139,6 +142,10 @@ def sweep_reminders(session: Session, now: datetime, settings: Settings) -> Swee
             send("untriaged", hazard, recipients.inspectors_above(hazard.enterprise_id), "inspectors",
                  f"【隐患久未处理】{where} 上报已超过 {config['untriaged_escalation_days']} 天仍未确认，请督促企业处理。",
                  audience="jurisdiction")
+    # written in a few statements at the end: the cost is the due rows, not round trips
+    for message in notify_many(session, messages, now):
+        sent[message.kind] += 1
+    announce_many(session, announcements, now)
     session.flush()
     return SweepResult(dict(sent))
 
