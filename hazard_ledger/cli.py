@@ -267,6 +267,14 @@ def employees() -> None:
 def employees_import(enterprise_code, file) -> None:
     """Import a roster (工号, 姓名, 部门, 岗位类别, 在职, 入职日期, 离职日期): all rows or none."""
     from hazard_ledger.compliance.operations import import_employees
+
+    count, code = import_into(enterprise_code, file, lambda session, enterprise, rt: import_employees(
+        session, enterprise, file))
+    click.echo(f"{count} employee(s) imported or updated in {code}")
+
+
+def import_into(enterprise_code: str, file: str, read) -> tuple[int, str]:
+    """Run an all-or-nothing import into an enterprise; print each bad row, then one error line."""
     from hazard_ledger.organisations import operations as ops
     from hazard_ledger.tabular import ImportRefused, TableError
 
@@ -274,8 +282,7 @@ def employees_import(enterprise_code, file) -> None:
     try:
         with rt.database.unit_of_work() as session:
             enterprise = ops.enterprise_by_code(session, enterprise_code, "ENTERPRISE_CODE")
-            imported = import_employees(session, enterprise, file)
-            click.echo(f"{len(imported)} employee(s) imported or updated in {enterprise.code}")
+            return len(read(session, enterprise, rt)), enterprise.code
     except TableError as error:
         raise UserError(str(error)) from None
     except ImportRefused as refused:
@@ -325,22 +332,11 @@ def hazards_export(enterprise_code, states, output) -> None:
 @user_errors
 def hazards_import(enterprise_code, file) -> None:
     """Import an existing ledger: every row is checked first, nothing is imported if any is bad."""
-    from hazard_ledger.organisations import operations as ops
     from hazard_ledger.paperwork.ledger_import import import_ledger
-    from hazard_ledger.tabular import ImportRefused, TableError
 
-    rt = runtime()
-    try:
-        with rt.database.unit_of_work() as session:
-            enterprise = ops.enterprise_by_code(session, enterprise_code, "ENTERPRISE_CODE")
-            imported = import_ledger(session, enterprise, file, rt.clock(), rt.settings.timezone)
-            click.echo(f"imported {len(imported)} hazard(s) into {enterprise.code}")
-    except TableError as error:
-        raise UserError(str(error)) from None
-    except ImportRefused as refused:
-        for problem in refused.problems:
-            click.echo(str(problem), err=True)
-        raise UserError(f"{len(refused.problems)} problem(s) in {file}; nothing imported") from None
+    count, code = import_into(enterprise_code, file, lambda session, enterprise, rt: import_ledger(
+        session, enterprise, file, rt.clock(), rt.settings.timezone))
+    click.echo(f"imported {count} hazard(s) into {code}")
 
 
 @cli.command()

@@ -46,14 +46,14 @@ JURISDICTION_KINDS = "escalation,untriaged"
 
 
 def _insert_many(session: Session, rows: list[dict]) -> int:
+    if not rows:
+        return 0
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    queued = 0
-    for start in range(0, len(rows), 500):
-        statement = (dialect.insert(Delivery).values([{"status": "pending", "attempts": 0, **row}
-                                                      for row in rows[start:start + 500]])
-                     .on_conflict_do_nothing(index_elements=["dedup_key"]).returning(Delivery.id))
-        queued += len(session.execute(statement).all())
-    return queued
+    table = Delivery.__table__
+    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(table.c.id)
+    defaults = {"status": "pending", "attempts": 0, "recipient": None, "webhook_id": None, "notification_id": None,
+                "lease_until": None, "claim_token": None, "last_error": None, "sent_at": None}
+    return len(session.connection().execute(statement, [{**defaults, **row} for row in rows]).all())
 
 
 def queue_emails(session: Session, emails: list[tuple[int, str, str, str, Mapping[str, Any]]], now: datetime) -> int:

@@ -37,9 +37,6 @@ class Message:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
-CHUNK = 500  # rows per INSERT: well under SQLite's limit of bound variables
-
-
 def notify_many(session: Session, messages: list[Message], now: datetime) -> list[Message]:
     """`notify` for many messages in a few statements; returns those that were new."""
     if not messages:
@@ -48,15 +45,13 @@ def notify_many(session: Session, messages: list[Message], now: datetime) -> lis
         assert message.kind in KINDS, message.kind
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     by_key = {m.dedup_key: m for m in messages}
-    created: dict[str, int] = {}
+    # one compiled statement, executed for all rows ("insertmanyvalues" batches them)
+    statement = (dialect.insert(Notification.__table__).on_conflict_do_nothing(index_elements=["dedup_key"])
+                 .returning(Notification.__table__.c.id, Notification.__table__.c.dedup_key))
+    rows = [{"kind": m.kind, "recipient_user_id": m.recipient_id, "hazard_id": m.hazard_id, "message": m.text,
+             "dedup_key": key, "created_at": now, "read_at": None} for key, m in by_key.items()]
+    created = {key: nid for nid, key in session.connection().execute(statement, rows)}
     keys = list(by_key)
-    for start in range(0, len(keys), CHUNK):
-        rows = [{"kind": by_key[k].kind, "recipient_user_id": by_key[k].recipient_id, "hazard_id": by_key[k].hazard_id,
-                 "message": by_key[k].text, "dedup_key": k, "created_at": now} for k in keys[start:start + CHUNK]]
-        statement = (dialect.insert(Notification).values(rows)
-                     .on_conflict_do_nothing(index_elements=["dedup_key"])
-                     .returning(Notification.id, Notification.dedup_key))
-        created.update({key: nid for nid, key in session.execute(statement)})
     new = [by_key[key] for key in keys if key in created]
     recipients = {m.recipient_id for m in new}
     emails = dict(session.execute(select(User.id, User.email).where(User.id.in_(recipients),

@@ -1,0 +1,88 @@
+"""Transitions in process (fire, flush, commit) against a raw UPDATE + INSERT of the
+same rows; and the RSS of a process firing many transitions, which must stay flat.
+
+    python -m bench.transitions --count 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, text
+
+from bench.common import postgres_schema
+from bench.seed import seed
+from hazard_ledger.db import Database
+from hazard_ledger.hazards import operations as ops
+from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.organisations.models import User
+
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+
+def run(count: int) -> list[str]:
+    lines = []
+    with postgres_schema() as url:
+        seed(url, max(2000, count // 20), enterprises=100)
+        database = Database(url)
+        with database.unit_of_work(write=False) as session:
+            targets = list(session.execute(select(Hazard.id, Hazard.enterprise_id).where(Hazard.state == "assigned")))
+        samples, rss = [], []
+        started = time.perf_counter()
+        for n in range(count):
+            hazard_id, enterprise_id = targets[n % len(targets)]
+            t0 = time.perf_counter()
+            with database.unit_of_work() as session:
+                actor = session.get(User, enterprise_id)  # the enterprise's safety officer (same id in the seed)
+                ops.transition(session, actor, hazard_id, "progress", {"note": f"进展 {n}"}, version=None,
+                               now=datetime.now(timezone.utc), zone=ZONE)
+            samples.append(time.perf_counter() - t0)
+            if n % max(1, count // 10) == 0:
+                rss.append(round(rss_mib(), 1))
+        app_seconds = time.perf_counter() - started
+        rss.append(round(rss_mib(), 1))
+        # baseline: the same rows, raw
+        raw = database.engine.raw_connection()
+        cursor = raw.cursor()
+        started = time.perf_counter()
+        for n in range(count):
+            hazard_id, _ = targets[n % len(targets)]
+            cursor.execute("UPDATE hazards SET last_progress_at = now(), version = version + 1, history_length = "
+                           "history_length + 1, chain_head = md5(random()::text) WHERE id = %s RETURNING history_length",
+                           (hazard_id,))
+            seq = cursor.fetchone()[0]
+            cursor.execute("INSERT INTO hazard_events (hazard_id, seq, event, from_state, to_state, actor_user_id, "
+                           "actor_label, at, data, prev_hash, hash) VALUES (%s, %s, 'progress', 'assigned', 'assigned', "
+                           "NULL, 'raw', now(), %s, 'x', 'y')", (hazard_id, seq, json.dumps({"note": "raw"})))
+            raw.commit()
+        raw_seconds = time.perf_counter() - started
+        raw.close()
+        database.dispose()
+    samples.sort()
+    lines.append(f"transitions: {count:,} in process at {count / app_seconds:,.0f}/s "
+                 f"(p50 {samples[len(samples) // 2] * 1000:.2f} ms, p95 {samples[int(len(samples) * .95)] * 1000:.2f} ms); "
+                 f"raw UPDATE + INSERT {count / raw_seconds:,.0f}/s; ratio {app_seconds / raw_seconds:.1f}x the raw time")
+    lines.append(f"memory: RSS while firing (MiB, every {max(1, count // 10):,}): {rss}; growth after the first tenth "
+                 f"{rss[-1] - rss[1]:+.1f} MiB; peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=100_000)
+    for line in run(parser.parse_args().count):
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""The multi-process deployment on PostgreSQL: the planner uses the indexes of the sweep
+and of the list, and several schedulers and delivery processes on one database deliver
+every notification exactly once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import insert, text
+
+from hazard_ledger.hazards.models import Hazard
+from tests.helpers import make_hazard
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def postgresql(backend):
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL deployment checks")
+
+
+def plan_of(database, sql: str, **params) -> str:
+    with database.engine.begin() as connection:
+        # the rows here are few; forbidding sequential scans asks "can this query use an index at all"
+        connection.execute(text("SET LOCAL enable_seqscan = off"))
+        rows = connection.execute(text("EXPLAIN " + sql), params).scalars().all()
+    return "\n".join(rows)
+
+
+def test_the_sweep_and_the_list_use_their_indexes(postgresql, world, database):
+    now = datetime.now(timezone.utc)
+    with database.engine.begin() as connection:
+        connection.execute(insert(Hazard), [
+            # like a city: one enterprise's rows are a small share of the ledger
+            {"code": f"YH-T-{n:06d}", "enterprise_id": world.enterprise["A1" if n % 60 == 0 else "B1"],
+             "state": ("assigned", "closed", "reported")[n % 3], "location": "车间", "description": "x",
+             "reported_at": now, "channel": "login", "anonymous": False, "deadline": date.today() + timedelta(days=n % 60 - 30),
+             "chain_head": "0" * 64, "history_length": 0, "version": 1} for n in range(3000)])
+        connection.execute(text("ANALYZE hazards"))
+    sweep = plan_of(database, "SELECT * FROM hazards WHERE state = 'assigned' AND deadline < :today",
+                    today=date.today())
+    assert "ix_hazards_state_deadline" in sweep, sweep
+    page = plan_of(database, "SELECT * FROM hazards WHERE enterprise_id = :e AND state = 'assigned' AND id < :before "
+                             "ORDER BY id DESC LIMIT 51", e=world.enterprise["A1"], before=2000)
+    assert "ix_hazards_enterprise_state_id" in page, page
+    newest = plan_of(database, "SELECT * FROM hazards WHERE enterprise_id = :e ORDER BY id DESC LIMIT 51",
+                     e=world.enterprise["A1"])
+    assert "ix_hazards_enterprise_id_id" in newest or "ix_hazards_enterprise_state_id" in newest, newest
+
+
+def test_two_schedulers_and_three_delivery_processes_deliver_each_message_once(postgresql, world, database, database_url,
+                                                                              tmp_path):
+    from tests.test_delivery import Receiver, hooks  # the loopback webhook receiver
+    import threading
+
+    receiver = Receiver()
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        hooks(database, world, receiver, group=("generic", "A1", None))
+        for _ in range(30):
+            make_hazard(database, world, state="assigned", responsible=None)
+        receiver.delay = 0.02
+        config = tmp_path / "deploy.toml"
+        config.write_text('[scheduler]\nstandby_poll_seconds = 0.3\ndeliver = "* * * * *"\n', encoding="utf-8")
+        env = {**os.environ, "HAZARD_LEDGER_DATABASE_URL": database_url, "HAZARD_LEDGER_CONFIG": str(config)}
+        schedulers = [subprocess.Popen([sys.executable, "-m", "hazard_ledger.cli", "scheduler"], env=env,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+        try:
+            deliverers = [subprocess.Popen([sys.executable, "-m", "hazard_ledger.cli", "jobs", "run", "deliver"],
+                                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                          for _ in range(3)]
+            for process in deliverers:
+                assert process.wait(timeout=120) == 0
+        finally:
+            for process in schedulers:
+                process.terminate()
+                process.wait(timeout=20)
+        deadline = time.monotonic() + 10
+        while len(receiver.requests) < 30 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        keys = receiver.keys()
+        assert len(keys) == 30 and len(set(keys)) == 30
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
