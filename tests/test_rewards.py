@@ -40,6 +40,8 @@ def facts(**overrides) -> Facts:
     (TIERED, {"grade": "major", "own_unit": False}, "2000.00", "重大隐患奖励 2000"),
     (TIERED, {"adjusted_amount": Decimal("400"), "adjustment_reason": "避免了重大损失"}, "480.00", "审核调整为 400"),
     (TIERED, {"reporter_role": "inspector"}, "0.00", "不予奖励"),
+    (TIERED, {"tier": "严重", "own_unit": False}, "500.00", "按后果分档“严重”"),
+    (TIERED, {"grade": "major", "tier": "特别重大", "own_unit": False}, "3000.00", "按后果分档“特别重大”"),  # then capped
     (TIERED, {"grade": "major", "month_so_far": Decimal("2500")}, "500.00", "月度上限 3000"),
 ])
 def test_the_engine_table(profile, given, amount, says):
@@ -50,9 +52,13 @@ def test_the_engine_table(profile, given, amount, says):
     assert assess(facts(**given), profile).lines == result.lines  # deterministic
 
 
-def test_an_adjustment_outside_the_range_is_refused():
+def test_an_adjustment_outside_the_range_or_an_unknown_tier_is_refused():
     with pytest.raises(ValueError):
         assess(facts(adjusted_amount=Decimal("900"), adjustment_reason="x"), TIERED)
+    with pytest.raises(ValueError):
+        assess(facts(tier="惊天动地"), TIERED)
+    with pytest.raises(ValueError):
+        assess(facts(tier="严重"), DEFAULT)  # the default profile has fixed amounts, no tiers
 
 
 def test_profiles_switch_at_effective_from():
@@ -129,6 +135,18 @@ def test_approving_never_exceeds_the_budget(world, database):
     refused = world.post("admin", f"/api/v1/rewards/{award_id}/approve", json={})
     assert refused.status_code == 409 and "预算" in refused.json["error"]["message"]
     assert award_of(database, second).status == "proposed"
+
+
+def test_approving_at_a_consequence_tier_of_the_profile(world, database):
+    award_id = award_of(database, make_hazard(database, world, state="assigned")).id
+    # union-default has no tiers: a tier is refused by name
+    answer = world.post("admin", f"/api/v1/rewards/{award_id}/approve", json={"tier": "严重"})
+    assert answer.status_code == 422 and "tier" in answer.json["error"]["fields"]
+    with database.unit_of_work() as session:
+        session.execute(update(Award).where(Award.id == award_id).values(profile="tiered-2027"))
+    approved = world.post("admin", f"/api/v1/rewards/{award_id}/approve", json={"tier": "较重"})
+    assert approved.status_code == 200 and approved.json["amount"] == "300.00"
+    assert any("较重" in line for line in approved.json["explanation"])
 
 
 def test_reject_with_a_reason(world, database):

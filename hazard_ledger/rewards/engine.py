@@ -21,6 +21,7 @@ class Facts:
     budget_used: Decimal             # the top jurisdiction's awards this calendar year (not rejected/lapsed)
     adjusted_amount: Decimal | None = None  # a reviewer's choice within the profile's range
     adjustment_reason: str | None = None
+    tier: str | None = None  # a consequence tier of the profile, chosen by the reviewer
 
 
 @dataclass
@@ -50,6 +51,12 @@ def assess(facts: Facts, profile: Profile) -> Assessment:
                                                             if band.adjustable else ""),
                          f"{facts.grade} hazard: {band.default} CNY"
                          + (f" (adjustable {band.minimum}-{band.maximum})" if band.adjustable else "")))
+    if facts.tier is not None:
+        tiers = profile.tiers.get(facts.grade, {})
+        if facts.tier not in tiers:
+            raise ValueError(f"未知分档 / unknown tier {facts.tier!r}; one of {', '.join(tiers) or '(none)'}")
+        amount = tiers[facts.tier]
+        result.lines.append((f"按后果分档“{facts.tier}”：{amount} 元", f"consequence tier {facts.tier}: {amount}"))
     if facts.adjusted_amount is not None and facts.adjusted_amount != amount:
         if not band.minimum <= facts.adjusted_amount <= band.maximum:
             raise ValueError(f"须在 {band.minimum}–{band.maximum} 元之间 / must be within {band.minimum}-{band.maximum}")

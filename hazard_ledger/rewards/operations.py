@@ -132,11 +132,17 @@ def _tell_reporter(session: Session, award: Award, kind_word: str, now: datetime
 
 
 def approve_award(session: Session, actor: User, award_id: int, now: datetime, zone: ZoneInfo,
-                  amount: Decimal | None = None, reason: str | None = None) -> Award:
+                  amount: Decimal | None = None, reason: str | None = None, tier: str | None = None) -> Award:
     award = _decider(session, actor, award_id)
     if award.status != "proposed":
         raise Conflict(f"奖励状态为 {award.status}，不能批准 / an award {award.status} cannot be approved")
     profile = profile_named(award.profile)
+    if tier is not None:
+        tiers = profile.tiers.get(award.hazard.grade.value, {})
+        if tier not in tiers:
+            raise ValidationFailed.on("tier", f"本办法无此分档 / the profile has no tier {tier!r}; "
+                                              f"one of {', '.join(tiers) or '(none)'}")
+        amount, reason = tiers[tier], reason or f"按后果分档“{tier}” / consequence tier {tier}"
     if amount is not None:
         if not reason:
             raise ValidationFailed.on("reason", "调整金额须说明理由 / an adjusted amount needs a reason")

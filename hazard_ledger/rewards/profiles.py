@@ -39,6 +39,8 @@ class Profile:
     annual_budget: Decimal
     claim_days: int
     own_unit_bonus_percent: Decimal
+    # consequence tiers a reviewer may choose instead of the default: {grade: {tier: amount}}
+    tiers: dict[str, dict[str, Decimal]]
 
 
 def _money(value, where: str) -> Decimal:
@@ -83,7 +85,18 @@ def parse_profile(path: Path) -> Profile:
     claim_days = rules.get("claim_days", 30)
     if isinstance(claim_days, bool) or not isinstance(claim_days, int) or claim_days < 1:
         raise ConfigError(where("rules.claim_days"), f"expected a whole number of days ≥ 1, got {claim_days!r}")
+    tiers: dict[str, dict[str, Decimal]] = {}
+    for grade, table in data.get("tiers", {}).items():
+        if grade not in GRADES or not isinstance(table, dict) or not table:
+            raise ConfigError(where(f"tiers.{grade}"), f"expected a table of tier = amount under a grade "
+                                                        f"({', '.join(GRADES)})")
+        tiers[grade] = {str(name): _money(amount, where(f"tiers.{grade}.{name}")) for name, amount in table.items()}
+        band = amounts[grade]
+        for name, amount in tiers[grade].items():
+            if not band.minimum <= amount <= band.maximum:
+                raise ConfigError(where(f"tiers.{grade}.{name}"), f"outside amounts.{grade} ({band.minimum}-{band.maximum})")
     return Profile(
+        tiers=tiers,
         name=str(data["name"]), title=str(data.get("title", data["name"])), effective_from=data["effective_from"],
         amounts=amounts, excluded_roles=tuple(excluded),
         monthly_cap=_money(rules.get("monthly_cap", 0), where("rules.monthly_cap")),

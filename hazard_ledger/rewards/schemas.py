@@ -36,6 +36,8 @@ class ApproveIn(Schema):
     amount = fields.Decimal(load_default=None, allow_none=True, places=2, allow_nan=False,
                             validate=non_negative_money)
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    tier = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50),
+                         metadata={"description": "a consequence tier of the award's profile, instead of an amount"})
 
 
 class PayIn(Schema):

@@ -42,7 +42,8 @@ def list_rewards(query, caller):
 @blp.response(200, AwardOut)
 def approve(data, award_id, caller):
     """Approve (optionally adjusting the amount within the profile's range, with a reason)."""
-    award = ops.approve_award(db.session(), caller, award_id, db.now(), db.zone(), data["amount"], data["reason"])
+    award = ops.approve_award(db.session(), caller, award_id, db.now(), db.zone(), data["amount"], data["reason"],
+                              data["tier"])
     db.commit()
     return present(award, caller)
 
