@@ -137,6 +137,7 @@ def test_email_in_chinese_plain_and_html(database, settings, world, mailbox):
     plain = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
     assert "二号车间" in plain and "整改" in plain and "<p>" in html
+    assert "http://hazard-ledger.test/hazards/" in plain  # what to open, even for an assignment
     sent, = deliveries(database, channel="email")
     assert sent.status == "sent" and f"delivery-{sent.id}" in message["Message-ID"]
     assert deliver_due(database, datetime.now(timezone.utc), settings).sent == 0  # nothing twice

@@ -153,16 +153,33 @@ def claim_due(database: Database, now: datetime, batch: int, lease: timedelta) -
     return token, ids
 
 
+def with_link(delivery: Delivery, base_url: str) -> tuple[str, dict]:
+    """Body and data with an absolute link to the hazard: messages written where the
+    public address is not known (a transition) carry the path only."""
+    data = dict(delivery.data)
+    hazard = dict(data.get("hazard") or {})
+    if hazard.get("id") is not None:
+        link = hazard.get("link") or f"/hazards/{hazard['id']}"
+        if link.startswith("/"):
+            link = base_url.rstrip("/") + link
+        hazard["link"] = link
+        data["hazard"] = hazard
+        if link not in delivery.body:
+            return f"{delivery.body}\n详情 / details: {link}", data
+    return delivery.body, data
+
+
 def _send(session: Session, delivery: Delivery, settings: Settings) -> None:
     timeout = settings["delivery"]["timeout_seconds"]
+    body, data = with_link(delivery, settings["app"]["base_url"])
     if delivery.channel == "email":
-        send_email(settings["smtp"], to=delivery.recipient, subject=delivery.subject, body=delivery.body,
+        send_email(settings["smtp"], to=delivery.recipient, subject=delivery.subject, body=body,
                    delivery_id=delivery.id, timeout=timeout)
         return
     hook = session.get(Webhook, delivery.webhook_id)
     if hook is None or not hook.active:
         raise ChannelError("webhook removed or disabled")
-    send_webhook(hook.kind, hook.url, hook.secret, subject=delivery.subject, body=delivery.body, data=delivery.data,
+    send_webhook(hook.kind, hook.url, hook.secret, subject=delivery.subject, body=body, data=data,
                  delivery_id=delivery.id, timeout=timeout)
 
 
