@@ -27,3 +27,9 @@ class ReportForm(FlaskForm):
             from wtforms.validators import ValidationError
 
             raise ValidationError(_l("最多上传 5 张照片"))
+
+
+class ClaimForm(FlaskForm):
+    name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=100)])
+    phone = StringField(_l("电话"), validators=[DataRequired(), Regexp(r"^[0-9+\- ]{5,32}$", message=_l("电话号码格式不正确"))])
+    payout_account = StringField(_l("收款账户"), validators=[DataRequired(), Length(min=4, max=100)])

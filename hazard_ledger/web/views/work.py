@@ -1,0 +1,156 @@
+"""The working pages: the ledger table, the overdue audit, the inbox, QR posters, and
+the reporter's status page by receipt. They call the same operations as the API."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import qrcode
+import qrcode.image.svg
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import nulls_last
+
+from hazard_ledger.enums import Grade, HazardState, Role
+from hazard_ledger.errors import DomainError
+from hazard_ledger.hazards import operations as ops
+from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.notifications import operations as inbox_ops
+from hazard_ledger.organisations.operations import visible_enterprise
+from hazard_ledger.paperwork.columns import GRADE_WORDS, STATE_WORDS
+from hazard_ledger.rewards.operations import claim_award, receipt_reward
+from hazard_ledger.web import db
+from hazard_ledger.web.limits import limit_public_reports
+from hazard_ledger.web.views.forms import ClaimForm
+
+bp = Blueprint("work", __name__)
+
+
+def _filters() -> ops.HazardFilters:
+    states = [HazardState(s) for s in request.args.getlist("state") if s in {x.value for x in HazardState}]
+    grade = request.args.get("grade")
+    overdue = {"true": True, "false": False}.get(request.args.get("overdue", ""))
+    return ops.HazardFilters(states=states, grade=Grade(grade) if grade in ("general", "major") else None,
+                             overdue=overdue, text=(request.args.get("q") or "").strip()[:200] or None)
+
+
+@bp.route("/ledger")
+@login_required
+def ledger():
+    session, today = db.session(), db.today()
+    filters = _filters()
+    next_cursor = None
+    if request.args.get("sort") == "deadline":
+        query = ops.filtered_query(session, current_user, filters, today, db.zone())
+        hazards = list(session.scalars(query.order_by(nulls_last(Hazard.deadline.asc()), Hazard.id).limit(200)))
+    else:
+        try:
+            hazards, next_cursor = ops.list_hazards(session, current_user, filters, today, db.zone(), limit=50,
+                                                    cursor=request.args.get("cursor") or None)
+        except DomainError:
+            abort(404)
+    args = {k: v for k, v in request.args.items(multi=False) if k != "cursor"}
+    return render_template("pages/ledger.html", hazards=hazards, today=today, next_cursor=next_cursor, args=args,
+                           state_words=STATE_WORDS, grade_words=GRADE_WORDS, states=list(HazardState),
+                           zone=db.zone(), selected_states=[s.value for s in filters.states])
+
+
+AGING = ((1, 7, "1–7"), (8, 30, "8–30"), (31, None, ">30"))
+
+
+def aging_chart(items, today: date) -> Markup:
+    """Overdue items by age, as a small SVG bar chart drawn here (no outside service)."""
+    counts = [sum(1 for h in items if low <= h.days_overdue(today) and (high is None or h.days_overdue(today) <= high))
+              for low, high, _label in AGING]
+    top = max(counts + [1])
+    bars = []
+    for index, ((_low, _high, label), count) in enumerate(zip(AGING, counts, strict=True)):
+        height = 120 * count / top
+        x = 30 + index * 90
+        bars.append(f'<rect x="{x}" y="{140 - height:.1f}" width="60" height="{height:.1f}" fill="#b42318"/>'
+                    f'<text x="{x + 30}" y="{134 - height:.1f}" text-anchor="middle" font-size="13">{count}</text>'
+                    f'<text x="{x + 30}" y="158" text-anchor="middle" font-size="12">{label} {_("天")}</text>')
+    return Markup(f'<svg viewBox="0 0 300 165" width="300" height="165" role="img" aria-label="{_("逾期天数分布")}">'
+                  f'<line x1="20" y1="140" x2="290" y2="140" stroke="#999"/>{"".join(bars)}</svg>')
+
+
+@bp.route("/audit")
+@login_required
+def audit():
+    if current_user.role not in (Role.INSPECTOR, Role.ADMIN, Role.SAFETY_OFFICER):
+        abort(403)
+    today = db.today()
+    enterprises, items = ops.overdue_audit(db.session(), current_user, today)
+    chosen = request.args.get("enterprise_id", type=int)
+    shown = [h for h in items if chosen is None or h.enterprise_id == chosen]
+    return render_template("pages/audit.html", enterprises=enterprises, items=shown, today=today,
+                           chart=aging_chart(items, today), grade_words=GRADE_WORDS, chosen=chosen)
+
+
+@bp.route("/inbox")
+@login_required
+def inbox():
+    return render_template("pages/inbox.html", items=inbox_ops.inbox(db.session(), current_user, limit=200),
+                           zone=db.zone())
+
+
+@bp.route("/inbox/<id:notification_id>/read", methods=["POST"])
+@login_required
+def mark_read(notification_id: int):
+    try:
+        inbox_ops.mark_read(db.session(), current_user, notification_id, db.now())
+    except DomainError:
+        abort(404)
+    db.commit()
+    return redirect(url_for("work.inbox"))
+
+
+@bp.route("/qr/<id:enterprise_id>")
+@login_required
+def poster(enterprise_id: int):
+    try:
+        enterprise = visible_enterprise(db.session(), current_user, enterprise_id)
+    except DomainError:
+        abort(404)
+    location = (request.args.get("location") or "").strip()[:100]
+    address = f"{db.settings()['app']['base_url'].rstrip('/')}/r/{enterprise.report_token}"
+    image = qrcode.make(address, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    svg = buffer.getvalue().decode().split("?>", 1)[-1]
+    return render_template("pages/poster.html", enterprise=enterprise, location=location, address=address,
+                           qr=Markup(svg))
+
+
+@bp.route("/receipt", methods=["GET"])
+def receipt_lookup():
+    receipt = (request.args.get("receipt") or "").strip()
+    if receipt:
+        return redirect(url_for("work.receipt_status", receipt=receipt))
+    return render_template("pages/receipt_lookup.html")
+
+
+@bp.route("/receipt/<receipt>", methods=["GET", "POST"])
+@limit_public_reports
+def receipt_status(receipt: str):
+    session = db.session()
+    try:
+        hazard = ops.hazard_by_receipt(session, receipt)
+    except DomainError:
+        abort(404)
+    form = ClaimForm()
+    message = None
+    if form.validate_on_submit():
+        try:
+            claim_award(session, hazard, form.name.data.strip(), form.phone.data.strip(),
+                        form.payout_account.data.strip(), db.now(), db.zone())
+            db.commit()
+            message = _("领取信息已提交，工会审核后发放。")
+        except DomainError as error:
+            session.rollback()
+            form.payout_account.errors = [*form.payout_account.errors, error.message]
+    return render_template("pages/receipt_status.html", hazard=hazard, reward=receipt_reward(session, hazard),
+                           form=form, message=message, state_words=STATE_WORDS, zone=db.zone())

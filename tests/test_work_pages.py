@@ -1,0 +1,81 @@
+"""The working pages, through the test client: ledger table, audit, inbox, QR poster,
+the reporter's status page with the reward claim."""
+
+import re
+from datetime import datetime, timedelta, timezone
+
+from tests.conftest import PASSWORD
+from tests.helpers import make_hazard, plan
+
+
+def login(client, username):
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    assert client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token}).status_code == 302
+
+
+def test_the_ledger_table_marks_overdue_rows(world, database, client):
+    late = make_hazard(database, world, state="assigned", now=datetime.now(timezone.utc) - timedelta(days=30))
+    make_hazard(database, world, state="reported")
+    make_hazard(database, world, enterprise="B1", reporter="worker_b1", responsible=None)
+    login(client, "officer_a1")
+    page = client.get("/ledger")
+    assert page.status_code == 200 and page.text.count("<tr class=") == 2 + 0  # two A1 rows
+    assert 'class="overdue"' in page.text and "逾期 20 天" in page.text
+    only_late = client.get("/ledger?overdue=true&sort=deadline")
+    assert f'/hazards/{late}' in only_late.text and only_late.text.count("<tr class=") == 1
+    assert client.get("/ledger?cursor=!!").status_code == 404
+
+
+def test_the_audit_ranks_the_most_overdue_first_with_a_chart(world, database, client):
+    now = datetime.now(timezone.utc)
+    make_hazard(database, world, state="assigned", now=now - timedelta(days=40))
+    make_hazard(database, world, state="assigned", now=now - timedelta(days=15))
+    make_hazard(database, world, state="assigned", enterprise="B1", reporter="worker_b1", responsible=None,
+                now=now - timedelta(days=12))
+    login(client, "inspector_city")
+    page = client.get("/audit")
+    assert page.status_code == 200 and "<svg" in page.text
+    ranking = page.text.split('data-testid="ranking"')[1]
+    assert ranking.index("企业A1") < ranking.index("企业B1")  # two overdue items rank above one
+    client.get("/logout")
+    login(client, "worker_a1")
+    assert client.get("/audit").status_code == 403
+
+
+def test_the_inbox_marks_read(world, database, client):
+    make_hazard(database, world, state="assigned")
+    login(client, "worker2_a1")
+    page = client.get("/inbox")
+    assert "隐患整改" in page.text and "标为已读" in page.text
+    notification_id = re.search(r'/inbox/(\d+)/read', page.text).group(1)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    assert client.post(f"/inbox/{notification_id}/read", data={"csrf_token": token}).status_code == 302
+    assert "标为已读" not in client.get("/inbox").text
+
+
+def test_a_qr_poster_points_at_the_report_form(world, client):
+    login(client, "officer_a1")
+    page = client.get(f"/qr/{world.enterprise['A1']}?location=二号车间")
+    assert page.status_code == 200 and "<svg" in page.text and "二号车间" in page.text
+    assert f"/r/{world.report_token['A1']}" in page.text
+    assert client.get(f"/qr/{world.enterprise['B1']}").status_code == 404
+
+
+def test_the_reporter_follows_and_claims_with_the_receipt(world, database, client):
+    answer = client.post(f"/api/v1/public/enterprises/{world.report_token['A1']}/hazards",
+                         json={"location": "仓库", "description": "消防通道堵塞", "anonymous": True}).json
+    page = client.get(f"/receipt?receipt={answer['receipt']}", follow_redirects=True)
+    assert page.status_code == 200 and "待确认" in page.text and "领取奖励" not in page.text
+    hazard_id = world.get("admin", "/api/v1/hazards").json["items"][0]["id"]
+    assert world.fire("officer_a1", hazard_id, "assign", **plan()).status_code == 200
+    page = client.get(f"/receipt/{answer['receipt']}")
+    assert "100.00" in page.text and "领取奖励" in page.text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    bad = client.post(f"/receipt/{answer['receipt']}", data={"csrf_token": token, "name": "王", "phone": "x",
+                                                            "payout_account": "6222000011112222"})
+    assert "电话号码格式不正确" in bad.text
+    done = client.post(f"/receipt/{answer['receipt']}", data={"csrf_token": token, "name": "王", "phone": "13700000000",
+                                                             "payout_account": "6222000011112222"})
+    assert "领取信息已提交" in done.text
+    assert client.get("/receipt/NOT-A-RECEIPT").status_code == 404
