@@ -79,3 +79,35 @@ def test_the_reporter_follows_and_claims_with_the_receipt(world, database, clien
                                                              "payout_account": "6222000011112222"})
     assert "领取信息已提交" in done.text
     assert client.get("/receipt/NOT-A-RECEIPT").status_code == 404
+
+
+def csrf(page) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+
+
+def test_a_safety_officer_works_a_hazard_through_its_page(world, database, client):
+    from datetime import date
+
+    hazard_id = make_hazard(database, world)
+    login(client, "officer_a1")
+    page = client.get(f"/hazards/{hazard_id}")
+    assert 'data-event="assign"' in page.text and 'data-event="reject"' in page.text
+    assert 'data-event="close"' not in page.text
+    token = csrf(page)
+    version = re.search(r'name="version" value="(\d+)"', page.text).group(1)
+    wrong = client.post(f"/hazards/{hazard_id}/events/assign", data={"csrf_token": token, "version": version,
+                                                                      "grade": "general", "measure": ""})
+    assert wrong.status_code == 422 and 'class="field invalid"' in wrong.text  # errors next to the field
+    fields = {k: v for k, v in plan().items() if v is not None}
+    assert client.post(f"/hazards/{hazard_id}/events/assign",
+                       data={"csrf_token": token, "version": version, **fields}).status_code == 302
+    page = client.get(f"/hazards/{hazard_id}")
+    assert "整改中" in page.text and 'data-event="rectify"' in page.text
+    for event, data in (("progress", {"note": "已采购"}), ("rectify", {"note": "已整改", "completed_on": date.today().isoformat()}),
+                        ("close", {"note": "验收合格"})):
+        page = client.get(f"/hazards/{hazard_id}")
+        assert client.post(f"/hazards/{hazard_id}/events/{event}", data={"csrf_token": csrf(page), **data}).status_code == 302
+    assert "已销号" in client.get(f"/hazards/{hazard_id}").text
+    stale = client.post(f"/hazards/{hazard_id}/events/reopen", data={"csrf_token": token, "reason": "x"})
+    assert stale.status_code == 409
+    assert client.post(f"/hazards/{hazard_id}/events/assign", data={"reason": "no token"}).status_code == 400

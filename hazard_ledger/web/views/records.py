@@ -3,10 +3,10 @@ statutory statistics with the principal's signature line. Same visibility as the
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, send_file
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from hazard_ledger.errors import DomainError
+from hazard_ledger.errors import DomainError, NotFound
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.schemas import present_detail
 from hazard_ledger.organisations.operations import visible_enterprise
@@ -21,19 +21,72 @@ EVENT_WORDS = {"report": "上报", "assign": "确认并制定整改方案", "rej
                "import": "从原台账导入"}
 
 
+# the fields of each event's form, in order, with their labels and input types
+FIELD_LABELS = {
+    "grade": ("隐患等级", "select"), "measure": ("整改措施", "textarea"), "deadline": ("整改时限", "date"),
+    "responsible_unit": ("整改责任单位", "text"), "responsible_person": ("整改责任人", "text"),
+    "protective_measures": ("安全防护措施", "textarea"), "responsible_user_id": ("整改责任人账号（可选）", "number"),
+    "category": ("隐患类别（可选）", "text"), "funds": ("治理资金（元，重大隐患必填）", "number"),
+    "emergency_plan": ("应急预案（重大隐患必填）", "textarea"), "reason": ("原因", "text"),
+    "duplicate_of": ("重复于隐患 ID", "number"), "comment": ("说明", "textarea"), "note": ("说明", "textarea"),
+    "completed_on": ("完成日期", "date"),
+}
+CHOICES = {"grade": [("general", "一般"), ("major", "重大")],
+           "reason": [("not_a_hazard", "不是隐患"), ("duplicate", "重复举报")]}
+
+
+def event_forms(events: list[str]) -> list[dict]:
+    from hazard_ledger.workflow import RULEBOOK
+
+    forms = []
+    for event in events:
+        fields = []
+        for name in RULEBOOK[event].fields._declared_fields:
+            label, kind = FIELD_LABELS.get(name, (name, "text"))
+            choices = CHOICES.get(name) if event != "extend" and not (event == "reopen" and name == "reason") else None
+            fields.append({"name": name, "label": label, "kind": "select" if choices else kind, "choices": choices})
+        forms.append({"event": event, "title": EVENT_WORDS[event], "fields": fields})
+    return forms
+
+
+def _render_record(hazard, errors=None, failed_event=None, values=None, status=200):
+    session = db.session()
+    detail = present_detail(hazard, current_user, db.today(), ops.attachments_of(session, hazard.id))
+    return render_template("print/hazard.html", hazard=hazard, detail=detail, enterprise=hazard.enterprise,
+                           state_words=STATE_WORDS, grade_words=GRADE_WORDS, event_words=EVENT_WORDS, zone=db.zone(),
+                           forms=event_forms(detail["allowed_events"]), errors=errors or {},
+                           failed_event=failed_event, values=values or {}), status
+
+
 @bp.route("/hazards/<id:hazard_id>")
 @bp.route("/hazards/<id:hazard_id>/print")
 @login_required
 def hazard_record(hazard_id: int):
-    session = db.session()
     try:
-        hazard = ops.visible_hazard(session, current_user, hazard_id)
+        hazard = ops.visible_hazard(db.session(), current_user, hazard_id)
     except DomainError:
         abort(404)
-    detail = present_detail(hazard, current_user, db.today(), ops.attachments_of(session, hazard.id))
-    return render_template("print/hazard.html", hazard=hazard, detail=detail, enterprise=hazard.enterprise,
-                           state_words=STATE_WORDS, grade_words=GRADE_WORDS, event_words=EVENT_WORDS,
-                           zone=db.zone())
+    return _render_record(hazard)
+
+
+@bp.route("/hazards/<id:hazard_id>/events/<event>", methods=["POST"])
+@login_required
+def fire_event(hazard_id: int, event: str):
+    """The forms of the hazard page post here; the same operation as the API."""
+    session = db.session()
+    values = {k: v.strip() for k, v in request.form.items() if k not in ("csrf_token", "version") and v.strip()}
+    try:
+        version = int(request.form.get("version", "")) if request.form.get("version", "").isdigit() else None
+        ops.transition(session, current_user, hazard_id, event, values, version=version, now=db.now(), zone=db.zone())
+        db.commit()
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        session.rollback()
+        hazard = ops.visible_hazard(session, current_user, hazard_id)
+        errors = error.fields or {"_form": [error.message]}
+        return _render_record(hazard, errors, event, values, status=error.status if error.status != 404 else 422)
+    return redirect(url_for("records.hazard_record", hazard_id=hazard_id))
 
 
 @bp.route("/files/<id:attachment_id>")
