@@ -111,3 +111,43 @@ def test_a_safety_officer_works_a_hazard_through_its_page(world, database, clien
     stale = client.post(f"/hazards/{hazard_id}/events/reopen", data={"csrf_token": token, "reason": "x"})
     assert stale.status_code == 409
     assert client.post(f"/hazards/{hazard_id}/events/assign", data={"reason": "no token"}).status_code == 400
+
+
+def test_a_worker_sees_their_reports_and_rewards(world, database, client):
+    make_hazard(database, world, state="assigned")
+    login(client, "worker_a1")
+    page = client.get("/mine")
+    assert page.status_code == 200 and "YH-" in page.text and "100.00" in page.text
+    assert client.get("/rewards").status_code == 403 and client.get("/compliance").status_code == 403
+
+
+def test_an_inspector_approves_and_pays_a_reward(world, database, client):
+    make_hazard(database, world, state="assigned")
+    login(client, "inspector_a")
+    page = client.get("/rewards")
+    award_id = re.search(r'data-award="(\d+)"', page.text).group(1)
+    assert "Worker A1" in page.text
+    assert client.post(f"/rewards/{award_id}/approve", data={"csrf_token": csrf(page)}).status_code == 302
+    page = client.get("/rewards")
+    assert client.post(f"/rewards/{award_id}/pay", data={"csrf_token": csrf(page), "paid_on": "2026-01-01",
+                                                         "reference": ""}).status_code == 422
+    assert client.post(f"/rewards/{award_id}/pay", data={"csrf_token": csrf(page), "paid_on": "2026-01-01",
+                                                         "reference": "财-1"}).status_code == 302
+    assert "paid" in client.get("/rewards").text
+
+
+def test_compliance_and_roster_import_pages(world, client, tmp_path):
+    import io
+
+    login(client, "officer_a1")
+    page = client.get(f"/enterprises/{world.enterprise['A1']}/roster")
+    good = "工号,姓名,岗位类别\n001,赵强,其他\n".encode("utf-8")
+    answer = client.post(f"/enterprises/{world.enterprise['A1']}/roster", content_type="multipart/form-data",
+                         data={"csrf_token": csrf(page), "file": (io.BytesIO(good), "roster.csv")})
+    assert answer.status_code == 200 and "赵强" in answer.text and "已导入" in answer.text
+    bad = "工号,姓名,岗位类别\n002,,厨师\n".encode("utf-8")
+    answer = client.post(f"/enterprises/{world.enterprise['A1']}/roster", content_type="multipart/form-data",
+                         data={"csrf_token": csrf(page), "file": (io.BytesIO(bad), "roster.csv")})
+    assert answer.status_code == 422 and "第 2 行 [姓名]" in answer.text
+    page = client.get("/compliance?year=2026")
+    assert page.status_code == 200 and "企业A1" in page.text and "001" in page.text

@@ -4,6 +4,7 @@ the reporter's status page by receipt. They call the same operations as the API.
 from __future__ import annotations
 
 import io
+import tempfile
 from datetime import date
 
 import qrcode
@@ -21,7 +22,13 @@ from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.notifications import operations as inbox_ops
 from hazard_ledger.organisations.operations import visible_enterprise
 from hazard_ledger.paperwork.columns import GRADE_WORDS, STATE_WORDS
-from hazard_ledger.rewards.operations import claim_award, receipt_reward
+from hazard_ledger.compliance.operations import check as check_compliance
+from hazard_ledger.compliance.operations import import_employees, list_employees
+from hazard_ledger.errors import NotFound, ValidationFailed
+from hazard_ledger.rewards.operations import (
+    approve_award, claim_award, list_awards, pay_award, receipt_reward, reject_award, reporter_of,
+)
+from hazard_ledger.tabular import ImportRefused, TableError
 from hazard_ledger.web import db
 from hazard_ledger.web.limits import limit_public_reports
 from hazard_ledger.web.views.forms import ClaimForm
@@ -154,3 +161,110 @@ def receipt_status(receipt: str):
             form.payout_account.errors = [*form.payout_account.errors, error.message]
     return render_template("pages/receipt_status.html", hazard=hazard, reward=receipt_reward(session, hazard),
                            form=form, message=message, state_words=STATE_WORDS, zone=db.zone())
+
+
+# ---- a worker's own page ------------------------------------------------------------------
+
+@bp.route("/mine")
+@login_required
+def mine():
+    session, today = db.session(), db.today()
+    hazards, _cursor = ops.list_hazards(session, current_user, ops.HazardFilters(), today, db.zone(), limit=200)
+    try:
+        awards = list_awards(session, current_user)
+    except DomainError:
+        awards = []
+    return render_template("pages/mine.html", hazards=hazards, awards=awards, today=today, state_words=STATE_WORDS,
+                           zone=db.zone())
+
+
+# ---- reward approvals ------------------------------------------------------------------------
+
+@bp.route("/rewards")
+@login_required
+def rewards():
+    if current_user.role not in (Role.INSPECTOR, Role.ADMIN):
+        abort(403)
+    awards = list_awards(db.session(), current_user)
+    return render_template("pages/rewards.html", awards=awards, today=db.today(),
+                           reporter_of=lambda award: reporter_of(award, current_user))
+
+
+@bp.route("/rewards/<id:award_id>/<action>", methods=["POST"])
+@login_required
+def decide_reward(award_id: int, action: str):
+    session = db.session()
+    try:
+        if action == "approve":
+            approve_award(session, current_user, award_id, db.now(), db.zone())
+        elif action == "reject":
+            reject_award(session, current_user, award_id, (request.form.get("reason") or "").strip() or "—", db.now())
+        elif action == "pay":
+            paid_on = date.fromisoformat(request.form.get("paid_on") or db.today().isoformat())
+            reference = (request.form.get("reference") or "").strip()
+            if not reference:
+                raise ValidationFailed.on("reference", "请填写付款凭证号 / the payment reference")
+            pay_award(session, current_user, award_id, paid_on, reference, db.now(), db.zone())
+        else:
+            abort(404)
+        db.commit()
+    except NotFound:
+        abort(404)
+    except ValueError:
+        return render_template("errors/error.html", status=422, code="validation_error",
+                               message=_("日期格式不正确"), fields=None), 422
+    except DomainError as error:
+        return render_template("errors/error.html", status=error.status, code=error.code, message=error.message,
+                               fields=error.fields), error.status
+    return redirect(url_for("work.rewards"))
+
+
+# ---- compliance ----------------------------------------------------------------------------
+
+@bp.route("/compliance")
+@login_required
+def compliance():
+    if current_user.role is Role.WORKER:
+        abort(403)
+    year = request.args.get("year", type=int) or db.today().year
+    profile = request.args.get("profile") if request.args.get("profile") in ("union", "statutory") else None
+    config = db.settings()["compliance"]
+    answer = check_compliance(db.session(), current_user, max(2000, min(year, 2999)), profile or config["profile"], config)
+    return render_template("pages/compliance.html", answer=answer)
+
+
+@bp.route("/enterprises/<id:enterprise_id>/roster", methods=["GET", "POST"])
+@login_required
+def roster(enterprise_id: int):
+    session = db.session()
+    try:
+        enterprise = visible_enterprise(session, current_user, enterprise_id)
+    except DomainError:
+        abort(404)
+    problems, message, status = [], None, 200
+    if request.method == "POST":
+        upload = request.files.get("file")
+        may_write = current_user.role is Role.ADMIN or (current_user.role is Role.SAFETY_OFFICER
+                                                         and current_user.enterprise_id == enterprise_id)
+        if not may_write:
+            abort(403)
+        if upload is None or not upload.filename:
+            problems, status = [_("请选择 .xlsx 或 .csv 文件")], 422
+        else:
+            suffix = ".xlsx" if upload.filename.lower().endswith(".xlsx") else ".csv"
+            with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
+                upload.save(handle)
+                handle.flush()
+                try:
+                    imported = import_employees(session, enterprise, handle.name)
+                    db.commit()
+                    message = _("已导入或更新 %(count)s 名职工", count=len(imported))
+                except ImportRefused as refused:
+                    session.rollback()
+                    problems, status = [str(p) for p in refused.problems], 422
+                except TableError as error:
+                    session.rollback()
+                    problems, status = [str(error)], 422
+    employees = list_employees(session, current_user, enterprise_id)
+    return render_template("pages/roster.html", enterprise=enterprise, employees=employees, problems=problems,
+                           message=message), status
