@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CLI    := $(BIN)/hazard-ledger
 
-.PHONY: run test install bench bench-full clean
+.PHONY: run test install browser bench bench-full clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,15 @@ run: install
 
 ## make test: install with test extras and run the whole suite (PostgreSQL too when
 ## HAZARD_LEDGER_TEST_DATABASE_URL names one)
-test: install
+test: install browser
 	$(BIN)/python -m pytest
+
+## the browser tests drive Debian's Chromium (Playwright's own download cannot work offline),
+## with a CJK font so the screenshots show Chinese
+browser:
+	@if { [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; } \
+		&& [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; fi
 
 ## make bench: the benchmarks at a small scale (a minute); make bench-full: full scale
 bench: install
