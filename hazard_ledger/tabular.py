@@ -3,7 +3,12 @@
 Safety officers keep their ledgers and rosters in Excel, and Chinese Excel saves CSV
 in GB18030 unless told otherwise, so CSV is read as UTF-8 (with or without BOM) and
 then GB18030, and written as UTF-8 with a BOM so Excel opens it right. Writing
-streams row by row (openpyxl write-only mode): memory stays flat however many rows."""
+streams row by row (openpyxl write-only mode): memory stays flat however many rows.
+
+Text in the ledger comes from anyone with a QR code, so an export never lets it act
+as a formula (OWASP "CSV injection"): in .xlsx such text is stored as a string cell,
+in CSV it is prefixed with an apostrophe, which reading strips again. Control
+characters that a worksheet cannot hold are dropped."""
 
 from __future__ import annotations
 
@@ -16,10 +21,13 @@ from typing import IO, Any, Iterable, Sequence
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 FORMATS = (".xlsx", ".csv")
+# what spreadsheet programs read as the start of a formula
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class TableError(Exception):
@@ -66,6 +74,8 @@ def table_format(path: Path | str) -> str:
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip()
+        if value[:1] == "'" and value[1:2] and value[1] in FORMULA_STARTS:
+            value = value[1:]  # our own CSV export's guard against formulas
         return value or None
     return value
 
@@ -133,7 +143,14 @@ def write_table(target: Path | str | IO[bytes], fmt: str, columns: Sequence[Colu
         raise TableError(f"unknown format {fmt!r}")
 
 
+def _safe_text(value: str) -> str:
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
 def _csv_value(value: Any) -> Any:
+    if isinstance(value, str):
+        value = _safe_text(value)
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
@@ -182,9 +199,15 @@ def _write_xlsx(target, columns: Sequence[Column], rows: Iterable[Sequence[Any]]
     for row in rows:
         cells = []
         for number_format, value in zip(formats, row, strict=True):
-            if isinstance(value, datetime) and value.tzinfo is not None:
+            if isinstance(value, str):
+                value = _safe_text(value)
+                if value.startswith("="):  # openpyxl would store it as a formula
+                    cell = WriteOnlyCell(sheet, value=value)
+                    cell.data_type = "s"
+                    value = cell
+            elif isinstance(value, datetime) and value.tzinfo is not None:
                 value = value.replace(tzinfo=None)  # Excel has no time zones: callers pass local times
-            if number_format and value is not None:
+            if number_format and value is not None and not isinstance(value, str):
                 # only typed cells carry a style: plain values are several times faster to write
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.number_format = number_format

@@ -27,12 +27,13 @@ def plan(grade: str = "general", responsible_user_id: int | None = None, deadlin
 
 
 def make_hazard(database, world, state: str = "reported", grade: str = "general", enterprise: str = "A1",
-                reporter: str = "worker_a1", responsible: str | None = "worker2_a1", now: datetime | None = None) -> int:
+                reporter: str = "worker_a1", responsible: str | None = "worker2_a1", now: datetime | None = None,
+                location: str = "二号车间", description: str = "配电箱漏电") -> int:
     """A hazard of `enterprise` reported by `reporter`, brought to `state` by the safety officer."""
     now = now or datetime.now(timezone.utc)
     with database.unit_of_work() as session:
         hazard = ops.report_as_user(session, session.get(User, world.user[reporter]),
-                                    ops.Report("二号车间", "配电箱漏电", "电气安全"), None, now, SHANGHAI)
+                                    ops.Report(location, description, "电气安全"), None, now, SHANGHAI)
         officer = session.get(User, world.user[f"officer_{enterprise.lower()}"])
 
         def step(event: str, **fields) -> None:

@@ -84,6 +84,22 @@ def test_export_then_import_round_trips(world, ledger, database, run, tmp_path, 
     assert run("audit", "verify").exit_code == 0
 
 
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_reported_text_never_becomes_a_formula(world, database, run, tmp_path, suffix):
+    """A QR reporter's text is data: exported, it stays text in Excel, and comes back unchanged."""
+    formula = '=HYPERLINK("http://evil.example","点此查看")'
+    make_hazard(database, world, state="assigned", description=formula, location="-2号\x0b车间")
+    exported = tmp_path / f"ledger{suffix}"
+    assert run("hazards", "export", "--enterprise", "A1", "-o", str(exported)).exit_code == 0
+    if suffix == ".xlsx":
+        cell = load_workbook(exported).active["E2"]
+        assert (cell.data_type, cell.value) == ("s", formula)
+    else:
+        assert "'=HYPERLINK" in exported.read_text("utf-8-sig")
+    row = read_table(exported).rows[0].values
+    assert (row["隐患描述"], row["隐患地点"]) == (formula, "-2号车间")  # the control character is dropped
+
+
 def test_a_file_with_bad_rows_imports_nothing_and_names_each(world, database, run, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text(

@@ -151,3 +151,28 @@ def test_compliance_and_roster_import_pages(world, client, tmp_path):
     assert answer.status_code == 422 and "第 2 行 [姓名]" in answer.text
     page = client.get("/compliance?year=2026")
     assert page.status_code == 200 and "企业A1" in page.text and "001" in page.text
+
+
+def test_trainings_drills_and_the_export_from_the_pages(world, client):
+    import io
+
+    login(client, "officer_a1")
+    roster = f"/enterprises/{world.enterprise['A1']}/roster"
+    page = client.get(roster)
+    client.post(roster, content_type="multipart/form-data",
+                data={"csrf_token": csrf(page), "file": (io.BytesIO("工号,姓名\n001,赵强\n".encode()), "r.csv")})
+    activities = f"/enterprises/{world.enterprise['A1']}/activities"
+    bad = client.post(activities, data={"csrf_token": csrf(page), "kind": "training", "held_on": "2026-03-01",
+                                        "topic": "法规", "hours": "2", "attendees": "001, 999"})
+    assert bad.status_code == 422 and "999" in bad.text
+    good = client.post(activities, data={"csrf_token": csrf(page), "kind": "training", "held_on": "2026-03-01",
+                                         "topic": "法规", "hours": "2", "attendees": "001"})
+    assert good.status_code == 302
+    drill = client.post(activities, data={"csrf_token": csrf(page), "kind": "drill", "held_on": "2026-04-01",
+                                          "drill_kind": "onsite", "scenario": "火灾", "participants": "20"})
+    assert drill.status_code == 302
+    compliance = client.get("/compliance?year=2026").text
+    assert "1 / 1" in compliance  # A1 is high-risk: one drill held of one required
+    export = client.get("/ledger/export?format=csv")
+    assert export.status_code == 200 and export.data.decode("utf-8-sig").startswith("序号,隐患编号")
+    export.close()

@@ -4,6 +4,7 @@ statutory statistics with the principal's signature line. Same visibility as the
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from hazard_ledger.errors import DomainError, NotFound
@@ -16,23 +17,23 @@ from hazard_ledger.web import db
 
 bp = Blueprint("records", __name__)
 
-EVENT_WORDS = {"report": "上报", "assign": "确认并制定整改方案", "reject": "驳回", "progress": "整改进展",
-               "extend": "延期", "rectify": "整改完成", "reopen": "验收不通过，退回整改", "close": "验收销号",
-               "import": "从原台账导入"}
+EVENT_WORDS = {"report": _l("上报"), "assign": _l("确认并制定整改方案"), "reject": _l("驳回"), "progress": _l("整改进展"),
+               "extend": _l("延期"), "rectify": _l("整改完成"), "reopen": _l("验收不通过，退回整改"), "close": _l("验收销号"),
+               "import": _l("从原台账导入")}
 
 
 # the fields of each event's form, in order, with their labels and input types
 FIELD_LABELS = {
-    "grade": ("隐患等级", "select"), "measure": ("整改措施", "textarea"), "deadline": ("整改时限", "date"),
-    "responsible_unit": ("整改责任单位", "text"), "responsible_person": ("整改责任人", "text"),
-    "protective_measures": ("安全防护措施", "textarea"), "responsible_user_id": ("整改责任人账号（可选）", "number"),
-    "category": ("隐患类别（可选）", "text"), "funds": ("治理资金（元，重大隐患必填）", "number"),
-    "emergency_plan": ("应急预案（重大隐患必填）", "textarea"), "reason": ("原因", "text"),
-    "duplicate_of": ("重复于隐患 ID", "number"), "comment": ("说明", "textarea"), "note": ("说明", "textarea"),
-    "completed_on": ("完成日期", "date"),
+    "grade": (_l("隐患等级"), "select"), "measure": (_l("整改措施"), "textarea"), "deadline": (_l("整改时限"), "date"),
+    "responsible_unit": (_l("整改责任单位"), "text"), "responsible_person": (_l("整改责任人"), "text"),
+    "protective_measures": (_l("安全防护措施"), "textarea"), "responsible_user_id": (_l("整改责任人账号（可选）"), "number"),
+    "category": (_l("隐患类别（可选）"), "text"), "funds": (_l("治理资金（元，重大隐患必填）"), "number"),
+    "emergency_plan": (_l("应急预案（重大隐患必填）"), "textarea"), "reason": (_l("原因"), "text"),
+    "duplicate_of": (_l("重复于隐患 ID"), "number"), "comment": (_l("说明"), "textarea"), "note": (_l("说明"), "textarea"),
+    "completed_on": (_l("完成日期"), "date"),
 }
-CHOICES = {"grade": [("general", "一般"), ("major", "重大")],
-           "reason": [("not_a_hazard", "不是隐患"), ("duplicate", "重复举报")]}
+CHOICES = {"grade": [("general", _l("一般")), ("major", _l("重大"))],
+           "reason": [("not_a_hazard", _l("不是隐患")), ("duplicate", _l("重复举报"))]}
 
 
 def event_forms(events: list[str]) -> list[dict]:
@@ -44,8 +45,9 @@ def event_forms(events: list[str]) -> list[dict]:
         for name in RULEBOOK[event].fields._declared_fields:
             label, kind = FIELD_LABELS.get(name, (name, "text"))
             choices = CHOICES.get(name) if event != "extend" and not (event == "reopen" and name == "reason") else None
-            fields.append({"name": name, "label": label, "kind": "select" if choices else kind, "choices": choices})
-        forms.append({"event": event, "title": EVENT_WORDS[event], "fields": fields})
+            fields.append({"name": name, "label": str(label), "kind": "select" if choices else kind,
+                           "choices": [(value, str(text)) for value, text in choices] if choices else None})
+        forms.append({"event": event, "title": str(EVENT_WORDS[event]), "fields": fields})
     return forms
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import io
 import tempfile
 from datetime import date
+from decimal import Decimal
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -23,7 +24,8 @@ from hazard_ledger.notifications import operations as inbox_ops
 from hazard_ledger.organisations.operations import visible_enterprise
 from hazard_ledger.paperwork.columns import GRADE_WORDS, STATE_WORDS
 from hazard_ledger.compliance.operations import check as check_compliance
-from hazard_ledger.compliance.operations import import_employees, list_employees
+from hazard_ledger.compliance.operations import import_employees, list_employees, record_drill, record_training
+from hazard_ledger.paperwork.ledger_export import export_ledger
 from hazard_ledger.errors import NotFound, ValidationFailed
 from hazard_ledger.rewards.operations import (
     approve_award, claim_award, list_awards, pay_award, receipt_reward, reject_award, reporter_of,
@@ -265,6 +267,64 @@ def roster(enterprise_id: int):
                 except TableError as error:
                     session.rollback()
                     problems, status = [str(error)], 422
+    if request.args.get("saved"):
+        message = _("已登记")
     employees = list_employees(session, current_user, enterprise_id)
     return render_template("pages/roster.html", enterprise=enterprise, employees=employees, problems=problems,
                            message=message), status
+
+
+@bp.route("/ledger/export")
+@login_required
+def ledger_export():
+    """The ledger table's filters as an Excel (or CSV) file, for the browser session."""
+    fmt = ".csv" if request.args.get("format") == "csv" else ".xlsx"
+    handle = tempfile.TemporaryFile()
+    export_ledger(db.session(), current_user, _filters(), handle, fmt, db.today(), db.zone())
+    handle.seek(0)
+    mimetype = "text/csv; charset=utf-8" if fmt == ".csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return send_file(handle, mimetype=mimetype, as_attachment=True,
+                     download_name=f"隐患排查治理台账-{db.today().isoformat()}{fmt}")
+
+
+@bp.route("/enterprises/<id:enterprise_id>/activities", methods=["POST"])
+@login_required
+def record_activity(enterprise_id: int):
+    """A training (with attendees by number) or a drill, from the roster page."""
+    session = db.session()
+    form = request.form
+    try:
+        held_on = date.fromisoformat(form.get("held_on", ""))
+    except ValueError:
+        return _roster_error(enterprise_id, _("日期格式不正确"))
+    try:
+        if form.get("kind") == "training":
+            try:
+                hours = Decimal(form.get("hours", ""))
+            except ArithmeticError:
+                return _roster_error(enterprise_id, _("学时须为数字"))
+            attendees = [n.strip() for n in form.get("attendees", "").replace("，", ",").split(",") if n.strip()]
+            record_training(session, current_user, enterprise_id=enterprise_id, held_on=held_on,
+                            topic=form.get("topic", "").strip() or "安全培训", hours=hours, attendees=attendees,
+                            now=db.now(), zone=db.zone())
+        else:
+            record_drill(session, current_user, enterprise_id=enterprise_id, held_on=held_on,
+                         kind=form.get("drill_kind", ""), scenario=form.get("scenario", "").strip() or "—",
+                         participants=int(form.get("participants") or 1), now=db.now(), zone=db.zone())
+        db.commit()
+    except NotFound:
+        abort(404)
+    except (DomainError, ValueError) as error:
+        session.rollback()
+        return _roster_error(enterprise_id, getattr(error, "message", str(error)), getattr(error, "fields", None))
+    return redirect(url_for("work.roster", enterprise_id=enterprise_id, saved=1))
+
+
+def _roster_error(enterprise_id: int, message: str, fields=None):
+    problems = [message] + [f"{name}: {'; '.join(texts)}" for name, texts in (fields or {}).items()]
+    session = db.session()
+    enterprise = visible_enterprise(session, current_user, enterprise_id)
+    return render_template("pages/roster.html", enterprise=enterprise,
+                           employees=list_employees(session, current_user, enterprise_id), problems=problems,
+                           message=None), 422
