@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CLI    := $(BIN)/hazard-ledger
 
-.PHONY: run test install browser bench bench-full clean
+.PHONY: run test install browser bench bench-full translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ bench: install
 
 bench-full: install
 	$(BIN)/python -m bench --full
+
+## make translations: collect the marked text into the English catalog and compile it
+translations: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -o .venv/messages.pot .
+	$(BIN)/pybabel -q update -i .venv/messages.pot -d hazard_ledger/web/translations --no-fuzzy-matching --ignore-obsolete -w 100
+	$(BIN)/pybabel compile --statistics -d hazard_ledger/web/translations
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

@@ -116,6 +116,29 @@ def test_an_inspector_sees_the_most_overdue_enterprise_first(server, browser, wo
     shot(page, "audit")
 
 
+PHONE_PAGES = {
+    "officer_a1": ["/ledger", "/inbox", "/compliance", "/enterprises/{A1}/roster", "/qr/{A1}"],
+    "inspector_city": ["/audit", "/compliance", "/rewards"],
+    "worker_a1": ["/mine"],
+}
+
+
+@pytest.mark.parametrize("username", sorted(PHONE_PAGES))
+def test_every_main_page_fits_a_phone(server, browser, world, database, username):
+    """On a 390-pixel screen the page never scrolls sideways: wide tables scroll inside their card."""
+    make_hazard(database, world, state="assigned", now=datetime.now(timezone.utc) - timedelta(days=12))
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = phone.new_page()
+    sign_in(page, server, username)
+    for path in PHONE_PAGES[username]:
+        answer = page.goto(server + path.format(A1=world.enterprise["A1"]))
+        assert answer.status == 200, path
+        shot(page, f"phone-{username}-{path.strip('/').split('/')[0]}")
+        width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], (path, width)
+    phone.close()
+
+
 def test_a_form_without_its_csrf_token_is_refused(server, browser, world):
     page = browser.new_page()
     answer = page.request.post(f"{server}/login", form={"username": "officer_a1", "password": PASSWORD})

@@ -233,6 +233,7 @@ def test_printable_hazard_record(world, database, client):
     with database.unit_of_work(write=False) as session:
         head = session.get(Hazard, hazard_id).chain_head
     assert head in page.text and "验收销号" in page.text and "专项应急预案" in page.text
+    assert "隐患等级: 重大" in page.text and "grade:" not in page.text  # the timeline speaks the page's language
     assert "Worker A1" in page.text  # an inspector may see the reporter
     client.get("/logout")
     login(client, "officer_a1")

@@ -34,6 +34,25 @@ FIELD_LABELS = {
 }
 CHOICES = {"grade": [("general", _l("一般")), ("major", _l("重大"))],
            "reason": [("not_a_hazard", _l("不是隐患")), ("duplicate", _l("重复举报"))]}
+# what else a history entry may carry, and what the timeline leaves out as bookkeeping
+HISTORY_LABELS = {"location": _l("隐患地点"), "description": _l("隐患描述"), "original_code": _l("原台账编号"),
+                  "state": _l("状态"), "reported_at": _l("报告时间"), "closed_at": _l("销号时间"),
+                  "rectification_note": _l("整改完成情况"), "verification_note": _l("验收意见"),
+                  "category": _l("隐患类别"), "funds": _l("治理资金（元）"), "emergency_plan": _l("应急预案"),
+                  "responsible_user_id": _l("整改责任人账号")}
+HISTORY_HIDDEN = {"channel", "anonymous", "row"}
+
+
+def history_lines(data: dict) -> list[tuple[str, str]]:
+    """A history entry's data as (label, value) lines in the page's language."""
+    lines = []
+    for key, value in data.items():
+        if key in HISTORY_HIDDEN or value in (None, ""):
+            continue
+        label = HISTORY_LABELS.get(key) or FIELD_LABELS.get(key, (key,))[0]
+        words = dict(CHOICES.get(key, ()))
+        lines.append((str(label), str(words.get(value, value))))
+    return lines
 
 
 def event_forms(events: list[str]) -> list[dict]:
@@ -56,6 +75,7 @@ def _render_record(hazard, errors=None, failed_event=None, values=None, status=2
     detail = present_detail(hazard, current_user, db.today(), ops.attachments_of(session, hazard.id))
     return render_template("print/hazard.html", hazard=hazard, detail=detail, enterprise=hazard.enterprise,
                            state_words=STATE_WORDS, grade_words=GRADE_WORDS, event_words=EVENT_WORDS, zone=db.zone(),
+                           history_lines=history_lines,
                            forms=event_forms(detail["allowed_events"]), errors=errors or {},
                            failed_event=failed_event, values=values or {}), status
 
