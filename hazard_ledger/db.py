@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import json
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, DateTime, MetaData, Row, Table, Text, bindparam, cast, create_engine, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -56,6 +59,35 @@ class Base(DeclarativeBase):
 
 # Whether the transaction about to begin will write (SQLite: BEGIN IMMEDIATE).
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+
+
+def insert_new(session: Session, table: Table, rows: Sequence[dict], returning: Sequence[ColumnElement],
+               key: str = "dedup_key") -> list[Row]:
+    """Insert the `rows` (dicts with the same keys) whose `key` is not in `table` yet, in one
+    statement; answers the `returning` columns of the rows written.
+
+    On PostgreSQL the rows travel as one array per column through unnest(): a short
+    statement whatever the number of rows, where a VALUES list would make the driver
+    build and the server parse a statement as long as the data."""
+    if not rows:
+        return []
+    names = list(rows[0])
+    if session.get_bind().dialect.name != "postgresql":
+        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[key]).returning(*returning)
+        return list(session.connection().execute(statement, list(rows)))
+    arrays, as_json = [], set()
+    for name in names:
+        column_type = table.c[name].type
+        values = [row[name] for row in rows]
+        if isinstance(column_type, JSON):  # travels as text, becomes JSON on the server
+            as_json.add(name)
+            column_type, values = Text(), [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+        arrays.append(bindparam(f"p_{name}", values, type_=postgresql.ARRAY(column_type)))
+    source = func.unnest(*arrays).table_valued(*names).render_derived()
+    chosen = select(*[cast(source.c[n], table.c[n].type) if n in as_json else source.c[n] for n in names])
+    statement = (postgresql.insert(table).from_select(names, chosen)
+                 .on_conflict_do_nothing(index_elements=[key]).returning(*returning))
+    return list(session.connection().execute(statement))
 
 
 def make_engine(url: str, busy_timeout_ms: int = 30000, **options) -> Engine:

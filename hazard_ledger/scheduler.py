@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import text
 
@@ -21,8 +21,10 @@ from hazard_ledger.runtime import Runtime
 
 log = logging.getLogger("hazard_ledger.scheduler")
 
-# pg_advisory_lock key: "hazard-ledger scheduler"
-ADVISORY_LOCK_KEY = 0x4841_5A4C_5343_4844 & 0x7FFF_FFFF_FFFF_FFFF
+# Advisory locks belong to a database; the schema is part of the key so that two ledgers
+# kept in one database (one schema each, as the tests and benchmarks do) each elect
+# their own scheduler.
+TAKE_LOCK = text("SELECT pg_try_advisory_lock(hashtext('hazard-ledger scheduler'), hashtext(current_schema()))")
 
 
 def wait_for_leadership(runtime: Runtime, stop: threading.Event, poll_seconds: float):
@@ -33,7 +35,7 @@ def wait_for_leadership(runtime: Runtime, stop: threading.Event, poll_seconds: f
     connection = runtime.database.engine.connect()
     announced = False
     while not stop.is_set():
-        held = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}).scalar()
+        held = connection.execute(TAKE_LOCK).scalar()
         connection.commit()
         if held:
             log.info("scheduler lock taken; running jobs")
@@ -46,9 +48,9 @@ def wait_for_leadership(runtime: Runtime, stop: threading.Event, poll_seconds: f
     return None
 
 
-def build_scheduler(runtime: Runtime) -> BlockingScheduler:
+def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
     settings = runtime.settings
-    scheduler = BlockingScheduler(timezone=settings.timezone)
+    scheduler = BackgroundScheduler(timezone=settings.timezone)
     grace = settings["scheduler"]["misfire_grace_seconds"]
     for name in JOBS:
         expression = settings["scheduler"].get(name)
@@ -71,7 +73,11 @@ def _run_logged(runtime: Runtime, name: str) -> None:
 
 
 def run_scheduler(runtime: Runtime) -> None:
-    """The `hazard-ledger scheduler` process: lead or stand by, then run until signalled."""
+    """The `hazard-ledger scheduler` process: lead or stand by, then run until signalled.
+
+    The jobs run on APScheduler's background thread while this thread only waits for
+    SIGTERM or SIGINT, so a signal arriving at any moment (even while taking over)
+    ends the process."""
     stop = threading.Event()
 
     def _stop(*_):
@@ -80,20 +86,17 @@ def run_scheduler(runtime: Runtime) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     lock = wait_for_leadership(runtime, stop, runtime.settings["scheduler"]["standby_poll_seconds"])
-    if stop.is_set():
-        return
-    scheduler = build_scheduler(runtime)
-
-    def _shutdown(*_):
-        stop.set()
-        scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, _shutdown)
-    signal.signal(signal.SIGINT, _shutdown)
     try:
+        if stop.is_set():
+            return
+        scheduler = build_scheduler(runtime)
+        scheduler.start()
         for job in scheduler.get_jobs():
             log.info("job %s: %s", job.id, job.trigger)
-        scheduler.start()
+        while not stop.wait(1):
+            pass
+        log.info("scheduler stopping")
+        scheduler.shutdown(wait=True)  # let a running job finish its unit of work
     finally:
         if lock is not None:
             lock.close()

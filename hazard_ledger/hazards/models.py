@@ -77,10 +77,16 @@ class Hazard(Base):
     )
 
     def is_overdue(self, today: date) -> bool:
-        return self.state is HazardState.ASSIGNED and self.deadline is not None and today > self.deadline
+        return days_overdue(self.state, self.deadline, today) > 0
 
     def days_overdue(self, today: date) -> int:
-        return (today - self.deadline).days if self.is_overdue(today) else 0
+        return days_overdue(self.state, self.deadline, today)
+
+
+def days_overdue(state: HazardState, deadline: date | None, today: date) -> int:
+    """Days past the deadline of a hazard still being rectified; 0 otherwise."""
+    late = state is HazardState.ASSIGNED and deadline is not None and today > deadline
+    return (today - deadline).days if late else 0
 
 
 class HazardEvent(Base):

@@ -59,11 +59,11 @@ class Report:
     reporter_phone: str | None = None
 
 
-def _record_report(session: Session, enterprise: Enterprise, report: Report, *, channel: ReportChannel,
+def _record_report(session: Session, enterprise_id: int, report: Report, *, channel: ReportChannel,
                    reporter: User | None, now: datetime, zone: ZoneInfo, receipt: str | None = None) -> Hazard:
     hazard = Hazard(
         code=next_hazard_code(session, local_today(now, zone).year),
-        enterprise_id=enterprise.id,
+        enterprise_id=enterprise_id,
         state=HazardState.REPORTED,
         category=report.category,
         location=report.location,
@@ -99,12 +99,13 @@ def report_as_user(session: Session, actor: User, report: Report, enterprise_id:
         enterprise_id = actor.enterprise_id
         if enterprise_id is None:
             raise ValidationFailed.on("enterprise_id", "请指定企业 / name the enterprise")
-    enterprise = session.scalar(
-        select(Enterprise).where(Enterprise.id == enterprise_id, access.enterprise_clause(session, actor))
-    )
-    if enterprise is None:
-        raise ValidationFailed.on("enterprise_id", "企业不存在或不可见 / no such enterprise in your scope")
-    return _record_report(session, enterprise, report, channel=ReportChannel.LOGIN, reporter=actor, now=now, zone=zone)
+    if enterprise_id != actor.enterprise_id:  # one's own enterprise is always in scope
+        visible = session.scalar(
+            select(Enterprise.id).where(Enterprise.id == enterprise_id, access.enterprise_clause(session, actor)))
+        if visible is None:
+            raise ValidationFailed.on("enterprise_id", "企业不存在或不可见 / no such enterprise in your scope")
+    return _record_report(session, enterprise_id, report, channel=ReportChannel.LOGIN, reporter=actor, now=now,
+                          zone=zone)
 
 
 def report_publicly(session: Session, report_token: str, report: Report, now: datetime,
@@ -112,7 +113,7 @@ def report_publicly(session: Session, report_token: str, report: Report, now: da
     """The QR-code form: no login; answers the hazard and its receipt, shown once."""
     enterprise = enterprise_by_report_token(session, report_token)
     receipt = new_receipt()
-    hazard = _record_report(session, enterprise, report, channel=ReportChannel.PUBLIC_FORM, reporter=None,
+    hazard = _record_report(session, enterprise.id, report, channel=ReportChannel.PUBLIC_FORM, reporter=None,
                             now=now, zone=zone, receipt=receipt)
     return hazard, receipt
 

@@ -25,12 +25,11 @@ from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hazard_ledger import access
 from hazard_ledger.config import Settings
-from hazard_ledger.db import Database
+from hazard_ledger.db import Database, insert_new
 from hazard_ledger.notifications.channels import ChannelError, send_email, send_webhook
 from hazard_ledger.notifications.models import Delivery, Webhook
 from hazard_ledger.organisations.models import Enterprise
@@ -48,12 +47,10 @@ JURISDICTION_KINDS = "escalation,untriaged"
 def _insert_many(session: Session, rows: list[dict]) -> int:
     if not rows:
         return 0
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = Delivery.__table__
-    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=["dedup_key"]).returning(table.c.id)
     defaults = {"status": "pending", "attempts": 0, "recipient": None, "webhook_id": None, "notification_id": None,
                 "lease_until": None, "claim_token": None, "last_error": None, "sent_at": None}
-    return len(session.connection().execute(statement, [{**defaults, **row} for row in rows]).all())
+    return len(insert_new(session, table, [{**defaults, **row} for row in rows], [table.c.id]))
 
 
 def queue_emails(session: Session, emails: list[tuple[int, str, str, str, Mapping[str, Any]]], now: datetime) -> int:

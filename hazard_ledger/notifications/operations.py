@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from hazard_ledger.db import insert_new
 from hazard_ledger.errors import NotFound
 from hazard_ledger.notifications.delivery import queue_emails
 from hazard_ledger.notifications.models import Notification
@@ -43,14 +43,11 @@ def notify_many(session: Session, messages: list[Message], now: datetime) -> lis
         return []
     for message in messages:
         assert message.kind in KINDS, message.kind
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     by_key = {m.dedup_key: m for m in messages}
-    # one compiled statement, executed for all rows ("insertmanyvalues" batches them)
-    statement = (dialect.insert(Notification.__table__).on_conflict_do_nothing(index_elements=["dedup_key"])
-                 .returning(Notification.__table__.c.id, Notification.__table__.c.dedup_key))
+    table = Notification.__table__
     rows = [{"kind": m.kind, "recipient_user_id": m.recipient_id, "hazard_id": m.hazard_id, "message": m.text,
              "dedup_key": key, "created_at": now, "read_at": None} for key, m in by_key.items()]
-    created = {key: nid for nid, key in session.connection().execute(statement, rows)}
+    created = {key: nid for nid, key in insert_new(session, table, rows, [table.c.id, table.c.dedup_key])}
     keys = list(by_key)
     new = [by_key[key] for key in keys if key in created]
     recipients = {m.recipient_id for m in new}

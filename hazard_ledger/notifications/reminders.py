@@ -1,8 +1,10 @@
 """The reminders sweep: due_soon, overdue, escalation, stale_progress, untriaged.
 
 Each query reads only the hazards that are due (state + deadline, state + timestamps,
-all indexed); each message carries a dedup key naming what it is about, so a sweep
-repeated for the same instant, or late, sends nothing twice."""
+all indexed), and only the columns a message needs, as plain rows: a city's sweep
+touches thousands of hazards and needs none of them as ORM objects. Each message
+carries a dedup key naming what it is about, so a sweep repeated for the same
+instant, or late, sends nothing twice."""
 
 from __future__ import annotations
 
@@ -11,15 +13,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from hazard_ledger import access
 from hazard_ledger.clock import local_today
 from hazard_ledger.config import Settings
 from hazard_ledger.enums import Grade, HazardState, Role
-from hazard_ledger.hazards.models import Hazard
-from hazard_ledger.notifications.delivery import Announcement, announce_many
+from hazard_ledger.hazards.models import Hazard, days_overdue
+from hazard_ledger.notifications.delivery import Announcement, WebhookDirectory, announce_many
 from hazard_ledger.notifications.operations import Message, notify_many
 from hazard_ledger.organisations.models import Enterprise, User
 
@@ -27,6 +29,7 @@ from hazard_ledger.organisations.models import Enterprise, User
 @dataclass
 class SweepResult:
     sent: Mapping[str, int]
+    examined: int = 0  # hazard rows read: exactly the due ones
 
     def __str__(self) -> str:
         return ", ".join(f"{kind} {count}" for kind, count in self.sent.items()) or "nothing new to send"
@@ -43,9 +46,16 @@ class Recipients:
         self._enterprises: dict[int, Enterprise] = {}
         self._chains: dict[int, list[int]] = {}
 
+    def load_enterprises(self, ids: Iterable[int]) -> None:
+        """Read the named enterprises in one query instead of one query each."""
+        wanted = set(ids) - set(self._enterprises)
+        if wanted:
+            for enterprise in self.session.scalars(select(Enterprise).where(Enterprise.id.in_(wanted))):
+                self._enterprises[enterprise.id] = enterprise
+
     def enterprise(self, enterprise_id: int) -> Enterprise:
         if enterprise_id not in self._enterprises:
-            self._enterprises[enterprise_id] = self.session.get(Enterprise, enterprise_id)
+            self.load_enterprises([enterprise_id])
         return self._enterprises[enterprise_id]
 
     def officers(self, enterprise_id: int) -> list[int]:
@@ -69,14 +79,14 @@ class Recipients:
             self._chains[jurisdiction_id] = access.jurisdiction_ancestors(self.session, jurisdiction_id)
         return [uid for jid in self._chains[jurisdiction_id] for uid in self._inspectors.get(jid, [])]
 
-    def rectifiers(self, hazard: Hazard) -> list[int]:
+    def rectifiers(self, hazard: Row) -> list[int]:
         people = list(self.officers(hazard.enterprise_id))
         if hazard.responsible_user_id and hazard.responsible_user_id not in people:
             people.append(hazard.responsible_user_id)
         return people
 
 
-def _describe(hazard: Hazard, enterprise: Enterprise, base_url: str) -> str:
+def _describe(hazard: Row, enterprise: Enterprise, base_url: str) -> str:
     return f"{enterprise.name} {hazard.code}（{hazard.location}）{base_url.rstrip('/')}/hazards/{hazard.id}"
 
 
@@ -90,26 +100,44 @@ def sweep_reminders(session: Session, now: datetime, settings: Settings) -> Swee
 
     messages: list[Message] = []
     announcements: list[Announcement] = []
+    webhooks = WebhookDirectory(session)
+    facts: dict[int, dict] = {}  # per hazard, shared by all its messages
 
-    def send(kind: str, hazard: Hazard, people: Iterable[int], key: str, message: str,
+    def send(kind: str, hazard: Row, people: Iterable[int], key: str, message: str,
              audience: str = "enterprise") -> None:
-        data = hazard_facts(hazard, recipients.enterprise(hazard.enterprise_id), today, base_url, kind)
+        hooks = webhooks.hearing(hazard.enterprise_id, kind, audience)
+        if not people and not hooks:
+            return
+        if hazard.id not in facts:
+            facts[hazard.id] = hazard_facts(hazard, recipients.enterprise(hazard.enterprise_id), today, base_url)
+        data = {"kind": kind, "hazard": facts[hazard.id]}
         messages.extend(Message(kind, user_id, message, f"{kind}:{hazard.id}:{key}:{user_id}", hazard.id, data)
                         for user_id in people)
-        announcements.append(Announcement(kind, hazard.enterprise_id, audience, f"{hazard.id}:{key}", message, data))
+        if hooks:
+            announcements.append(Announcement(kind, hazard.enterprise_id, audience, f"{hazard.id}:{key}", message, data))
 
-    assigned = select(Hazard).where(Hazard.state == HazardState.ASSIGNED)
+    horizon = today + timedelta(days=config["due_soon_days"])
+    stale_before = now - timedelta(days=config["stale_progress_days"])
+    first = now - timedelta(days=config["untriaged_days"])
+    later = now - timedelta(days=config["untriaged_escalation_days"])
+    assigned = select(*FACTS).where(Hazard.state == HazardState.ASSIGNED)
+    waiting = select(*FACTS).where(Hazard.state == HazardState.REPORTED)
+    due_soon = session.execute(assigned.where(Hazard.deadline >= today, Hazard.deadline <= horizon)).all()
+    overdue = session.execute(assigned.where(Hazard.deadline < today)).all()
+    stale = session.execute(assigned.where(Hazard.last_progress_at < stale_before)).all()
+    untriaged = session.execute(waiting.where(Hazard.reported_at <= first)).all()
+    due = (due_soon, overdue, stale, untriaged)
+    recipients.load_enterprises(hazard.enterprise_id for rows in due for hazard in rows)
 
     # due soon: once per deadline (a new deadline after `extend` earns a new reminder)
-    horizon = today + timedelta(days=config["due_soon_days"])
-    for hazard in session.scalars(assigned.where(Hazard.deadline >= today, Hazard.deadline <= horizon)):
+    for hazard in due_soon:
         where = _describe(hazard, recipients.enterprise(hazard.enterprise_id), base_url)
         days_left = (hazard.deadline - today).days
         send("due_soon", hazard, recipients.rectifiers(hazard), hazard.deadline.isoformat(),
              f"【整改即将到期】{where} 整改时限 {hazard.deadline.isoformat()}，还剩 {days_left} 天，请按期完成整改并记录。")
 
     # overdue: once per overdue day; escalation: once per level
-    for hazard in session.scalars(assigned.where(Hazard.deadline < today)):
+    for hazard in overdue:
         enterprise = recipients.enterprise(hazard.enterprise_id)
         where = _describe(hazard, enterprise, base_url)
         days = (today - hazard.deadline).days
@@ -124,17 +152,13 @@ def sweep_reminders(session: Session, now: datetime, settings: Settings) -> Swee
                  audience="jurisdiction")
 
     # stale progress: once per quiet spell (a new progress note starts a new one)
-    stale_before = now - timedelta(days=config["stale_progress_days"])
-    for hazard in session.scalars(assigned.where(Hazard.last_progress_at < stale_before)):
+    for hazard in stale:
         where = _describe(hazard, recipients.enterprise(hazard.enterprise_id), base_url)
         send("stale_progress", hazard, recipients.rectifiers(hazard), hazard.last_progress_at.isoformat(),
              f"【整改情况未更新】{where} 已 {config['stale_progress_days']} 天以上未填写整改情况，请专人及时填写。")
 
     # untriaged: the safety officers first, the inspectors later
-    waiting = select(Hazard).where(Hazard.state == HazardState.REPORTED)
-    first = now - timedelta(days=config["untriaged_days"])
-    later = now - timedelta(days=config["untriaged_escalation_days"])
-    for hazard in session.scalars(waiting.where(Hazard.reported_at <= first)):
+    for hazard in untriaged:
         where = _describe(hazard, recipients.enterprise(hazard.enterprise_id), base_url)
         send("untriaged", hazard, recipients.officers(hazard.enterprise_id), "officers",
              f"【隐患待处理】{where} 于 {_local(hazard.reported_at, settings)} 上报，尚未确认，请尽快核实并制定整改方案。")
@@ -145,22 +169,24 @@ def sweep_reminders(session: Session, now: datetime, settings: Settings) -> Swee
     # written in a few statements at the end: the cost is the due rows, not round trips
     for message in notify_many(session, messages, now):
         sent[message.kind] += 1
-    announce_many(session, announcements, now)
+    announce_many(session, announcements, now, webhooks)
     session.flush()
-    return SweepResult(dict(sent))
+    return SweepResult(dict(sent), examined=sum(len(rows) for rows in due))
 
 
-def hazard_facts(hazard: Hazard, enterprise: Enterprise, today: date, base_url: str, kind: str) -> dict:
+# the columns a reminder needs
+FACTS = (Hazard.id, Hazard.code, Hazard.enterprise_id, Hazard.location, Hazard.state, Hazard.grade, Hazard.deadline,
+         Hazard.responsible_person, Hazard.responsible_user_id, Hazard.last_progress_at, Hazard.reported_at)
+
+
+def hazard_facts(hazard: Row, enterprise: Enterprise, today: date, base_url: str) -> dict:
     """What a message is about, as data for webhooks: what to do, where, by when."""
     return {
-        "kind": kind,
-        "hazard": {
-            "id": hazard.id, "code": hazard.code, "enterprise": enterprise.name, "location": hazard.location,
-            "state": hazard.state.value, "grade": hazard.grade.value if hazard.grade else None,
-            "deadline": hazard.deadline.isoformat() if hazard.deadline else None,
-            "days_overdue": hazard.days_overdue(today),
-            "link": f"{base_url.rstrip('/')}/hazards/{hazard.id}",
-        },
+        "id": hazard.id, "code": hazard.code, "enterprise": enterprise.name, "location": hazard.location,
+        "state": hazard.state.value, "grade": hazard.grade.value if hazard.grade else None,
+        "deadline": hazard.deadline.isoformat() if hazard.deadline else None,
+        "days_overdue": days_overdue(hazard.state, hazard.deadline, today),
+        "link": f"{base_url.rstrip('/')}/hazards/{hazard.id}",
     }
 
 

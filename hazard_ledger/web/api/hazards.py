@@ -25,9 +25,10 @@ def filters_from(query: dict) -> ops.HazardFilters:
     )
 
 
-def detail(hazard, caller):
-    session = db.session()
-    return present_detail(hazard, caller, db.today(), ops.attachments_of(session, hazard.id))
+def detail(hazard, caller, attachments=None):
+    if attachments is None:
+        attachments = ops.attachments_of(db.session(), hazard.id)
+    return present_detail(hazard, caller, db.today(), attachments)
 
 
 @blp.route("/hazards", methods=["POST"])
@@ -39,7 +40,7 @@ def report_hazard(data, caller):
     report = ops.Report(location=data["location"], description=data["description"], category=data["category"])
     hazard = ops.report_as_user(db.session(), caller, report, data["enterprise_id"], db.now(), db.zone())
     db.commit()
-    return detail(hazard, caller)
+    return detail(hazard, caller, attachments=[])  # photos come after, by their own requests
 
 
 @blp.route("/hazards")
