@@ -15,6 +15,7 @@ import time
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from hazard_ledger.jobs import JOBS, run_job
 from hazard_ledger.runtime import Runtime
@@ -29,23 +30,47 @@ TAKE_LOCK = text("SELECT pg_try_advisory_lock(hashtext('hazard-ledger scheduler'
 
 def wait_for_leadership(runtime: Runtime, stop: threading.Event, poll_seconds: float):
     """On PostgreSQL, block until this process holds the scheduler lock; returns the
-    connection that holds it (keep it open). On SQLite there is one machine: no lock."""
+    connection that holds it (keep it open). On SQLite there is one machine: no lock.
+    A database that is away is waited for, not a reason to exit."""
     if not runtime.database.is_postgresql:
         return None
-    connection = runtime.database.engine.connect()
     announced = False
     while not stop.is_set():
-        held = connection.execute(TAKE_LOCK).scalar()
-        connection.commit()
-        if held:
-            log.info("scheduler lock taken; running jobs")
-            return connection
-        if not announced:
-            log.info("another scheduler holds the lock; standing by")
-            announced = True
+        connection = None
+        try:
+            connection = runtime.database.engine.connect()
+            held = connection.execute(TAKE_LOCK).scalar()
+            connection.commit()
+            if held:
+                log.info("scheduler lock taken; running jobs")
+                return connection
+            if not announced:
+                log.info("another scheduler holds the lock; standing by")
+                announced = True
+        except DBAPIError as error:
+            log.warning("database unavailable, retrying: %s", str(error).splitlines()[0])
+        if connection is not None:
+            _close_quietly(connection)
         stop.wait(poll_seconds)
-    connection.close()
     return None
+
+
+def still_holds(lock) -> bool:
+    """Whether the lock's connection is alive, and with it the lock: a restarted or
+    terminated backend releases it, and another scheduler may now lead."""
+    try:
+        lock.execute(text("SELECT 1"))
+        lock.commit()
+        return True
+    except DBAPIError:
+        return False
+
+
+def _close_quietly(connection) -> None:
+    try:
+        connection.close()
+    except DBAPIError:
+        pass
 
 
 def build_scheduler(runtime: Runtime) -> BackgroundScheduler:
@@ -75,9 +100,9 @@ def _run_logged(runtime: Runtime, name: str) -> None:
 def run_scheduler(runtime: Runtime) -> None:
     """The `hazard-ledger scheduler` process: lead or stand by, then run until signalled.
 
-    The jobs run on APScheduler's background thread while this thread only waits for
-    SIGTERM or SIGINT, so a signal arriving at any moment (even while taking over)
-    ends the process."""
+    The jobs run on APScheduler's background thread while this thread waits for SIGTERM
+    or SIGINT, so a signal arriving at any moment (even while taking over) ends the
+    process. A leader that loses its lock stops its jobs and stands by again."""
     stop = threading.Event()
 
     def _stop(*_):
@@ -85,18 +110,24 @@ def run_scheduler(runtime: Runtime) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    lock = wait_for_leadership(runtime, stop, runtime.settings["scheduler"]["standby_poll_seconds"])
-    try:
+    poll = runtime.settings["scheduler"]["standby_poll_seconds"]
+    while not stop.is_set():
+        lock = wait_for_leadership(runtime, stop, poll)
         if stop.is_set():
-            return
+            if lock is not None:
+                _close_quietly(lock)
+            break
         scheduler = build_scheduler(runtime)
         scheduler.start()
         for job in scheduler.get_jobs():
             log.info("job %s: %s", job.id, job.trigger)
-        while not stop.wait(1):
-            pass
-        log.info("scheduler stopping")
-        scheduler.shutdown(wait=True)  # let a running job finish its unit of work
-    finally:
-        if lock is not None:
-            lock.close()
+        try:
+            while not stop.wait(poll):
+                if lock is not None and not still_holds(lock):
+                    log.warning("scheduler lock lost with its database connection; stopping jobs")
+                    break
+        finally:
+            scheduler.shutdown(wait=True)  # let a running job finish its unit of work
+            if lock is not None:
+                _close_quietly(lock)
+    log.info("scheduler stopped")

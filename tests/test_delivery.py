@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from hazard_ledger.notifications.delivery import add_webhook, deliver_due
 from hazard_ledger.notifications.models import Delivery
@@ -277,7 +277,7 @@ def test_a_deliver_killed_mid_batch_loses_nothing(database, settings, world, rec
 
 
 @pytest.mark.slow
-def test_one_scheduler_runs_the_other_stands_by_and_takes_over(database_url, backend, tmp_path, app):
+def test_one_scheduler_runs_the_other_stands_by_and_takes_over(database_url, backend, tmp_path, app, database):
     if backend != "postgresql":
         pytest.skip("the scheduler lock is a PostgreSQL advisory lock")
     config = tmp_path / "fast.toml"
@@ -307,6 +307,21 @@ def test_one_scheduler_runs_the_other_stands_by_and_takes_over(database_url, bac
         first.wait(timeout=10)
         wait_for(logs[1], "scheduler lock taken")
         assert "job reminders" in logs[1].read_text()
+        # the leader's database connection dies (a restart, an admin): it stops its jobs and leads again
+        with database.engine.begin() as connection:
+            holder = connection.execute(text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                "AND classid = hashtext('hazard-ledger scheduler')::oid AND objid = hashtext(current_schema())::oid"
+            )).scalar_one()
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": holder})
+        wait_for(logs[1], "scheduler lock lost")
+        deadline = time.monotonic() + 30
+        while logs[1].read_text().count("scheduler lock taken") < 2:
+            assert time.monotonic() < deadline, logs[1].read_text()
+            time.sleep(0.1)
+        second.terminate()
+        second.wait(timeout=10)
+        assert "scheduler stopped" in logs[1].read_text()
     finally:
         for process in (first, second):
             if process and process.poll() is None:
