@@ -4,7 +4,7 @@ web pages): sign-in, and the QR report form with its receipt."""
 import io
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hazard_ledger.hazards.models import Attachment, Hazard
 from tests.conftest import PASSWORD, PNG
@@ -84,6 +84,23 @@ def test_a_photo_that_is_not_an_image_loses_nothing_else(client, world, database
 def test_unknown_report_token_is_a_404_page(client, world):
     answer = client.get("/r/not-a-token")
     assert answer.status_code == 404 and "<html" in answer.text
+    assert "页面不存在" in answer.text and "not found" not in answer.text  # in the page's language
+    assert "Page not found" in client.get("/r/not-a-token?lang=en").text
+
+
+def test_a_worker_over_the_rate_limit_keeps_what_they_typed(client, world, database):
+    token = world.report_token["A1"]
+    crowd = {"REMOTE_ADDR": "10.9.9.9"}
+    form = client.get(f"/r/{token}", environ_base=crowd)
+    data = {"csrf_token": csrf_token(form.text), "location": "三号仓库", "description": "灭火器过期", "anonymous": "y"}
+    for _ in range(30):
+        assert client.post(f"/r/{token}", data=data, environ_base=crowd).status_code == 200
+    refused = client.post(f"/r/{token}", data={**data, "description": "叉车刹车失灵"}, environ_base=crowd)
+    assert refused.status_code == 429
+    assert "请稍等一分钟再提交" in refused.text and "照片需要重新选择" in refused.text
+    assert "叉车刹车失灵" in refused.text and 'value="三号仓库"' in refused.text  # nothing typed is lost
+    with database.unit_of_work(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(Hazard)) == 30
 
 
 def test_english_is_one_click_away(client, world):

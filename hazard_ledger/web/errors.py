@@ -5,6 +5,7 @@ unexpected failure is logged and answered in the same shape."""
 from __future__ import annotations
 
 from flask import Flask, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
@@ -27,6 +28,20 @@ CODES = {
 }
 
 
+# what a page says, in the page's language; the API keeps its bilingual messages
+PAGE_TITLES = {
+    400: _l("请求无效"), 401: _l("请先登录"), 403: _l("没有权限"), 404: _l("页面不存在"),
+    413: _l("上传内容过大"), 422: _l("输入有误"), 429: _l("提交太频繁了"), 500: _l("服务器出错了"),
+}
+PAGE_MESSAGES = {
+    403: _l("您的账号不能查看或办理这一项。"),
+    404: _l("链接可能已失效，或这一项不在您的查看范围内。"),
+    413: _l("照片太大，请压缩后重新上传。"),
+    429: _l("为防止刷单，同一网络每分钟只能提交有限次数。请稍等一分钟再提交。"),
+    500: _l("请稍后再试；问题已记录。"),
+}
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
@@ -40,8 +55,15 @@ def error_response(status: int, code: str | None = None, message: str | None = N
         if fields:
             body["error"]["fields"] = fields
         return body, status, headers or {}
-    template = "errors/error.html"
-    return render_template(template, status=status, code=code, message=message, fields=fields), status, headers or {}
+    if status == 429 and request.endpoint == "pages.report_form":
+        # the worker's text stays in the form: only the photos must be chosen again
+        from hazard_ledger.web.views.pages import refill_report_form
+
+        return refill_report_form(str(PAGE_MESSAGES[429])), status, headers or {}
+    title = PAGE_TITLES.get(status, status)
+    shown = PAGE_MESSAGES.get(status) if message == default_message else message
+    return render_template("errors/error.html", status=status, title=title, message=shown or "",
+                           fields=fields), status, headers or {}
 
 
 def handle_http_exception(error: HTTPException):

@@ -51,6 +51,17 @@ def logout():
     return redirect(url_for("pages.login"))
 
 
+def refill_report_form(problem: str):
+    """The QR form again with what the worker typed and why it was not taken."""
+    try:
+        enterprise = ops.enterprise_by_report_token(db.session(), request.view_args["report_token"])
+    except NotFound:
+        abort(404)
+    form = ReportForm()
+    form.photos.errors = [_("照片需要重新选择。")]
+    return render_template("pages/report.html", form=form, enterprise=enterprise, problem=problem)
+
+
 @bp.route("/r/<report_token>", methods=["GET", "POST"])
 @limit_public_reports
 def report_form(report_token):
