@@ -34,11 +34,11 @@ def wait_for_leadership(runtime: Runtime, stop: threading.Event, poll_seconds: f
     A database that is away is waited for, not a reason to exit."""
     if not runtime.database.is_postgresql:
         return None
+    connection = None
     announced = False
     while not stop.is_set():
-        connection = None
         try:
-            connection = runtime.database.engine.connect()
+            connection = connection or runtime.database.engine.connect()
             held = connection.execute(TAKE_LOCK).scalar()
             connection.commit()
             if held:
@@ -49,9 +49,10 @@ def wait_for_leadership(runtime: Runtime, stop: threading.Event, poll_seconds: f
                 announced = True
         except DBAPIError as error:
             log.warning("database unavailable, retrying: %s", str(error).splitlines()[0])
-        if connection is not None:
             _close_quietly(connection)
+            connection = None
         stop.wait(poll_seconds)
+    _close_quietly(connection)
     return None
 
 
@@ -67,6 +68,8 @@ def still_holds(lock) -> bool:
 
 
 def _close_quietly(connection) -> None:
+    if connection is None:
+        return
     try:
         connection.close()
     except DBAPIError:
@@ -113,21 +116,24 @@ def run_scheduler(runtime: Runtime) -> None:
     poll = runtime.settings["scheduler"]["standby_poll_seconds"]
     while not stop.is_set():
         lock = wait_for_leadership(runtime, stop, poll)
-        if stop.is_set():
-            if lock is not None:
-                _close_quietly(lock)
-            break
-        scheduler = build_scheduler(runtime)
-        scheduler.start()
-        for job in scheduler.get_jobs():
-            log.info("job %s: %s", job.id, job.trigger)
         try:
-            while not stop.wait(poll):
-                if lock is not None and not still_holds(lock):
-                    log.warning("scheduler lock lost with its database connection; stopping jobs")
-                    break
+            if not stop.is_set():
+                _lead(runtime, lock, stop, poll)
         finally:
-            scheduler.shutdown(wait=True)  # let a running job finish its unit of work
-            if lock is not None:
-                _close_quietly(lock)
+            _close_quietly(lock)
     log.info("scheduler stopped")
+
+
+def _lead(runtime: Runtime, lock, stop: threading.Event, poll_seconds: float) -> None:
+    """Run the jobs until signalled or until the lock (PostgreSQL) is lost."""
+    scheduler = build_scheduler(runtime)
+    scheduler.start()
+    for job in scheduler.get_jobs():
+        log.info("job %s: %s", job.id, job.trigger)
+    try:
+        while not stop.wait(poll_seconds):
+            if lock is not None and not still_holds(lock):
+                log.warning("scheduler lock lost with its database connection; stopping jobs")
+                return
+    finally:
+        scheduler.shutdown(wait=True)  # let a running job finish its unit of work

@@ -197,24 +197,26 @@ def _write_xlsx(target, columns: Sequence[Column], rows: Iterable[Sequence[Any]]
     sheet.append(header)
     formats = [NUMBER_FORMATS.get(column.kind) for column in columns]
     for row in rows:
-        cells = []
-        for number_format, value in zip(formats, row, strict=True):
-            if isinstance(value, str):
-                value = _safe_text(value)
-                if value.startswith("="):  # openpyxl would store it as a formula
-                    cell = WriteOnlyCell(sheet, value=value)
-                    cell.data_type = "s"
-                    value = cell
-            elif isinstance(value, datetime) and value.tzinfo is not None:
-                value = value.replace(tzinfo=None)  # Excel has no time zones: callers pass local times
-            if number_format and value is not None and not isinstance(value, str):
-                # only typed cells carry a style: plain values are several times faster to write
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = number_format
-                value = cell
-            cells.append(value)
-        sheet.append(cells)
+        sheet.append([_xlsx_value(sheet, value, number_format)
+                      for number_format, value in zip(formats, row, strict=True)])
     workbook.save(target)
+
+
+def _xlsx_value(sheet, value: Any, number_format: str | None) -> Any:
+    if isinstance(value, str):
+        value = _safe_text(value)
+        if not value.startswith("="):
+            return value
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # openpyxl would store it as a formula
+        return cell
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.replace(tzinfo=None)  # Excel has no time zones: callers pass local times
+    if number_format is None or value is None:
+        return value  # only typed cells carry a style: plain values are several times faster to write
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = number_format
+    return cell
 
 
 def cell_date(value: Any) -> date:

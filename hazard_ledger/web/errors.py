@@ -55,11 +55,6 @@ def error_response(status: int, code: str | None = None, message: str | None = N
         if fields:
             body["error"]["fields"] = fields
         return body, status, headers or {}
-    if status == 429 and request.endpoint == "pages.report_form":
-        # the worker's text stays in the form: only the photos must be chosen again
-        from hazard_ledger.web.views.pages import refill_report_form
-
-        return refill_report_form(str(PAGE_MESSAGES[429])), status, headers or {}
     title = PAGE_TITLES.get(status, status)
     shown = PAGE_MESSAGES.get(status) if message == default_message else message
     return render_template("errors/error.html", status=status, title=title, message=shown or "",
@@ -84,10 +79,14 @@ def handle_http_exception(error: HTTPException):
         headers["Allow"] = ", ".join(valid_methods)
     message = data.get("message") if isinstance(data.get("message"), str) else None
     if status == 429:
-        retry_after = getattr(error, "retry_after", None)
-        if retry_after:
-            headers.setdefault("Retry-After", str(int(retry_after)))
+        headers = {**retry_after(error), **headers}
     return error_response(status, message=message, headers=headers)
+
+
+def retry_after(error: HTTPException) -> dict:
+    """The Retry-After header of a rate-limit refusal, when the limiter knows it."""
+    seconds = getattr(error, "retry_after", None)
+    return {"Retry-After": str(int(seconds))} if seconds else {}
 
 
 def handle_domain_error(error: DomainError):

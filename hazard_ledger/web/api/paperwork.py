@@ -1,6 +1,3 @@
-import tempfile
-
-from flask import send_file
 from marshmallow import Schema, fields, validate
 
 from hazard_ledger.hazards.schemas import HazardQuery
@@ -12,10 +9,9 @@ from hazard_ledger.web import db
 from hazard_ledger.web.api import Blueprint
 from hazard_ledger.web.api.hazards import filters_from
 from hazard_ledger.web.auth import login_required_api
+from hazard_ledger.web.downloads import XLSX, send_written
 
 blp = Blueprint("paperwork", __name__, description="The ledger and its statistics as files")
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ExportQuery(HazardQuery):
@@ -28,11 +24,6 @@ class StatisticsQuery(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "xlsx"]))
 
 
-def _spooled():
-    # the file is written row by row, then streamed; it never sits in memory whole
-    return tempfile.TemporaryFile()
-
-
 @blp.route("/hazards/export")
 @login_required_api
 @blp.arguments(ExportQuery, location="query")
@@ -40,12 +31,10 @@ def _spooled():
 def export(query, caller):
     """The ledger in the standard 隐患排查治理台账 columns, with the same filters as the list."""
     fmt = query.pop("format")
-    handle = _spooled()
-    export_ledger(db.session(), caller, filters_from({**query, "limit": None, "cursor": None}), handle, f".{fmt}",
-                  db.today(), db.zone())
-    handle.seek(0)
-    return send_file(handle, mimetype=XLSX if fmt == "xlsx" else "text/csv; charset=utf-8", as_attachment=True,
-                     download_name=f"hazard-ledger-{db.today().isoformat()}.{fmt}")
+    filters = filters_from({**query, "limit": None, "cursor": None})
+    return send_written(lambda handle: export_ledger(db.session(), caller, filters, handle, f".{fmt}", db.today(),
+                                                     db.zone()),
+                        f"hazard-ledger-{db.today().isoformat()}.{fmt}")
 
 
 @blp.route("/statistics")
@@ -58,8 +47,5 @@ def statistics(query, caller):
     stats = compute_statistics(db.session(), enterprise, Period.parse(query["period"]), db.zone())
     if query["format"] == "json":
         return stats.as_dict()
-    handle = _spooled()
-    write_statistics_xlsx(stats, handle)
-    handle.seek(0)
-    return send_file(handle, mimetype=XLSX, as_attachment=True,
-                     download_name=f"statistics-{enterprise.code}-{stats.period}.xlsx")
+    return send_written(lambda handle: write_statistics_xlsx(stats, handle),
+                        f"statistics-{enterprise.code}-{stats.period}.xlsx")

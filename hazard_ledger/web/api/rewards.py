@@ -1,7 +1,3 @@
-import tempfile
-
-from flask import send_file
-
 from hazard_ledger.hazards.operations import hazard_by_receipt
 from hazard_ledger.rewards import operations as ops
 from hazard_ledger.rewards.schemas import (
@@ -11,6 +7,7 @@ from hazard_ledger.tabular import Column, write_table
 from hazard_ledger.web import db
 from hazard_ledger.web.api import Blueprint
 from hazard_ledger.web.auth import login_required_api
+from hazard_ledger.web.downloads import XLSX, send_written
 from hazard_ledger.web.i18n import select_locale
 
 blp = Blueprint("rewards", __name__, description="Rewards for real hazards")
@@ -87,7 +84,7 @@ EXPORT_COLUMNS = [Column("序号", 6, "integer"), Column("隐患编号", 16), Co
 @blp.route("/rewards/export")
 @login_required_api
 @blp.arguments(YearQuery, location="query")
-@blp.response(200, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+@blp.response(200, content_type=XLSX)
 def export(query, caller):
     """Approved and paid awards of a year as .xlsx, for the union's finance office."""
     awards = [a for a in ops.list_awards(db.session(), caller, query["year"]) if a.status in ("approved", "paid")]
@@ -97,11 +94,9 @@ def export(query, caller):
         rows.append([number, award.hazard.code, award.hazard.enterprise.code, award.month, award.amount,
                      {"approved": "已批准", "paid": "已发放"}[award.status], reporter.get("name"), reporter.get("phone"),
                      reporter.get("payout_account"), award.paid_on, award.payment_reference])
-    handle = tempfile.TemporaryFile()
-    write_table(handle, ".xlsx", EXPORT_COLUMNS, rows, title=f"{query['year']}年隐患举报奖励")
-    handle.seek(0)
-    return send_file(handle, as_attachment=True, download_name=f"rewards-{query['year']}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_written(lambda handle: write_table(handle, ".xlsx", EXPORT_COLUMNS, rows,
+                                                   title=f"{query['year']}年隐患举报奖励"),
+                        f"rewards-{query['year']}.xlsx")
 
 
 @blp.route("/public/receipts/<receipt>/claim", methods=["POST"])

@@ -12,6 +12,7 @@ from hazard_ledger.errors import DomainError, NotFound
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.organisations.operations import authenticate
 from hazard_ledger.web import db
+from hazard_ledger.web.errors import PAGE_MESSAGES, handle_http_exception, retry_after
 from hazard_ledger.web.limits import limit_failed_logins, limit_public_reports
 from hazard_ledger.web.views.forms import LoginForm, ReportForm
 
@@ -51,15 +52,20 @@ def logout():
     return redirect(url_for("pages.login"))
 
 
-def refill_report_form(problem: str):
-    """The QR form again with what the worker typed and why it was not taken."""
+@bp.errorhandler(429)
+def too_many_requests(error):
+    """Over the QR form's limit the worker gets the form back with what they typed: only
+    the photos must be chosen again. Other pages answer with the common error page."""
+    if request.endpoint != "pages.report_form":
+        return handle_http_exception(error)
     try:
         enterprise = ops.enterprise_by_report_token(db.session(), request.view_args["report_token"])
     except NotFound:
         abort(404)
     form = ReportForm()
     form.photos.errors = [_("照片需要重新选择。")]
-    return render_template("pages/report.html", form=form, enterprise=enterprise, problem=problem)
+    page = render_template("pages/report.html", form=form, enterprise=enterprise, problem=PAGE_MESSAGES[429])
+    return page, 429, retry_after(error)
 
 
 @bp.route("/r/<report_token>", methods=["GET", "POST"])

@@ -10,28 +10,28 @@ from decimal import Decimal
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import nulls_last
 
+from hazard_ledger.compliance.operations import check as check_compliance
+from hazard_ledger.compliance.operations import import_employees, list_employees, record_drill, record_training
 from hazard_ledger.enums import Grade, HazardState, Role
-from hazard_ledger.errors import DomainError
+from hazard_ledger.errors import DomainError, NotFound, ValidationFailed
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.notifications import operations as inbox_ops
 from hazard_ledger.organisations.operations import visible_enterprise
 from hazard_ledger.paperwork.columns import GRADE_WORDS, STATE_WORDS
-from hazard_ledger.compliance.operations import check as check_compliance
-from hazard_ledger.compliance.operations import import_employees, list_employees, record_drill, record_training
 from hazard_ledger.paperwork.ledger_export import export_ledger
-from hazard_ledger.errors import NotFound, ValidationFailed
 from hazard_ledger.rewards.operations import (
     approve_award, claim_award, list_awards, pay_award, receipt_reward, reject_award, reporter_of,
 )
 from hazard_ledger.tabular import ImportRefused, TableError
 from hazard_ledger.web import db
+from hazard_ledger.web.downloads import send_written
 from hazard_ledger.web.limits import limit_public_reports
 from hazard_ledger.web.views.forms import ClaimForm
 
@@ -269,7 +269,11 @@ def roster(enterprise_id: int):
                     problems, status = [str(error)], 422
     if request.args.get("saved"):
         message = _("已登记")
-    employees = list_employees(session, current_user, enterprise_id)
+    return _render_roster(enterprise, problems, message, status)
+
+
+def _render_roster(enterprise, problems: list[str], message: str | None, status: int):
+    employees = list_employees(db.session(), current_user, enterprise.id)
     return render_template("pages/roster.html", enterprise=enterprise, employees=employees, problems=problems,
                            message=message), status
 
@@ -279,13 +283,10 @@ def roster(enterprise_id: int):
 def ledger_export():
     """The ledger table's filters as an Excel (or CSV) file, for the browser session."""
     fmt = ".csv" if request.args.get("format") == "csv" else ".xlsx"
-    handle = tempfile.TemporaryFile()
-    export_ledger(db.session(), current_user, _filters(), handle, fmt, db.today(), db.zone())
-    handle.seek(0)
-    mimetype = "text/csv; charset=utf-8" if fmt == ".csv" else \
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return send_file(handle, mimetype=mimetype, as_attachment=True,
-                     download_name=f"隐患排查治理台账-{db.today().isoformat()}{fmt}")
+    filters = _filters()
+    return send_written(lambda handle: export_ledger(db.session(), current_user, filters, handle, fmt, db.today(),
+                                                     db.zone()),
+                        f"隐患排查治理台账-{db.today().isoformat()}{fmt}")
 
 
 @bp.route("/enterprises/<id:enterprise_id>/activities", methods=["POST"])
@@ -323,8 +324,4 @@ def record_activity(enterprise_id: int):
 
 def _roster_error(enterprise_id: int, message: str, fields=None):
     problems = [message] + [f"{name}: {'; '.join(texts)}" for name, texts in (fields or {}).items()]
-    session = db.session()
-    enterprise = visible_enterprise(session, current_user, enterprise_id)
-    return render_template("pages/roster.html", enterprise=enterprise,
-                           employees=list_employees(session, current_user, enterprise_id), problems=problems,
-                           message=None), 422
+    return _render_roster(visible_enterprise(db.session(), current_user, enterprise_id), problems, None, 422)
