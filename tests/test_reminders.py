@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from hazard_ledger.hazards import operations as ops
+from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.notifications.models import Notification
 from hazard_ledger.notifications.reminders import sweep_reminders
 from hazard_ledger.organisations.models import User
@@ -155,3 +156,30 @@ def test_messages_say_what_to_do(make_hazard, sweep, database):
         message = session.scalar(select(Notification.message).where(Notification.kind == "escalation").limit(1))
     assert "YH-2026-" in message and "企业A1" in message and "二号车间" in message
     assert "逾期 7 天" in message and "http://hazard-ledger.test/hazards/" in message
+
+
+def test_every_kind_says_exactly_this(make_hazard, sweep, database):
+    """The whole text of each kind, word for word: the database composes it, and a
+    change of wording must be a decision, not an accident of a dialect."""
+    overdue = make_hazard(grade="major")
+    soon = make_hazard(deadline=DEADLINE + timedelta(days=9))
+    waiting = make_hazard(state="reported", reported=local(DEADLINE + timedelta(days=7), 14, 5) - timedelta(days=3))
+    sweep(local(DEADLINE + timedelta(days=7)))
+    with database.unit_of_work(write=False) as session:
+        found = {(kind, hazard_id): message for kind, hazard_id, message in session.execute(
+            select(Notification.kind, Notification.hazard_id, Notification.message)
+            .where(Notification.kind != "assigned"))}
+        codes = dict(session.execute(select(Hazard.id, Hazard.code)).all())
+    link = "http://hazard-ledger.test/hazards/"
+
+    def where(hazard_id):
+        return f"企业A1 {codes[hazard_id]}（二号车间）{link}{hazard_id}"
+
+    assert found == {
+        ("overdue", overdue): f"【整改逾期】{where(overdue)} 整改时限 2026-03-12，已逾期 7 天，请立即整改或申请延期。",
+        ("escalation", overdue): f"【逾期督办】{where(overdue)} 重大隐患已逾期 7 天（时限 2026-03-12，责任人 张三），请督促整改。",
+        ("due_soon", soon): f"【整改即将到期】{where(soon)} 整改时限 2026-03-21，还剩 2 天，请按期完成整改并记录。",
+        ("stale_progress", overdue): f"【整改情况未更新】{where(overdue)} 已 7 天以上未填写整改情况，请专人及时填写。",
+        ("stale_progress", soon): f"【整改情况未更新】{where(soon)} 已 7 天以上未填写整改情况，请专人及时填写。",
+        ("untriaged", waiting): f"【隐患待处理】{where(waiting)} 于 2026-03-16 14:05 上报，尚未确认，请尽快核实并制定整改方案。",
+    }
