@@ -22,6 +22,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
+from hazard_ledger.sqltext import sqlite_local_minute
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -109,6 +111,7 @@ def make_engine(url: str, busy_timeout_ms: int = 30000, **options) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        dbapi_connection.create_function("hl_local_minute", 2, sqlite_local_minute, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(connection):

@@ -11,9 +11,11 @@ import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
+from sqlalchemy.orm import Session
 
 from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.notifications.reminders import reminders, sweep_reminders
 from tests.helpers import make_hazard
 
 pytestmark = pytest.mark.slow
@@ -33,7 +35,7 @@ def plan_of(database, sql: str, **params) -> str:
     return "\n".join(rows)
 
 
-def test_the_sweep_and_the_list_use_their_indexes(postgresql, world, database):
+def test_the_sweep_and_the_list_use_their_indexes(postgresql, world, database, settings):
     now = datetime.now(timezone.utc)
     with database.engine.begin() as connection:
         connection.execute(insert(Hazard), [
@@ -43,9 +45,31 @@ def test_the_sweep_and_the_list_use_their_indexes(postgresql, world, database):
              "reported_at": now, "channel": "login", "anonymous": False, "deadline": date.today() + timedelta(days=n % 60 - 30),
              "chain_head": "0" * 64, "history_length": 0, "version": 1} for n in range(3000)])
         connection.execute(text("ANALYZE hazards"))
-    sweep = plan_of(database, "SELECT * FROM hazards WHERE state = 'assigned' AND deadline < :today",
-                    today=date.today())
-    assert "ix_hazards_state_deadline" in sweep, sweep
+    # every statement of the sweep, as it runs: each finds its hazards through an index
+    statements = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        if "INSERT INTO notifications" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        with database.engine.connect() as connection:
+            with Session(connection) as session:
+                sweep_reminders(session, now, settings)
+                session.rollback()
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+    indexes = {"ix_hazards_state_deadline", "ix_hazards_assigned_last_progress_at", "ix_hazards_reported_reported_at"}
+    used = set()
+    for statement, parameters in statements:
+        with database.engine.begin() as connection:
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = "\n".join(connection.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
+        # (a level for major hazards alone may start from the grade index instead)
+        assert "Seq Scan on hazards" not in plan and any(index in plan for index in indexes | {"ix_hazards_grade_state"}), plan
+        used |= {index for index in indexes if index in plan}
+    assert used == indexes and len(statements) == len(reminders(settings))
     page = plan_of(database, "SELECT * FROM hazards WHERE enterprise_id = :e AND state = 'assigned' AND id < :before "
                              "ORDER BY id DESC LIMIT 51", e=world.enterprise["A1"], before=2000)
     assert "ix_hazards_enterprise_state_id" in page, page

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.models import Hazard
-from hazard_ledger.notifications.models import Notification
+from hazard_ledger.notifications.models import Delivery, Notification
 from hazard_ledger.notifications.reminders import sweep_reminders
 from hazard_ledger.organisations.models import User
 from tests.conftest import assign_fields
@@ -183,3 +183,19 @@ def test_every_kind_says_exactly_this(make_hazard, sweep, database):
         ("stale_progress", soon): f"【整改情况未更新】{where(soon)} 已 7 天以上未填写整改情况，请专人及时填写。",
         ("untriaged", waiting): f"【隐患待处理】{where(waiting)} 于 2026-03-16 14:05 上报，尚未确认，请尽快核实并制定整改方案。",
     }
+
+
+def test_reminders_reach_those_with_an_address_by_email_too(make_hazard, sweep, database, world):
+    hazard_id = make_hazard()
+    with database.unit_of_work() as session:
+        session.get(User, world.user["officer_a1"]).email = None  # no address: the inbox only
+    sweep(local(DEADLINE + timedelta(days=2)))
+    with database.unit_of_work(write=False) as session:
+        inbox = {n.recipient_user_id: n for n in session.scalars(select(Notification).where(Notification.kind == "overdue"))}
+        copies = session.scalars(select(Delivery).where(Delivery.channel == "email", Delivery.kind == "overdue")).all()
+    assert set(inbox) == {world.user[name] for name in RECTIFIERS}
+    copy, = copies
+    assert copy.recipient == "worker2_a1@example.test"
+    assert copy.notification_id == inbox[world.user["worker2_a1"]].id and copy.body == inbox[world.user["worker2_a1"]].message
+    assert copy.data["hazard"]["id"] == hazard_id and copy.data["hazard"]["days_overdue"] == 2
+    assert copy.data["hazard"]["enterprise"] == "企业A1"

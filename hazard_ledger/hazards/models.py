@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hazard_ledger.db import Base
@@ -25,6 +25,12 @@ class Hazard(Base):
         Index("ix_hazards_responsible_user_id", "responsible_user_id"),
         Index("ix_hazards_reported_at", "reported_at"),
         Index("ix_hazards_grade_state", "grade", "state"),
+        # the sweep's quiet spells and untriaged reports: small partial indexes, only
+        # the rows of the state in question
+        Index("ix_hazards_assigned_last_progress_at", "last_progress_at",
+              postgresql_where=text("state = 'assigned'"), sqlite_where=text("state = 'assigned'")),
+        Index("ix_hazards_reported_reported_at", "reported_at",
+              postgresql_where=text("state = 'reported'"), sqlite_where=text("state = 'reported'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

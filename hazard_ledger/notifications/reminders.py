@@ -1,196 +1,272 @@
 """The reminders sweep: due_soon, overdue, escalation, stale_progress, untriaged.
 
-Each query reads only the hazards that are due (state + deadline, state + timestamps,
-all indexed), and only the columns a message needs, as plain rows: a city's sweep
-touches thousands of hazards and needs none of them as ORM objects. Each message
-carries a dedup key naming what it is about, so a sweep repeated for the same
-instant, or late, sends nothing twice."""
+Each reminder is one statement, INSERT INTO notifications … SELECT: the database finds
+the due hazards through their indexes (state + deadline, state + timestamps), writes
+the message, joins the people who must hear it, and skips what it sent before: the
+dedup key names the kind, the hazard, the occasion and the person, so a sweep repeated
+for the same instant, or late, sends nothing twice. A city's sweep writes thousands of
+notices without one hazard row travelling to Python and back. Python reads only what
+goes further: the new notices of people with an e-mail address, the due hazards of
+enterprises and unions with a group-chat webhook, and the facts of those hazards."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property, lru_cache, reduce
 from typing import Iterable, Mapping
 
-from sqlalchemy import Row, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Date, Row, Select, String, and_, bindparam, case, cast, func, literal, literal_column, or_, select, true, union,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from hazard_ledger import access
 from hazard_ledger.clock import local_today
 from hazard_ledger.config import Settings
+from hazard_ledger.db import UTCDateTime
 from hazard_ledger.enums import Grade, HazardState, Role
 from hazard_ledger.hazards.models import Hazard, days_overdue
-from hazard_ledger.notifications.delivery import Announcement, WebhookDirectory, announce_many
-from hazard_ledger.notifications.operations import Message, notify_many
-from hazard_ledger.organisations.models import Enterprise, User
+from hazard_ledger.notifications.delivery import Announcement, WebhookDirectory, announce_many, queue_emails
+from hazard_ledger.notifications.models import Notification
+from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
+from hazard_ledger.sqltext import days_between, iso_date, local_minute, utc_text
+
+# who hears a reminder
+RECTIFIERS = "rectifiers"  # the enterprise's safety officers and the hazard's responsible user
+OFFICERS = "officers"  # the enterprise's safety officers
+INSPECTORS = "inspectors"  # the inspectors of the enterprise's union and of every union above it
 
 
 @dataclass
 class SweepResult:
     sent: Mapping[str, int]
-    examined: int = 0  # hazard rows read: exactly the due ones
+    examined: int = 0  # hazard rows read into Python: only due ones that go on by e-mail or webhook
 
     def __str__(self) -> str:
         return ", ".join(f"{kind} {count}" for kind, count in self.sent.items()) or "nothing new to send"
 
 
-class Recipients:
-    """Safety officers per enterprise and inspectors up the union tree, looked up once
-    per sweep."""
+@dataclass(frozen=True, eq=False)
+class Reminder:
+    """One kind of reminder as SQL over a hazard joined to its enterprise: which hazards
+    are due, the occasion it is sent for (a new occasion, such as a new deadline, earns a
+    new reminder), its message, and who hears it. Its statements are built once per
+    process: a sweep only binds the instant."""
 
-    def __init__(self, session: Session):
-        self.session = session
-        self._officers: dict[int, list[int]] | None = None
-        self._inspectors: dict[int, list[int]] | None = None
-        self._enterprises: dict[int, Enterprise] = {}
-        self._chains: dict[int, list[int]] = {}
+    kind: str
+    due: ColumnElement[bool]
+    occasion: ColumnElement[str]
+    message: ColumnElement[str]
+    audience: str
 
-    def load_enterprises(self, ids: Iterable[int]) -> None:
-        """Read the named enterprises in one query instead of one query each."""
-        wanted = set(ids) - set(self._enterprises)
-        if wanted:
-            for enterprise in self.session.scalars(select(Enterprise).where(Enterprise.id.in_(wanted))):
-                self._enterprises[enterprise.id] = enterprise
+    @property
+    def webhook_audience(self) -> str:
+        return "jurisdiction" if self.audience == INSPECTORS else "enterprise"
 
-    def enterprise(self, enterprise_id: int) -> Enterprise:
-        if enterprise_id not in self._enterprises:
-            self.load_enterprises([enterprise_id])
-        return self._enterprises[enterprise_id]
+    @cached_property
+    def notices(self) -> Select:
+        """(hazard_id, enterprise_id, responsible_user_id, jurisdiction_id, occasion, message) of the due hazards."""
+        return (select(Hazard.id.label("hazard_id"), Hazard.enterprise_id, Hazard.responsible_user_id,
+                       Enterprise.jurisdiction_id, self.occasion.label("occasion"), self.message.label("message"))
+                .join(Enterprise, Enterprise.id == Hazard.enterprise_id).where(self.due))
 
-    def officers(self, enterprise_id: int) -> list[int]:
-        if self._officers is None:
-            self._officers = defaultdict(list)
-            for uid, eid in self.session.execute(
-                select(User.id, User.enterprise_id).where(User.role == Role.SAFETY_OFFICER, User.active.is_(True))
-            ):
-                self._officers[eid].append(uid)
-        return self._officers.get(enterprise_id, [])
-
-    def inspectors_above(self, enterprise_id: int) -> list[int]:
-        if self._inspectors is None:
-            self._inspectors = defaultdict(list)
-            for uid, jid in self.session.execute(
-                select(User.id, User.jurisdiction_id).where(User.role == Role.INSPECTOR, User.active.is_(True))
-            ):
-                self._inspectors[jid].append(uid)
-        jurisdiction_id = self.enterprise(enterprise_id).jurisdiction_id
-        if jurisdiction_id not in self._chains:
-            self._chains[jurisdiction_id] = access.jurisdiction_ancestors(self.session, jurisdiction_id)
-        return [uid for jid in self._chains[jurisdiction_id] for uid in self._inspectors.get(jid, [])]
-
-    def rectifiers(self, hazard: Row) -> list[int]:
-        people = list(self.officers(hazard.enterprise_id))
-        if hazard.responsible_user_id and hazard.responsible_user_id not in people:
-            people.append(hazard.responsible_user_id)
-        return people
+    @cached_property
+    def inbox(self) -> dict:
+        """INSERT … SELECT of the new inbox rows, one per notice and person, per dialect;
+        returns (id, recipient_user_id, hazard_id, message) of those not sent before."""
+        notices = self.notices.cte("notices")
+        people = _people(notices, self.audience).cte("people")
+        table = Notification.__table__
+        dedup_key = words(f"{self.kind}:", cast(notices.c.hazard_id, String), ":", notices.c.occasion, ":",
+                          cast(people.c.user_id, String))
+        rows = (select(literal(self.kind, String), people.c.user_id, notices.c.hazard_id, notices.c.message, dedup_key, NOW)
+                .select_from(notices.join(people, people.c.hazard_id == notices.c.hazard_id))
+                # a WHERE also keeps SQLite from reading ON CONFLICT as part of the join
+                .where(people.c.user_id.is_not(None)))
+        return {dialect.dialect.name: dialect.insert(table)
+                .from_select(["kind", "recipient_user_id", "hazard_id", "message", "dedup_key", "created_at"], rows)
+                .on_conflict_do_nothing(index_elements=["dedup_key"])
+                .returning(table.c.id, table.c.recipient_user_id, table.c.hazard_id, table.c.message)
+                for dialect in (postgresql, sqlite)}
 
 
-def _describe(hazard: Row, enterprise: Enterprise, base_url: str) -> str:
-    return f"{enterprise.name} {hazard.code}（{hazard.location}）{base_url.rstrip('/')}/hazards/{hazard.id}"
+def words(*parts: str | ColumnElement) -> ColumnElement[str]:
+    """Text and SQL expressions joined with ||, which both databases understand."""
+    return reduce(lambda left, right: left.concat(right),
+                  [literal(part, String) if isinstance(part, str) else part for part in parts])
+
+
+# what a sweep binds: its instant, its local day, and the limits that follow from them
+NOW = bindparam("now", type_=UTCDateTime())
+TODAY = bindparam("today", type_=Date())
+HORIZON = bindparam("horizon", type_=Date())
+QUIET_SINCE = bindparam("quiet_since", type_=UTCDateTime())
+UNTRIAGED_SINCE = bindparam("untriaged_since", type_=UTCDateTime())
+ESCALATE_UNTRIAGED_SINCE = bindparam("escalate_untriaged_since", type_=UTCDateTime())
+
+
+def _late_by(level: int) -> BindParameter:
+    return bindparam(f"late_by_{level}", type_=Date())
+
+
+def sweep_parameters(now: datetime, settings: Settings) -> dict:
+    config = settings["notifications"]
+    today = local_today(now, settings.timezone)
+    levels = set(config["escalation_days"]) | set(config["major_escalation_days"])
+    return {"now": now, "today": today, "horizon": today + timedelta(days=config["due_soon_days"]),
+            "quiet_since": now - timedelta(days=config["stale_progress_days"]),
+            "untriaged_since": now - timedelta(days=config["untriaged_days"]),
+            "escalate_untriaged_since": now - timedelta(days=config["untriaged_escalation_days"]),
+            **{_late_by(level).key: today - timedelta(days=level) for level in levels}}
+
+
+def reminders(settings: Settings) -> tuple[Reminder, ...]:
+    config = settings["notifications"]
+    return _reminders(settings["app"]["base_url"].rstrip("/"), settings.timezone.key, config["stale_progress_days"],
+                      config["untriaged_escalation_days"], tuple(config["escalation_days"]),
+                      tuple(config["major_escalation_days"]))
+
+
+@lru_cache(maxsize=8)
+def _reminders(base_url: str, zone: str, quiet: int, later: int, general_levels: tuple[int, ...],
+               major_levels: tuple[int, ...]) -> tuple[Reminder, ...]:
+    where = words(Enterprise.name, " ", Hazard.code, "（", Hazard.location, "）", f"{base_url}/hazards/",
+                  cast(Hazard.id, String))
+    deadline = iso_date(Hazard.deadline)
+    days_late = cast(days_between(Hazard.deadline, TODAY), String)
+    assigned, waiting = _in_state(HazardState.ASSIGNED), _in_state(HazardState.REPORTED)
+    found = [
+        # once per deadline (a new deadline after `extend` earns a new reminder)
+        Reminder("due_soon", and_(assigned, Hazard.deadline >= TODAY, Hazard.deadline <= HORIZON), deadline,
+                 words("【整改即将到期】", where, " 整改时限 ", deadline, "，还剩 ",
+                       cast(days_between(TODAY, Hazard.deadline), String), " 天，请按期完成整改并记录。"), RECTIFIERS),
+        # once per overdue day
+        Reminder("overdue", and_(assigned, Hazard.deadline < TODAY), iso_date(TODAY),
+                 words("【整改逾期】", where, " 整改时限 ", deadline, "，已逾期 ", days_late, " 天，请立即整改或申请延期。"),
+                 RECTIFIERS),
+    ]
+    # escalation: once per level, each level its own occasion
+    general, major = set(general_levels), set(major_levels)
+    is_major = Hazard.grade == Grade.MAJOR
+    for level in sorted(general | major):
+        grades = true() if level in general and level in major else (
+            is_major if level in major else or_(Hazard.grade.is_(None), Hazard.grade != Grade.MAJOR))
+        found.append(Reminder(
+            "escalation", and_(assigned, Hazard.deadline < TODAY, Hazard.deadline <= _late_by(level), grades),
+            words(deadline, f":{level}"),
+            words("【逾期督办】", where, " ", case((is_major, "重大"), else_="一般"), "隐患已逾期 ", days_late, " 天（时限 ",
+                  deadline, "，责任人 ", func.coalesce(Hazard.responsible_person, ""), "），请督促整改。"), INSPECTORS))
+    found += [
+        # once per quiet spell (a new progress note starts a new one)
+        Reminder("stale_progress", and_(assigned, Hazard.last_progress_at < QUIET_SINCE), utc_text(Hazard.last_progress_at),
+                 words("【整改情况未更新】", where, f" 已 {quiet} 天以上未填写整改情况，请专人及时填写。"), RECTIFIERS),
+        # untriaged: the safety officers first, the inspectors later
+        Reminder("untriaged", and_(waiting, Hazard.reported_at <= UNTRIAGED_SINCE), literal("officers", String),
+                 words("【隐患待处理】", where, " 于 ", local_minute(Hazard.reported_at, literal(zone, String)),
+                       " 上报，尚未确认，请尽快核实并制定整改方案。"), OFFICERS),
+        Reminder("untriaged", and_(waiting, Hazard.reported_at <= ESCALATE_UNTRIAGED_SINCE), literal("inspectors", String),
+                 words("【隐患久未处理】", where, f" 上报已超过 {later} 天仍未确认，请督促企业处理。"), INSPECTORS),
+    ]
+    return tuple(found)
+
+
+def _in_state(state: HazardState) -> ColumnElement[bool]:
+    # the state as SQL text, never a parameter: a prepared statement's generic plan can
+    # then still match it to the partial indexes of the quiet spells and untriaged reports
+    return Hazard.state == literal_column(f"'{state.value}'")
+
+
+def _people(notices, audience: str) -> Select:
+    """(hazard_id, user_id) of everyone who hears the `notices`."""
+    officers = (select(notices.c.hazard_id, User.id.label("user_id")).select_from(notices)
+                .join(User, and_(User.enterprise_id == notices.c.enterprise_id, User.role == Role.SAFETY_OFFICER,
+                                 User.active.is_(True))))
+    if audience == OFFICERS:
+        return officers
+    if audience == RECTIFIERS:  # UNION: a responsible user who is also an officer hears it once
+        return union(officers, select(notices.c.hazard_id, notices.c.responsible_user_id)
+                     .where(notices.c.responsible_user_id.is_not(None)))
+    # a union and those above it: a walk up the tree, which UNION ends even on a cycle
+    start = select(Jurisdiction.id.label("start_id"), Jurisdiction.id, Jurisdiction.parent_id).cte("above", recursive=True)
+    parent = aliased(Jurisdiction)
+    above = start.union(select(start.c.start_id, parent.id, parent.parent_id).join(parent, parent.id == start.c.parent_id))
+    return (select(notices.c.hazard_id, User.id.label("user_id")).select_from(notices)
+            .join(above, above.c.start_id == notices.c.jurisdiction_id)
+            .join(User, and_(User.jurisdiction_id == above.c.id, User.role == Role.INSPECTOR, User.active.is_(True))))
 
 
 def sweep_reminders(session: Session, now: datetime, settings: Settings) -> SweepResult:
     """Queue every reminder due at `now`; returns how many of each kind were new."""
-    config = settings["notifications"]
-    base_url = settings["app"]["base_url"]
-    today = local_today(now, settings.timezone)
-    recipients = Recipients(session)
-    sent: dict[str, int] = defaultdict(int)
-
-    messages: list[Message] = []
-    announcements: list[Announcement] = []
+    parameters = sweep_parameters(now, settings)
+    dialect = session.get_bind().dialect.name
     webhooks = WebhookDirectory(session)
-    facts: dict[int, dict] = {}  # per hazard, shared by all its messages
+    sent: dict[str, int] = defaultdict(int)
+    mailed: list[tuple[str, Row]] = []
+    heard: list[tuple[Reminder, Row]] = []
+    for reminder in reminders(settings):
+        new = session.execute(reminder.inbox[dialect], parameters).all()
+        sent[reminder.kind] += len(new)
+        mailed += ((reminder.kind, row) for row in new)
+        heard += ((reminder, row) for row in _heard_by_webhooks(session, reminder, webhooks, parameters))
 
-    def send(kind: str, hazard: Row, people: Iterable[int], key: str, message: str,
-             audience: str = "enterprise") -> None:
-        hooks = webhooks.hearing(hazard.enterprise_id, kind, audience)
-        if not people and not hooks:
-            return
-        if hazard.id not in facts:
-            facts[hazard.id] = hazard_facts(hazard, recipients.enterprise(hazard.enterprise_id), today, base_url)
-        data = {"kind": kind, "hazard": facts[hazard.id]}
-        messages.extend(Message(kind, user_id, message, f"{kind}:{hazard.id}:{key}:{user_id}", hazard.id, data)
-                        for user_id in people)
-        if hooks:
-            announcements.append(Announcement(kind, hazard.enterprise_id, audience, f"{hazard.id}:{key}", message, data))
-
-    horizon = today + timedelta(days=config["due_soon_days"])
-    stale_before = now - timedelta(days=config["stale_progress_days"])
-    first = now - timedelta(days=config["untriaged_days"])
-    later = now - timedelta(days=config["untriaged_escalation_days"])
-    assigned = select(*FACTS).where(Hazard.state == HazardState.ASSIGNED)
-    waiting = select(*FACTS).where(Hazard.state == HazardState.REPORTED)
-    due_soon = session.execute(assigned.where(Hazard.deadline >= today, Hazard.deadline <= horizon)).all()
-    overdue = session.execute(assigned.where(Hazard.deadline < today)).all()
-    stale = session.execute(assigned.where(Hazard.last_progress_at < stale_before)).all()
-    untriaged = session.execute(waiting.where(Hazard.reported_at <= first)).all()
-    due = (due_soon, overdue, stale, untriaged)
-    recipients.load_enterprises(hazard.enterprise_id for rows in due for hazard in rows)
-
-    # due soon: once per deadline (a new deadline after `extend` earns a new reminder)
-    for hazard in due_soon:
-        where = _describe(hazard, recipients.enterprise(hazard.enterprise_id), base_url)
-        days_left = (hazard.deadline - today).days
-        send("due_soon", hazard, recipients.rectifiers(hazard), hazard.deadline.isoformat(),
-             f"【整改即将到期】{where} 整改时限 {hazard.deadline.isoformat()}，还剩 {days_left} 天，请按期完成整改并记录。")
-
-    # overdue: once per overdue day; escalation: once per level
-    for hazard in overdue:
-        enterprise = recipients.enterprise(hazard.enterprise_id)
-        where = _describe(hazard, enterprise, base_url)
-        days = (today - hazard.deadline).days
-        send("overdue", hazard, recipients.rectifiers(hazard), today.isoformat(),
-             f"【整改逾期】{where} 整改时限 {hazard.deadline.isoformat()}，已逾期 {days} 天，请立即整改或申请延期。")
-        levels = config["major_escalation_days"] if hazard.grade is Grade.MAJOR else config["escalation_days"]
-        for level in (level for level in levels if days >= level):
-            send("escalation", hazard, recipients.inspectors_above(hazard.enterprise_id),
-                 f"{hazard.deadline.isoformat()}:{level}",
-                 f"【逾期督办】{where} {'重大' if hazard.grade is Grade.MAJOR else '一般'}隐患已逾期 {days} 天"
-                 f"（时限 {hazard.deadline.isoformat()}，责任人 {hazard.responsible_person}），请督促整改。",
-                 audience="jurisdiction")
-
-    # stale progress: once per quiet spell (a new progress note starts a new one)
-    for hazard in stale:
-        where = _describe(hazard, recipients.enterprise(hazard.enterprise_id), base_url)
-        send("stale_progress", hazard, recipients.rectifiers(hazard), hazard.last_progress_at.isoformat(),
-             f"【整改情况未更新】{where} 已 {config['stale_progress_days']} 天以上未填写整改情况，请专人及时填写。")
-
-    # untriaged: the safety officers first, the inspectors later
-    for hazard in untriaged:
-        where = _describe(hazard, recipients.enterprise(hazard.enterprise_id), base_url)
-        send("untriaged", hazard, recipients.officers(hazard.enterprise_id), "officers",
-             f"【隐患待处理】{where} 于 {_local(hazard.reported_at, settings)} 上报，尚未确认，请尽快核实并制定整改方案。")
-        if hazard.reported_at <= later:
-            send("untriaged", hazard, recipients.inspectors_above(hazard.enterprise_id), "inspectors",
-                 f"【隐患久未处理】{where} 上报已超过 {config['untriaged_escalation_days']} 天仍未确认，请督促企业处理。",
-                 audience="jurisdiction")
-    # written in a few statements at the end: the cost is the due rows, not round trips
-    for message in notify_many(session, messages, now):
-        sent[message.kind] += 1
-    announce_many(session, announcements, now, webhooks)
+    addresses = _addresses(session, {row.recipient_user_id for _, row in mailed})
+    mailed = [(kind, row) for kind, row in mailed if row.recipient_user_id in addresses]
+    facts = _facts(session, {row.hazard_id for _, row in mailed} | {row.hazard_id for _, row in heard},
+                   parameters["today"], settings["app"]["base_url"])
+    queue_emails(session, [(row.id, addresses[row.recipient_user_id], kind, row.message,
+                            {"kind": kind, "hazard": facts[row.hazard_id]}) for kind, row in mailed], now)
+    announce_many(session, [
+        Announcement(reminder.kind, row.enterprise_id, reminder.webhook_audience, f"{row.hazard_id}:{row.occasion}",
+                     row.message, {"kind": reminder.kind, "hazard": facts[row.hazard_id]})
+        for reminder, row in heard if webhooks.hearing(row.enterprise_id, reminder.kind, reminder.webhook_audience)
+    ], now, webhooks)
     session.flush()
-    return SweepResult(dict(sent), examined=sum(len(rows) for rows in due))
+    return SweepResult({kind: count for kind, count in sent.items() if count}, examined=len(facts))
 
 
-# the columns a reminder needs
-FACTS = (Hazard.id, Hazard.code, Hazard.enterprise_id, Hazard.location, Hazard.state, Hazard.grade, Hazard.deadline,
-         Hazard.responsible_person, Hazard.responsible_user_id, Hazard.last_progress_at, Hazard.reported_at)
+def _heard_by_webhooks(session: Session, reminder: Reminder, webhooks: WebhookDirectory,
+                       parameters: dict) -> list[Row]:
+    """The reminder's due hazards that some webhook may hear, if any webhook wants its kind."""
+    if reminder.webhook_audience == "enterprise":
+        hooked = [eid for eid, hooks in webhooks.by_enterprise.items()
+                  if any(reminder.kind in hook.kinds.split(",") for hook in hooks)]
+        if not hooked:
+            return []
+        return list(session.execute(reminder.notices.where(Hazard.enterprise_id.in_(hooked)), parameters))
+    if not any(reminder.kind in hook.kinds.split(",") for hooks in webhooks.by_jurisdiction.values() for hook in hooks):
+        return []
+    return list(session.execute(reminder.notices, parameters))
 
 
-def hazard_facts(hazard: Row, enterprise: Enterprise, today: date, base_url: str) -> dict:
-    """What a message is about, as data for webhooks: what to do, where, by when."""
+def _addresses(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
+    wanted = list(user_ids)
+    if not wanted:
+        return {}
+    return dict(session.execute(select(User.id, User.email).where(User.id.in_(wanted), User.email.is_not(None))).all())
+
+
+# the columns a reminder's data needs
+FACTS = (Hazard.id, Hazard.code, Hazard.location, Hazard.state, Hazard.grade, Hazard.deadline,
+         Enterprise.name.label("enterprise"))
+
+
+def _facts(session: Session, hazard_ids: set[int], today: date, base_url: str) -> dict[int, dict]:
+    if not hazard_ids:
+        return {}
+    rows = session.execute(select(*FACTS).join(Enterprise, Enterprise.id == Hazard.enterprise_id)
+                           .where(Hazard.id.in_(sorted(hazard_ids))))
+    return {row.id: hazard_facts(row, today, base_url) for row in rows}
+
+
+def hazard_facts(hazard: Row, today: date, base_url: str) -> dict:
+    """What a message is about, as data for webhooks and e-mails: what to do, where, by when."""
     return {
-        "id": hazard.id, "code": hazard.code, "enterprise": enterprise.name, "location": hazard.location,
+        "id": hazard.id, "code": hazard.code, "enterprise": hazard.enterprise, "location": hazard.location,
         "state": hazard.state.value, "grade": hazard.grade.value if hazard.grade else None,
         "deadline": hazard.deadline.isoformat() if hazard.deadline else None,
         "days_overdue": days_overdue(hazard.state, hazard.deadline, today),
         "link": f"{base_url.rstrip('/')}/hazards/{hazard.id}",
     }
-
-
-def _local(moment: datetime, settings: Settings) -> str:
-    return moment.astimezone(settings.timezone).strftime("%Y-%m-%d %H:%M")
-
-
