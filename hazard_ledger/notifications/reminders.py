@@ -77,14 +77,12 @@ class Reminder:
     def inbox(self) -> dict:
         """INSERT … SELECT of the new inbox rows, one per notice and person, per dialect;
         returns (id, recipient_user_id, hazard_id, message) of those not sent before."""
-        notices = self.notices.cte("notices")
-        people = _people(notices, self.audience).cte("people")
+        people = _people(self.notices.cte("notices"), self.audience).subquery("people")
         table = Notification.__table__
-        dedup_key = words(f"{self.kind}:", cast(notices.c.hazard_id, String), ":", notices.c.occasion, ":",
+        dedup_key = words(f"{self.kind}:", cast(people.c.hazard_id, String), ":", people.c.occasion, ":",
                           cast(people.c.user_id, String))
-        rows = (select(literal(self.kind, String), people.c.user_id, notices.c.hazard_id, notices.c.message, dedup_key, NOW)
-                .select_from(notices.join(people, people.c.hazard_id == notices.c.hazard_id))
-                # a WHERE also keeps SQLite from reading ON CONFLICT as part of the join
+        rows = (select(literal(self.kind, String), people.c.user_id, people.c.hazard_id, people.c.message, dedup_key, NOW)
+                # a WHERE also keeps SQLite from reading ON CONFLICT as part of the FROM
                 .where(people.c.user_id.is_not(None)))
         return {dialect.dialect.name: dialect.insert(table)
                 .from_select(["kind", "recipient_user_id", "hazard_id", "message", "dedup_key", "created_at"], rows)
@@ -180,20 +178,20 @@ def _in_state(state: HazardState) -> ColumnElement[bool]:
 
 
 def _people(notices, audience: str) -> Select:
-    """(hazard_id, user_id) of everyone who hears the `notices`."""
-    officers = (select(notices.c.hazard_id, User.id.label("user_id")).select_from(notices)
+    """Each notice with each person who hears it: (hazard_id, occasion, message, user_id)."""
+    said = (notices.c.hazard_id, notices.c.occasion, notices.c.message)
+    officers = (select(*said, User.id.label("user_id")).select_from(notices)
                 .join(User, and_(User.enterprise_id == notices.c.enterprise_id, User.role == Role.SAFETY_OFFICER,
                                  User.active.is_(True))))
     if audience == OFFICERS:
         return officers
     if audience == RECTIFIERS:  # UNION: a responsible user who is also an officer hears it once
-        return union(officers, select(notices.c.hazard_id, notices.c.responsible_user_id)
-                     .where(notices.c.responsible_user_id.is_not(None)))
+        return union(officers, select(*said, notices.c.responsible_user_id).where(notices.c.responsible_user_id.is_not(None)))
     # a union and those above it: a walk up the tree, which UNION ends even on a cycle
     start = select(Jurisdiction.id.label("start_id"), Jurisdiction.id, Jurisdiction.parent_id).cte("above", recursive=True)
     parent = aliased(Jurisdiction)
     above = start.union(select(start.c.start_id, parent.id, parent.parent_id).join(parent, parent.id == start.c.parent_id))
-    return (select(notices.c.hazard_id, User.id.label("user_id")).select_from(notices)
+    return (select(*said, User.id.label("user_id")).select_from(notices)
             .join(above, above.c.start_id == notices.c.jurisdiction_id)
             .join(User, and_(User.jurisdiction_id == above.c.id, User.role == Role.INSPECTOR, User.active.is_(True))))
 
