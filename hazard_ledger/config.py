@@ -149,6 +149,7 @@ def _validate(settings: Settings) -> None:
     _port(values, "smtp", "port")
     _port(values, "server", "port")
     _positive_int(values, "server", "workers", allow_zero=True)
+    _positive_int(values, "server", "threads")
     for key in ("public_report", "failed_login"):
         try:
             from limits import parse

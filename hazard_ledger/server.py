@@ -35,8 +35,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
     options = {
         "bind": f"{host or server['host']}:{port or server['port']}",
         "workers": workers,
-        "worker_class": __import__("os").environ.get("HL_CLASS", "gthread"),
-        "threads": int(__import__("os").environ.get("HL_THREADS", "4")),
+        "worker_class": "gthread",
+        "threads": server["threads"],
         "timeout": 60,
         "graceful_timeout": 20,
         # No access log: the public form promises not to keep reporters' addresses.

@@ -1,5 +1,5 @@
-"""Dates and times written as text by the database itself, the same on PostgreSQL and
-SQLite, for statements that compose messages on the server (the reminders sweep).
+"""Text written by the database itself, the same on PostgreSQL and SQLite, for
+statements that compose it on the server (the reminders sweep, a report's code).
 
 SQLite keeps dates as 'YYYY-MM-DD' and our UTC timestamps as 'YYYY-MM-DD HH:MM:SS.ffffff'
 text; PostgreSQL has real types and formats them with to_char."""
@@ -7,82 +7,47 @@ text; PostgreSQL has real types and formats them with to_char."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import reduce
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Integer, String, literal
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 
-class iso_date(FunctionElement):
-    """A date as 'YYYY-MM-DD', as date.isoformat() writes it."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(iso_date, "postgresql")
-def _iso_date_postgresql(element, compiler, **kw):
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
+def words(*parts: str | ColumnElement) -> ColumnElement[str]:
+    """Text and SQL expressions joined with ||, which both databases understand."""
+    return reduce(lambda left, right: left.concat(right),
+                  [literal(part, String) if isinstance(part, str) else part for part in parts])
 
 
-@compiles(iso_date)
-def _iso_date_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)})"
+def _function(name: str, returns, postgresql: str, sqlite: str, doc: str) -> type[FunctionElement]:
+    """A SQL function written one way on PostgreSQL and another on SQLite; in the
+    templates, {0}, {1} … stand for the arguments."""
+    element = type(name, (FunctionElement,), {"type": returns, "inherit_cache": True, "__doc__": doc})
+
+    def writer(template: str):
+        def write(function, compiler, **kw):
+            return template.format(*(compiler.process(argument, **kw) for argument in function.clauses))
+        return write
+
+    compiles(element, "postgresql")(writer(postgresql))
+    compiles(element)(writer(sqlite))
+    return element
 
 
-class days_between(FunctionElement):
-    """days_between(earlier, later): whole days from one date to the other."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(days_between, "postgresql")
-def _days_between_postgresql(element, compiler, **kw):
-    earlier, later = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"(CAST({later} AS DATE) - CAST({earlier} AS DATE))"
-
-
-@compiles(days_between)
-def _days_between_sqlite(element, compiler, **kw):
-    earlier, later = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
-
-
-class utc_text(FunctionElement):
-    """A UTC timestamp as 'YYYY-MM-DD HH:MM:SS.ffffff': a key that names an instant."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(utc_text, "postgresql")
-def _utc_text_postgresql(element, compiler, **kw):
-    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-
-
-@compiles(utc_text)
-def _utc_text_sqlite(element, compiler, **kw):
-    return compiler.process(element.clauses, **kw)  # stored exactly so
-
-
-class local_minute(FunctionElement):
-    """local_minute(timestamp, zone name): 'YYYY-MM-DD HH:MM' on the zone's clock."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(local_minute, "postgresql")
-def _local_minute_postgresql(element, compiler, **kw):
-    moment, zone = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"to_char({moment} AT TIME ZONE {zone}, 'YYYY-MM-DD HH24:MI')"
-
-
-@compiles(local_minute)
-def _local_minute_sqlite(element, compiler, **kw):
-    return f"hl_local_minute({compiler.process(element.clauses, **kw)})"
+iso_date = _function("iso_date", String(), "to_char({0}, 'YYYY-MM-DD')", "date({0})",
+                     "A date as 'YYYY-MM-DD', as date.isoformat() writes it.")
+days_between = _function("days_between", Integer(), "(CAST({1} AS DATE) - CAST({0} AS DATE))",
+                         "CAST(julianday({1}) - julianday({0}) AS INTEGER)",
+                         "days_between(earlier, later): whole days from one date to the other.")
+utc_text = _function("utc_text", String(), "to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+                     "{0}",  # stored exactly so
+                     "A UTC timestamp as 'YYYY-MM-DD HH:MM:SS.ffffff': a key that names an instant.")
+local_minute = _function("local_minute", String(), "to_char({0} AT TIME ZONE {1}, 'YYYY-MM-DD HH24:MI')",
+                         "hl_local_minute({0}, {1})",
+                         "local_minute(timestamp, zone name): 'YYYY-MM-DD HH:MM' on the zone's clock.")
 
 
 def sqlite_local_minute(stored: str | None, zone: str) -> str | None:

@@ -1,9 +1,11 @@
 """Twenty people press the same button at once: exactly one wins."""
 
 import threading
+from datetime import date
 
 import pytest
 
+from hazard_ledger.hazards import chain
 from tests.helpers import make_hazard, plan
 
 pytestmark = pytest.mark.slow
@@ -42,7 +44,7 @@ def test_one_of_twenty_simultaneous_transitions_wins(app, world, database):
     assert inbox == []  # plan() names no responsible user: nobody was notified, and nothing twice
 
 
-def test_simultaneous_reports_get_distinct_codes(app, world):
+def test_simultaneous_reports_get_consecutive_codes(app, world, database):
     headers = world.auth("worker_a1")
     start = threading.Barrier(10)
     codes: list[str] = []
@@ -60,4 +62,7 @@ def test_simultaneous_reports_get_distinct_codes(app, world):
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    assert len(set(codes)) == 10 and all(str(code).startswith("YH-") for code in codes)
+    year = date.today().year
+    assert sorted(codes) == [f"YH-{year}-{n:06d}" for n in range(1, 11)]  # distinct, and no number skipped
+    with database.unit_of_work(write=False) as session:
+        assert list(chain.verify_all(session)) == []  # each first link hashed over its own code

@@ -46,6 +46,9 @@ def test_a_bad_value_in_the_file_names_the_key(tmp_path):
     config.write_text('[scheduler]\nreminders = "every day"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="scheduler.reminders"):
         load_settings(environ={"HAZARD_LEDGER_CONFIG": str(config)})
+    config.write_text("[server]\nthreads = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="server.threads"):
+        load_settings(environ={"HAZARD_LEDGER_CONFIG": str(config)})
     config.write_text("[app\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(environ={"HAZARD_LEDGER_CONFIG": str(config)})

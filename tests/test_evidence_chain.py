@@ -1,10 +1,13 @@
 """The history is evidence: any edit of it in the database is found by `audit verify`."""
 
+from datetime import date
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
 from hazard_ledger.cli import cli
+from hazard_ledger.hazards.models import HazardCodeCounter
 from tests.helpers import make_hazard
 
 
@@ -51,3 +54,14 @@ def test_any_edit_breaks_the_chain_and_names_the_hazard(ledger, verify, database
     assert result.exit_code != 0
     assert code_of(database, closed) in result.output
     assert result.output.count("BROKEN") == 1  # the other hazards still verify
+
+
+def test_codes_keep_counting_past_a_million_and_still_verify(world, database, verify):
+    year = date.today().year
+    with database.unit_of_work() as session:
+        session.add(HazardCodeCounter(year=year, last_value=999_998))
+    codes = [world.post("worker_a1", "/api/v1/hazards", json={"location": "车间", "description": "漏油"}).json["code"]
+             for _ in range(2)]
+    assert codes == [f"YH-{year}-999999", f"YH-{year}-1000000"]
+    result = verify()
+    assert result.exit_code == 0, result.output

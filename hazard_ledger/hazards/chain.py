@@ -45,6 +45,22 @@ def link(prev_hash: str, hazard_code: str, entry: HazardEvent) -> str:
     return hashlib.sha256((prev_hash + canonical(hazard_code, entry)).encode()).hexdigest()
 
 
+def first_entry(*, event: str, to_state: str, actor_user_id: int | None, actor_label: str | None,
+                at: datetime, data: dict) -> HazardEvent:
+    """A new hazard's first entry, not linked yet: its hash needs the hazard's code."""
+    return HazardEvent(seq=1, event=event, from_state=None, to_state=to_state, actor_user_id=actor_user_id,
+                       actor_label=actor_label, at=at.astimezone(timezone.utc), data=data, prev_hash=GENESIS)
+
+
+def around_code(entry: HazardEvent) -> tuple[str, str]:
+    """The text a first entry's hash covers, before and after its hazard's code: for a
+    database that numbers the hazard and hashes `GENESIS + before + code + after` itself.
+    (A code is letters, digits and dashes, which JSON writes as they are.)"""
+    marker = "\x00"
+    before, after = canonical(marker, entry).split(json.dumps(marker)[1:-1])
+    return before, after
+
+
 def append(hazard: Hazard, *, event: str, from_state: str | None, to_state: str,
            actor_user_id: int | None, actor_label: str | None, at: datetime, data: dict) -> HazardEvent:
     """Add the next entry of the hazard's chain and move the head."""

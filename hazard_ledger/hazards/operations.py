@@ -9,14 +9,15 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import BinaryIO, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Insert, Select, String, bindparam, case, cast, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from hazard_ledger import access
@@ -24,28 +25,32 @@ from hazard_ledger.clock import local_today
 from hazard_ledger.enums import Grade, HazardState, ReportChannel, Role
 from hazard_ledger.errors import Conflict, Forbidden, NotFound, TooLarge, ValidationFailed
 from hazard_ledger.hazards import chain
-from hazard_ledger.hazards.models import Attachment, Hazard, HazardCodeCounter
+from hazard_ledger.hazards.models import Attachment, Hazard, HazardCodeCounter, HazardEvent
 from hazard_ledger.notifications.delivery import announce
 from hazard_ledger.notifications.operations import notify
 from hazard_ledger.organisations.models import Enterprise, User
 from hazard_ledger.rewards.operations import propose_award
 from hazard_ledger.security import new_receipt, receipt_hash
+from hazard_ledger.sqltext import words
 from hazard_ledger.workflow import TransitionContext, fire
 from hazard_ledger.workflow.rulebook import json_safe
 
 
 # ---- reporting --------------------------------------------------------------------
 
+COUNTERS = HazardCodeCounter.__table__
+
+
 def next_hazard_code(session: Session, year: int) -> str:
     """YH-2026-000123: a per-year counter, bumped under the row's write lock."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(HazardCodeCounter)
+        dialect.insert(COUNTERS)
         .values(year=year, last_value=1)
-        .on_conflict_do_update(index_elements=["year"], set_={"last_value": HazardCodeCounter.last_value + 1})
-        .returning(HazardCodeCounter.last_value)
+        .on_conflict_do_update(index_elements=["year"], set_={"last_value": COUNTERS.c.last_value + 1})
+        .returning(COUNTERS.c.last_value)
     )
-    number = session.execute(statement).scalar_one()
+    number = session.connection().execute(statement).scalar_one()
     return f"YH-{year}-{number:06d}"
 
 
@@ -62,7 +67,6 @@ class Report:
 def _record_report(session: Session, enterprise_id: int, report: Report, *, channel: ReportChannel,
                    reporter: User | None, now: datetime, zone: ZoneInfo, receipt: str | None = None) -> Hazard:
     hazard = Hazard(
-        code=next_hazard_code(session, local_today(now, zone).year),
         enterprise_id=enterprise_id,
         state=HazardState.REPORTED,
         category=report.category,
@@ -75,20 +79,87 @@ def _record_report(session: Session, enterprise_id: int, report: Report, *, chan
         reporter_name=None if report.anonymous else report.reporter_name,
         reporter_phone=None if report.anonymous else report.reporter_phone,
         receipt_hash=receipt_hash(receipt) if receipt else None,
-        chain_head=chain.GENESIS,
-        history_length=0,
+        history_length=1,
+        version=1,
     )
-    session.add(hazard)
-    chain.append(
-        hazard, event="report", from_state=None, to_state=HazardState.REPORTED.value,
-        actor_user_id=hazard.reporter_user_id,
+    entry = chain.first_entry(
+        event="report", to_state=HazardState.REPORTED.value, actor_user_id=hazard.reporter_user_id,
         actor_label=None if report.anonymous else (reporter.display_name if reporter else report.reporter_name),
         at=now,
         data=json_safe({"location": report.location, "description": report.description,
                         "category": report.category, "channel": channel.value, "anonymous": report.anonymous}),
     )
-    session.flush()
+    year = local_today(now, zone).year
+    if session.get_bind().dialect.name == "postgresql":
+        _write_report_postgresql(session, hazard, entry, year)
+    else:
+        _write_report(session, hazard, entry, year)
+    entry.hazard = hazard
+    for record in (hazard, entry):
+        make_transient_to_detached(record)  # as if loaded: the session holds them, with nothing to flush
+    session.add(hazard)
     return hazard
+
+
+# From the moment a report takes its code until it commits, every other report of the
+# year waits for the counter row: that is what keeps the codes without gaps. So a report
+# takes its code last, and writes its two rows with plain INSERTs, not a unit-of-work
+# flush. On PostgreSQL, where reports come in bursts from many processes, the counter,
+# the code, the first link of the chain and both rows are a single statement, so the row
+# is held for one statement and the commit; SQLite queues its writers anyway.
+
+def _write_report(session: Session, hazard: Hazard, entry: HazardEvent, year: int) -> None:
+    hazard.code = next_hazard_code(session, year)
+    entry.hash = hazard.chain_head = chain.link(chain.GENESIS, hazard.code, entry)
+    connection = session.connection()
+    hazard.id = connection.execute(_inserting(Hazard), _columns_of(hazard)).scalar_one()
+    entry.hazard_id = hazard.id
+    entry.id = connection.execute(_inserting(HazardEvent), _columns_of(entry)).scalar_one()
+
+
+def _write_report_postgresql(session: Session, hazard: Hazard, entry: HazardEvent, year: int) -> None:
+    before, after = chain.around_code(entry)
+    parameters = {"year": year, "code_prefix": f"YH-{year}-", "before_code": chain.GENESIS + before, "after_code": after,
+                  **{f"hazard_{key}": value for key, value in _columns_of(hazard).items()},
+                  **{f"entry_{key}": value for key, value in _columns_of(entry).items()}}
+    hazard.id, hazard.code, hazard.chain_head, entry.id = session.connection().execute(
+        _report_statement(tuple(_columns_of(hazard)), tuple(_columns_of(entry))), parameters).one()
+    entry.hazard_id, entry.hash = hazard.id, hazard.chain_head
+
+
+@lru_cache(maxsize=8)
+def _report_statement(hazard_columns: tuple[str, ...], entry_columns: tuple[str, ...]) -> Select:
+    """The one statement of a report on PostgreSQL, built once per process; each report
+    binds its values. The code is written as next_hazard_code writes it (at least six
+    digits) and the head hashed as chain.link hashes it; tests check both agree."""
+    number = cast(COUNTERS.c.last_value, String)
+    code = words(bindparam("code_prefix", type_=String), func.lpad(number, func.greatest(6, func.length(number)), "0"))
+    counter = (postgresql.insert(COUNTERS).values(year=bindparam("year"), last_value=1)
+               .on_conflict_do_update(index_elements=["year"], set_={"last_value": COUNTERS.c.last_value + 1})
+               .returning(code.label("code"))
+               .cte("counter"))
+    hashed = words(bindparam("before_code", type_=String), counter.c.code, bindparam("after_code", type_=String))
+    head = func.encode(func.sha256(func.convert_to(hashed, "UTF8")), "hex")
+    new_hazard = _inserting_from(Hazard, "hazard", hazard_columns, code=counter.c.code, chain_head=head).cte("new_hazard")
+    new_entry = _inserting_from(HazardEvent, "entry", entry_columns, hazard_id=new_hazard.c.id,
+                                hash=new_hazard.c.chain_head).cte("new_entry")
+    return (select(new_hazard.c.id, new_hazard.c.code, new_hazard.c.chain_head, new_entry.c.id)
+            .join_from(new_hazard, new_entry, new_entry.c.hazard_id == new_hazard.c.id))
+
+
+def _inserting(model) -> Insert:
+    return model.__table__.insert().returning(model.__table__.c.id)
+
+
+def _inserting_from(model, prefix: str, columns: tuple[str, ...], **computed) -> Insert:
+    """INSERT … SELECT of the bound `columns` and the `computed` ones; returns the row."""
+    table = model.__table__
+    values = {**{key: bindparam(f"{prefix}_{key}", type_=table.c[key].type) for key in columns}, **computed}
+    return postgresql.insert(table).from_select(list(values), select(*values.values())).returning(*table.c)
+
+
+def _columns_of(record) -> dict:
+    return {column.key: getattr(record, column.key) for column in record.__table__.columns if column.key in vars(record)}
 
 
 def report_as_user(session: Session, actor: User, report: Report, enterprise_id: int | None,

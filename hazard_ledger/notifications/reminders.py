@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cached_property, lru_cache, reduce
+from functools import cached_property, lru_cache
 from typing import Iterable, Mapping
 
 from sqlalchemy import (
@@ -32,7 +32,7 @@ from hazard_ledger.hazards.models import Hazard, days_overdue
 from hazard_ledger.notifications.delivery import Announcement, WebhookDirectory, announce_many, queue_emails
 from hazard_ledger.notifications.models import Notification
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
-from hazard_ledger.sqltext import days_between, iso_date, local_minute, utc_text
+from hazard_ledger.sqltext import days_between, iso_date, local_minute, utc_text, words
 
 # who hears a reminder
 RECTIFIERS = "rectifiers"  # the enterprise's safety officers and the hazard's responsible user
@@ -89,12 +89,6 @@ class Reminder:
                 .on_conflict_do_nothing(index_elements=["dedup_key"])
                 .returning(table.c.id, table.c.recipient_user_id, table.c.hazard_id, table.c.message)
                 for dialect in (postgresql, sqlite)}
-
-
-def words(*parts: str | ColumnElement) -> ColumnElement[str]:
-    """Text and SQL expressions joined with ||, which both databases understand."""
-    return reduce(lambda left, right: left.concat(right),
-                  [literal(part, String) if isinstance(part, str) else part for part in parts])
 
 
 # what a sweep binds: its instant, its local day, and the limits that follow from them
