@@ -199,3 +199,10 @@ def test_reminders_reach_those_with_an_address_by_email_too(make_hazard, sweep, 
     assert copy.notification_id == inbox[world.user["worker2_a1"]].id and copy.body == inbox[world.user["worker2_a1"]].message
     assert copy.data["hazard"]["id"] == hazard_id and copy.data["hazard"]["days_overdue"] == 2
     assert copy.data["hazard"]["enterprise"] == "企业A1"
+
+
+def test_ids_go_to_the_database_a_few_thousand_at_a_time():
+    from hazard_ledger.notifications.reminders import _in_batches
+
+    assert list(_in_batches({5, 3, 1, 4, 2}, size=2)) == [[1, 2], [3, 4], [5]]
+    assert list(_in_batches(set())) == []

@@ -233,11 +233,16 @@ def _heard_by_webhooks(session: Session, reminder: Reminder, webhooks: WebhookDi
     return list(session.execute(reminder.notices, parameters))
 
 
+def _in_batches(ids: Iterable[int], size: int = 5000) -> Iterable[list[int]]:
+    """Ids a few thousand at a time: a city's sweep may name more than a statement may
+    bind (65,535 parameters on PostgreSQL, 32,766 on SQLite)."""
+    ordered = sorted(ids)
+    return (ordered[start:start + size] for start in range(0, len(ordered), size))
+
+
 def _addresses(session: Session, user_ids: Iterable[int]) -> dict[int, str]:
-    wanted = list(user_ids)
-    if not wanted:
-        return {}
-    return dict(session.execute(select(User.id, User.email).where(User.id.in_(wanted), User.email.is_not(None))).all())
+    return {uid: email for batch in _in_batches(user_ids) for uid, email in session.execute(
+        select(User.id, User.email).where(User.id.in_(batch), User.email.is_not(None)))}
 
 
 # the columns a reminder's data needs
@@ -246,11 +251,8 @@ FACTS = (Hazard.id, Hazard.code, Hazard.location, Hazard.state, Hazard.grade, Ha
 
 
 def _facts(session: Session, hazard_ids: set[int], today: date, base_url: str) -> dict[int, dict]:
-    if not hazard_ids:
-        return {}
-    rows = session.execute(select(*FACTS).join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-                           .where(Hazard.id.in_(sorted(hazard_ids))))
-    return {row.id: hazard_facts(row, today, base_url) for row in rows}
+    return {row.id: hazard_facts(row, today, base_url) for batch in _in_batches(hazard_ids) for row in session.execute(
+        select(*FACTS).join(Enterprise, Enterprise.id == Hazard.enterprise_id).where(Hazard.id.in_(batch)))}
 
 
 def hazard_facts(hazard: Row, today: date, base_url: str) -> dict:
