@@ -141,7 +141,8 @@ def drive_wrk(port: int, token: str, seconds: float, concurrency: int) -> tuple[
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p50, p95, p99, mean = (float(v) / 1000 for v in re.search(r"percentiles (\S+) (\S+) (\S+) (\S+)", output).groups())
     failures = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return rate, f"p50 {p50:.2f} ms, p95 {p95:.2f} ms, p99 {p99:.2f} ms, mean {mean:.2f} ms", int(failures.group(1)) if failures else 0
+    latency = f"p50 {p50:.2f} ms, p95 {p95:.2f} ms, p99 {p99:.2f} ms, mean {mean:.2f} ms"
+    return rate, latency, int(failures.group(1)) if failures else 0
 
 
 def drive_python(port: int, token: str, requests: int, concurrency: int) -> tuple[float, str, int]:

@@ -13,6 +13,7 @@ import contextvars
 import json
 from datetime import datetime, timezone
 from pathlib import Path
+from types import ModuleType
 from typing import Iterator, Sequence
 
 from sqlalchemy import JSON, DateTime, MetaData, Row, Table, Text, bindparam, cast, create_engine, event, func, select
@@ -63,6 +64,12 @@ class Base(DeclarativeBase):
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 
 
+def dialect_of(session: Session) -> ModuleType:
+    """The dialect module (`postgresql` or `sqlite`) whose INSERT … ON CONFLICT fits the
+    session's database."""
+    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+
+
 def insert_new(session: Session, table: Table, rows: Sequence[dict], returning: Sequence[ColumnElement],
                key: str = "dedup_key") -> list[Row]:
     """Insert the `rows` (dicts with the same keys) whose `key` is not in `table` yet, in one
@@ -74,7 +81,7 @@ def insert_new(session: Session, table: Table, rows: Sequence[dict], returning: 
     if not rows:
         return []
     names = list(rows[0])
-    if session.get_bind().dialect.name != "postgresql":
+    if dialect_of(session) is sqlite:
         statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[key]).returning(*returning)
         return list(session.connection().execute(statement, list(rows)))
     arrays, as_json = [], set()

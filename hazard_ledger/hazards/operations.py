@@ -9,19 +9,20 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Insert, Select, String, bindparam, case, cast, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from hazard_ledger import access
 from hazard_ledger.clock import local_today
+from hazard_ledger.db import dialect_of
 from hazard_ledger.enums import Grade, HazardState, ReportChannel, Role
 from hazard_ledger.errors import Conflict, Forbidden, NotFound, TooLarge, ValidationFailed
 from hazard_ledger.hazards import chain
@@ -41,17 +42,21 @@ from hazard_ledger.workflow.rulebook import json_safe
 COUNTERS = HazardCodeCounter.__table__
 
 
+def _bumping_counter(dialect, year) -> Insert:
+    """The year's counter, one up (or 1 for a new year), under the row's write lock."""
+    return (dialect.insert(COUNTERS).values(year=year, last_value=1)
+            .on_conflict_do_update(index_elements=["year"], set_={"last_value": COUNTERS.c.last_value + 1}))
+
+
+def _code_prefix(year: int) -> str:
+    return f"YH-{year}-"
+
+
 def next_hazard_code(session: Session, year: int) -> str:
     """YH-2026-000123: a per-year counter, bumped under the row's write lock."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(COUNTERS)
-        .values(year=year, last_value=1)
-        .on_conflict_do_update(index_elements=["year"], set_={"last_value": COUNTERS.c.last_value + 1})
-        .returning(COUNTERS.c.last_value)
-    )
+    statement = _bumping_counter(dialect_of(session), year).returning(COUNTERS.c.last_value)
     number = session.connection().execute(statement).scalar_one()
-    return f"YH-{year}-{number:06d}"
+    return f"{_code_prefix(year)}{number:06d}"
 
 
 @dataclass
@@ -90,7 +95,7 @@ def _record_report(session: Session, enterprise_id: int, report: Report, *, chan
                         "category": report.category, "channel": channel.value, "anonymous": report.anonymous}),
     )
     year = local_today(now, zone).year
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_of(session) is postgresql:
         _write_report_postgresql(session, hazard, entry, year)
     else:
         _write_report(session, hazard, entry, year)
@@ -119,11 +124,12 @@ def _write_report(session: Session, hazard: Hazard, entry: HazardEvent, year: in
 
 def _write_report_postgresql(session: Session, hazard: Hazard, entry: HazardEvent, year: int) -> None:
     before, after = chain.around_code(entry)
-    parameters = {"year": year, "code_prefix": f"YH-{year}-", "before_code": chain.GENESIS + before, "after_code": after,
-                  **{f"hazard_{key}": value for key, value in _columns_of(hazard).items()},
-                  **{f"entry_{key}": value for key, value in _columns_of(entry).items()}}
+    hazard_values, entry_values = _columns_of(hazard), _columns_of(entry)
+    parameters = {"year": year, "code_prefix": _code_prefix(year), "before_code": chain.GENESIS + before,
+                  "after_code": after, **{f"hazard_{key}": value for key, value in hazard_values.items()},
+                  **{f"entry_{key}": value for key, value in entry_values.items()}}
     hazard.id, hazard.code, hazard.chain_head, entry.id = session.connection().execute(
-        _report_statement(tuple(_columns_of(hazard)), tuple(_columns_of(entry))), parameters).one()
+        _report_statement(tuple(hazard_values), tuple(entry_values)), parameters).one()
     entry.hazard_id, entry.hash = hazard.id, hazard.chain_head
 
 
@@ -134,10 +140,7 @@ def _report_statement(hazard_columns: tuple[str, ...], entry_columns: tuple[str,
     digits) and the head hashed as chain.link hashes it; tests check both agree."""
     number = cast(COUNTERS.c.last_value, String)
     code = words(bindparam("code_prefix", type_=String), func.lpad(number, func.greatest(6, func.length(number)), "0"))
-    counter = (postgresql.insert(COUNTERS).values(year=bindparam("year"), last_value=1)
-               .on_conflict_do_update(index_elements=["year"], set_={"last_value": COUNTERS.c.last_value + 1})
-               .returning(code.label("code"))
-               .cte("counter"))
+    counter = _bumping_counter(postgresql, bindparam("year")).returning(code.label("code")).cte("counter")
     hashed = words(bindparam("before_code", type_=String), counter.c.code, bindparam("after_code", type_=String))
     head = func.encode(func.sha256(func.convert_to(hashed, "UTF8")), "hex")
     new_hazard = _inserting_from(Hazard, "hazard", hazard_columns, code=counter.c.code, chain_head=head).cte("new_hazard")

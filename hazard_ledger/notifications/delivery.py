@@ -98,7 +98,7 @@ class WebhookDirectory:
                 enterprise = self.session.get(Enterprise, enterprise_id)
                 self._ancestors[enterprise_id] = access.jurisdiction_ancestors(self.session, enterprise.jurisdiction_id)
             hooks = [h for jid in self._ancestors[enterprise_id] for h in self.by_jurisdiction.get(jid, [])]
-        return [hook for hook in hooks if kind in hook.kinds.split(",")]
+        return [hook for hook in hooks if hook.hears(kind)]
 
 
 def announce_many(session: Session, announcements: list[Announcement], now: datetime,

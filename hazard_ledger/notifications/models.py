@@ -44,6 +44,9 @@ class Webhook(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 
+    def hears(self, kind: str) -> bool:
+        return kind in self.kinds.split(",")
+
 
 class Delivery(Base):
     """One message to send through one external channel: the outbox.

@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from hazard_ledger.clock import local_today
 from hazard_ledger.config import Settings
-from hazard_ledger.db import UTCDateTime
+from hazard_ledger.db import UTCDateTime, dialect_of
 from hazard_ledger.enums import Grade, HazardState, Role
 from hazard_ledger.hazards.models import Hazard, days_overdue
 from hazard_ledger.notifications.delivery import Announcement, WebhookDirectory, announce_many, queue_emails
@@ -84,7 +84,7 @@ class Reminder:
         rows = (select(literal(self.kind, String), people.c.user_id, people.c.hazard_id, people.c.message, dedup_key, NOW)
                 # a WHERE also keeps SQLite from reading ON CONFLICT as part of the FROM
                 .where(people.c.user_id.is_not(None)))
-        return {dialect.dialect.name: dialect.insert(table)
+        return {dialect: dialect.insert(table)
                 .from_select(["kind", "recipient_user_id", "hazard_id", "message", "dedup_key", "created_at"], rows)
                 .on_conflict_do_nothing(index_elements=["dedup_key"])
                 .returning(table.c.id, table.c.recipient_user_id, table.c.hazard_id, table.c.message)
@@ -193,7 +193,7 @@ def _people(notices, audience: str) -> Select:
 def sweep_reminders(session: Session, now: datetime, settings: Settings) -> SweepResult:
     """Queue every reminder due at `now`; returns how many of each kind were new."""
     parameters = sweep_parameters(now, settings)
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_of(session)
     webhooks = WebhookDirectory(session)
     sent: dict[str, int] = defaultdict(int)
     mailed: list[tuple[str, Row]] = []
@@ -223,12 +223,11 @@ def _heard_by_webhooks(session: Session, reminder: Reminder, webhooks: WebhookDi
                        parameters: dict) -> list[Row]:
     """The reminder's due hazards that some webhook may hear, if any webhook wants its kind."""
     if reminder.webhook_audience == "enterprise":
-        hooked = [eid for eid, hooks in webhooks.by_enterprise.items()
-                  if any(reminder.kind in hook.kinds.split(",") for hook in hooks)]
+        hooked = [eid for eid, hooks in webhooks.by_enterprise.items() if any(hook.hears(reminder.kind) for hook in hooks)]
         if not hooked:
             return []
         return list(session.execute(reminder.notices.where(Hazard.enterprise_id.in_(hooked)), parameters))
-    if not any(reminder.kind in hook.kinds.split(",") for hooks in webhooks.by_jurisdiction.values() for hook in hooks):
+    if not any(hook.hears(reminder.kind) for hooks in webhooks.by_jurisdiction.values() for hook in hooks):
         return []
     return list(session.execute(reminder.notices, parameters))
 
