@@ -91,6 +91,16 @@ def test_reporting_into_an_enterprise_out_of_scope_is_refused(world):
                                                                "enterprise_id": world.enterprise["A2"]}).status_code == 201
 
 
+def test_the_answer_to_a_report_is_the_hazard_as_stored(world):
+    """The answer is built from the rows as written, before the commit: it must say what a
+    later read of the hazard says, every field of it."""
+    reported = world.report("worker_a1", category="消防安全", description="灭火器压力不足\n第二行")
+    stored = world.get("worker_a1", f"/api/v1/hazards/{reported['id']}")
+    assert stored.status_code == 200
+    assert reported == stored.json
+    assert reported["state"] == "reported" and reported["history"][0]["hash"] == reported["chain_head"]
+
+
 # ---- hazards: read, transitions ------------------------------------------------------------
 
 def test_unknown_hazard_is_404(world):

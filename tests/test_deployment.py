@@ -11,8 +11,9 @@ import time
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, insert, text
+from sqlalchemy import create_engine, event, insert, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.notifications.reminders import reminders, sweep_reminders
@@ -113,3 +114,22 @@ def test_two_schedulers_and_three_delivery_processes_deliver_each_message_once(p
     finally:
         receiver.shutdown()
         receiver.server_close()
+
+
+def test_a_connection_the_server_closed_is_replaced_before_a_request_uses_it(postgresql, world, database):
+    """A database restart closes every pooled connection; the next request must not fail."""
+    world.report("worker_a1")
+    with database.engine.connect() as connection:  # the pool's connection, as the request left it
+        pooled = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    administrator = create_engine(database.engine.url, poolclass=NullPool)
+    with administrator.connect() as outsider:
+        outsider.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pooled})
+        for _ in range(100):  # the backend says goodbye as it exits
+            if outsider.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pooled}).scalar() == 0:
+                break
+            time.sleep(0.05)
+    administrator.dispose()
+    hazard = world.report("worker_a1")
+    assert hazard["code"]
+    with database.engine.connect() as connection:
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pooled

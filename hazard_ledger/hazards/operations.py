@@ -101,6 +101,7 @@ def _record_report(session: Session, enterprise_id: int, report: Report, *, chan
         _write_report(session, hazard, entry, year)
     entry.hazard = hazard
     for record in (hazard, entry):
+        _as_written(record)
         make_transient_to_detached(record)  # as if loaded: the session holds them, with nothing to flush
     session.add(hazard)
     return hazard
@@ -143,22 +144,32 @@ def _report_statement(hazard_columns: tuple[str, ...], entry_columns: tuple[str,
     counter = _bumping_counter(postgresql, bindparam("year")).returning(code.label("code")).cte("counter")
     hashed = words(bindparam("before_code", type_=String), counter.c.code, bindparam("after_code", type_=String))
     head = func.encode(func.sha256(func.convert_to(hashed, "UTF8")), "hex")
-    new_hazard = _inserting_from(Hazard, "hazard", hazard_columns, code=counter.c.code, chain_head=head).cte("new_hazard")
-    new_entry = _inserting_from(HazardEvent, "entry", entry_columns, hazard_id=new_hazard.c.id,
-                                hash=new_hazard.c.chain_head).cte("new_entry")
+    new_hazard = _inserting_from(Hazard, "hazard", hazard_columns, ("id", "code", "chain_head"),
+                                 code=counter.c.code, chain_head=head).cte("new_hazard")
+    new_entry = _inserting_from(HazardEvent, "entry", entry_columns, ("id", "hazard_id"),
+                                hazard_id=new_hazard.c.id, hash=new_hazard.c.chain_head).cte("new_entry")
     return (select(new_hazard.c.id, new_hazard.c.code, new_hazard.c.chain_head, new_entry.c.id)
             .join_from(new_hazard, new_entry, new_entry.c.hazard_id == new_hazard.c.id))
+
+
+def _as_written(record) -> None:
+    """The columns a report leaves out are NULL in its row (they have no defaults): say so,
+    so that answering the report reads nothing back."""
+    for column in record.__table__.columns:
+        if column.key not in vars(record) and column.default is None and column.server_default is None:
+            setattr(record, column.key, None)
 
 
 def _inserting(model) -> Insert:
     return model.__table__.insert().returning(model.__table__.c.id)
 
 
-def _inserting_from(model, prefix: str, columns: tuple[str, ...], **computed) -> Insert:
-    """INSERT … SELECT of the bound `columns` and the `computed` ones; returns the row."""
+def _inserting_from(model, prefix: str, columns: tuple[str, ...], returning: tuple[str, ...], **computed) -> Insert:
+    """INSERT … SELECT of the bound `columns` and the `computed` ones."""
     table = model.__table__
     values = {**{key: bindparam(f"{prefix}_{key}", type_=table.c[key].type) for key in columns}, **computed}
-    return postgresql.insert(table).from_select(list(values), select(*values.values())).returning(*table.c)
+    statement = postgresql.insert(table).from_select(list(values), select(*values.values()))
+    return statement.returning(*(table.c[key] for key in returning))
 
 
 def _columns_of(record) -> dict:
