@@ -1,11 +1,13 @@
 """Each endpoint's success and failure paths, with the one error shape."""
 
 import hashlib
+import json
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from hazard_ledger.hazards import chain
 from hazard_ledger.hazards.models import Hazard
 from tests.conftest import JPEG, PASSWORD, PNG, WEBP
 from tests.helpers import local_today, make_hazard, plan
@@ -400,9 +402,17 @@ def test_unknown_paths_and_methods_keep_the_shape(world, client):
     assert client.delete("/api/v1/hazards", headers=world.auth("admin")).json["error"]["code"] == "method_not_allowed"
 
 
-def test_nul_characters_are_named_not_stored(world, client):
+def test_nul_characters_are_named_not_stored(world, client, database):
     assert_error(world.post("worker_a1", "/api/v1/hazards", json={"location": "a\x00b", "description": "x"}),
                  422, "validation_error", "location")
     assert_error(world.get("admin", "/api/v1/hazards?q=%00"), 422, "validation_error", "q")
     assert_error(client.post("/api/v1/auth/token", json={"username": "\x00", "password": "x"}),
                  422, "validation_error", "username")
+    # the same body in UTF-16, where the escape is not a run of ASCII bytes
+    body = json.dumps({"location": "a\x00b", "description": "x"}).encode("utf-16")
+    response = world.post("worker_a1", "/api/v1/hazards", data=body, content_type="application/json")
+    assert response.status_code in (400, 422) and response.status_code != 201
+    # a backslash written out is text, not NUL, and its hash chain verifies
+    assert world.post("worker_a1", "/api/v1/hazards", json={"location": "a\\u0000b", "description": "x"}).status_code == 201
+    with database.unit_of_work(write=False) as session:
+        assert list(chain.verify_all(session)) == []

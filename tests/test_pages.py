@@ -4,6 +4,8 @@ web pages): sign-in, and the QR report form with its receipt."""
 import io
 import re
 
+import flask
+
 from sqlalchemy import func, select
 
 from hazard_ledger.hazards.models import Attachment, Hazard
@@ -26,6 +28,21 @@ def test_login_and_logout(client, world):
     assert home.status_code == 200 and "Officer A1" in home.text
     client.post("/logout", data={"csrf_token": csrf_token(home.text)})
     assert client.get("/").status_code == 302
+
+
+def test_a_signed_in_browser_is_a_stranger_to_the_api(client, world):
+    """The API takes bearer tokens only: the pages' session cookie neither signs it in nor
+    comes back from it, so a page elsewhere cannot call it with the user's cookie."""
+    page = client.get("/login")
+    client.post("/login", data={"username": "officer_a1", "password": PASSWORD, "csrf_token": csrf_token(page.text)})
+    assert client.get("/").status_code == 200
+    answer = client.get("/api/v1/hazards")
+    assert answer.status_code == 401 and "Set-Cookie" not in answer.headers
+    assert client.get("/").status_code == 200  # the pages' sign-in is untouched
+    app = client.application
+    for path, null in (("/api/v1/hazards", True), ("/", False)):
+        with app.test_request_context(path):
+            assert app.session_interface.is_null_session(flask.session) is null
 
 
 def test_login_never_redirects_off_site(client, world):

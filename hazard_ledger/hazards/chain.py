@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterator
@@ -55,10 +56,12 @@ def first_entry(*, event: str, to_state: str, actor_user_id: int | None, actor_l
 def around_code(entry: HazardEvent) -> tuple[str, str]:
     """The text a first entry's hash covers, before and after its hazard's code: for a
     database that numbers the hazard and hashes `GENESIS + before + code + after` itself.
-    (A code is letters, digits and dashes, which JSON writes as they are.)"""
-    marker = "\x00"
-    before, after = canonical(marker, entry).split(json.dumps(marker)[1:-1])
-    return before, after
+    (A code is letters, digits and dashes, which JSON writes as they are.) The entry is
+    written twice, with two stand-ins for the code: the texts part where the code goes,
+    whatever the reporter wrote elsewhere in them."""
+    one, two = canonical("A", entry), canonical("BB", entry)
+    start = len(os.path.commonprefix([one, two]))
+    return one[:start], one[start + len("A"):]
 
 
 def append(hazard: Hazard, *, event: str, from_state: str | None, to_state: str,

@@ -6,8 +6,10 @@ from datetime import datetime, timedelta, timezone
 from functools import wraps
 
 from flask import Flask, g, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import bindparam, select
 
 from hazard_ledger.organisations.models import User
 from hazard_ledger.web import db
@@ -19,17 +21,37 @@ class Unauthorized(Exception):
     """No valid credentials: 401 with the error envelope."""
 
 
+class PagesOnlySessions(SecureCookieSessionInterface):
+    """The session cookie belongs to the pages: an API request neither reads nor writes
+    it, since the API takes bearer tokens only (and is spared the cookie's cost)."""
+
+    def open_session(self, app, request):
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def init_login(app: Flask) -> None:
+    app.session_interface = PagesOnlySessions()
     login_manager.init_app(app)
     login_manager.login_view = "pages.login"
     login_manager.session_protection = "strong"
+
+
+# Every request looks up its caller: a statement built once, where Session.get would
+# build its SELECT anew each time
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+
+
+def _user_by_id(user_id: int) -> User | None:
+    return db.session().execute(_USER_BY_ID, {"user_id": user_id}).scalar_one_or_none()
 
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
-    user = db.session().get(User, int(user_id))
+    user = _user_by_id(int(user_id))
     return user if user is not None and user.active else None
 
 
@@ -56,7 +78,7 @@ def _user_from_token(token: str) -> User | None:
         return None
     if not isinstance(claims, dict) or not isinstance(claims.get("uid"), int):
         return None
-    user = db.session().get(User, claims["uid"])
+    user = _user_by_id(claims["uid"])
     if user is None or not user.active or claims.get("pw") != _password_fingerprint(user):
         return None
     return user

@@ -124,7 +124,10 @@ def refuse_nul_characters():
     if not request.path.startswith("/api/"):
         return None
     bad = [key for key, value in request.args.items(multi=True) if "\x00" in key or "\x00" in value]
-    if request.is_json:
+    # JSON carries NUL only as the escape \u0000, or in UTF-16 or UTF-32, where every ASCII
+    # character has a zero byte: any other body needs no walk
+    body = request.get_data(cache=True) if request.is_json else b""
+    if b"\\u0000" in body or b"\x00" in body:
         bad += _nul_fields(request.get_json(silent=True))
     if bad:
         return error_response(422, fields={name: ["不能包含 NUL 字符 / must not contain NUL characters"] for name in bad})

@@ -62,6 +62,10 @@ class JsonParser(FlaskParser):
 class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = JsonParser()
 
+    def arguments(self, schema, *args, **kwargs):
+        # one schema object per view: given a class, webargs would build one per request
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
+
 
 def register_api(app: Flask) -> None:
     from hazard_ledger.web.api import (
