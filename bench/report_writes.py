@@ -6,7 +6,7 @@ The goal: at least 0.3 of the baseline.
 The load comes from wrk (Debian's package; `make bench` installs it as root) when it is
 there: on two cores, a load generator in Python takes a good part of a core from the
 server it measures. Without wrk, a thread pool of http.client connections drives it.
-The server and the baseline take turns, three rounds each, so that a machine that
+The server and the baseline take turns, five rounds each, so that a machine that
 slows down for a while slows both; the ratio is the median of the rounds'.
 
     python -m bench.report_writes --requests 5000 --concurrency 16
@@ -127,7 +127,7 @@ done = function(summary, latency, requests)
                          latency:percentile(99), latency.mean))
 end
 """
-ROUNDS = 3
+ROUNDS = 5
 
 
 def drive_wrk(port: int, token: str, seconds: float, concurrency: int) -> tuple[float, str, int]:

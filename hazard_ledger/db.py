@@ -105,7 +105,8 @@ def _refuse_closed_by_server(dbapi_connection, _record, _proxy) -> None:
     """A pooled connection that the server has closed (a restart, pg_terminate_backend,
     an idle timeout) is replaced before use. An idle connection has nothing to read
     unless the server said goodbye, so a glance at its socket tells: this costs no
-    round trip, where pool_pre_ping would cost one on every request."""
+    round trip, where pool_pre_ping would cost one on every request. (A rare unasked
+    message, such as a notice after a configuration reload, costs a new connection.)"""
     if dbapi_connection.closed:
         raise DisconnectionError()
     socket = poll()

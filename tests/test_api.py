@@ -5,7 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from hazard_ledger.hazards import chain
 from hazard_ledger.hazards.models import Hazard
@@ -101,6 +101,18 @@ def test_the_answer_to_a_report_is_the_hazard_as_stored(world):
     assert stored.status_code == 200
     assert reported == stored.json
     assert reported["state"] == "reported" and reported["history"][0]["hash"] == reported["chain_head"]
+
+
+def test_a_report_is_answered_without_reading_it_back(world, database):
+    world.auth("worker_a1")
+    sent = []
+    listener = lambda connection, cursor, statement, *rest: sent.append(" ".join(statement.split()))  # noqa: E731
+    event.listen(database.engine, "before_cursor_execute", listener)
+    try:
+        world.report("worker_a1")
+    finally:
+        event.remove(database.engine, "before_cursor_execute", listener)
+    assert sent and not [s for s in sent if s.startswith("SELECT") and ("FROM hazards" in s or "FROM hazard_events" in s)]
 
 
 # ---- hazards: read, transitions ------------------------------------------------------------

@@ -155,9 +155,16 @@ def _report_statement(hazard_columns: tuple[str, ...], entry_columns: tuple[str,
 def _as_written(record) -> None:
     """The columns a report leaves out are NULL in its row (they have no defaults): say so,
     so that answering the report reads nothing back."""
-    for column in record.__table__.columns:
-        if column.key not in vars(record) and column.default is None and column.server_default is None:
-            setattr(record, column.key, None)
+    written = vars(record)
+    for key in _null_unless_given(type(record)):
+        if key not in written:
+            setattr(record, key, None)
+
+
+@lru_cache(maxsize=8)
+def _null_unless_given(model) -> tuple[str, ...]:
+    return tuple(column.key for column in model.__table__.columns
+                 if column.default is None and column.server_default is None)
 
 
 def _inserting(model) -> Insert:
@@ -173,7 +180,8 @@ def _inserting_from(model, prefix: str, columns: tuple[str, ...], returning: tup
 
 
 def _columns_of(record) -> dict:
-    return {column.key: getattr(record, column.key) for column in record.__table__.columns if column.key in vars(record)}
+    given = vars(record)
+    return {column.key: given[column.key] for column in record.__table__.columns if column.key in given}
 
 
 def report_as_user(session: Session, actor: User, report: Report, enterprise_id: int | None,

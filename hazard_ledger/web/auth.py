@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from functools import wraps
+from functools import lru_cache, wraps
 
 from flask import Flask, g, request
 from flask.sessions import SecureCookieSessionInterface
@@ -56,7 +56,12 @@ def _load_user(user_id: str) -> User | None:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(db.settings()["app"]["secret_key"], salt="hazard-ledger.api-token")
+    return _serializer_for(db.settings()["app"]["secret_key"])
+
+
+@lru_cache(maxsize=4)
+def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="hazard-ledger.api-token")
 
 
 def _password_fingerprint(user: User) -> str:
