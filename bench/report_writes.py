@@ -6,8 +6,9 @@ The goal: at least 0.3 of the baseline.
 The load comes from wrk (Debian's package; `make bench` installs it as root) when it is
 there: on two cores, a load generator in Python takes a good part of a core from the
 server it measures. Without wrk, a thread pool of http.client connections drives it.
-The server and the baseline take turns, five rounds each, so that a machine that
-slows down for a while slows both; the ratio is the median of the rounds'.
+The server and the baseline take turns, five rounds each and for as long each, so
+that a machine (or a disk) that slows down for a while slows both; the ratio is the
+median of the rounds'.
 
     python -m bench.report_writes --requests 5000 --concurrency 16
 """
@@ -90,14 +91,18 @@ def drive(port: int, token: str, requests: int, concurrency: int) -> tuple[list[
     return latencies, failures[0], time.perf_counter() - started
 
 
-def baseline(url: str, count: int) -> float:
+def baseline(url: str, seconds: float) -> float:
+    """Transactions per second of one psycopg connection, for about `seconds`: as long
+    as the server's round, so that one slow moment of the disk weighs the same in both."""
     parsed = make_url(url)
     options = parsed.query.get("options")
     connection = psycopg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
                                  dbname=parsed.database, options=options)
     now = datetime.now(timezone.utc)
     started = time.perf_counter()
-    for _ in range(count):
+    count = 0
+    while time.perf_counter() - started < seconds:
+        count += 1
         with connection.transaction():
             number = connection.execute(
                 "INSERT INTO hazard_code_counters (year, last_value) VALUES (2099, 1) ON CONFLICT (year) DO UPDATE "
@@ -169,11 +174,12 @@ def run(requests: int, concurrency: int) -> list[str]:
             token = json.loads(connection.getresponse().read())["token"]
             drive(port, token, min(200, requests), concurrency)  # warm-up
             for round_number in range(1, ROUNDS + 1):
+                round_started = time.perf_counter()
                 if use_wrk:  # about as long as the Python driver would take for the same requests
                     rate, latency, failures = drive_wrk(port, token, max(3.0, requests / 300), concurrency)
                 else:
                     rate, latency, failures = drive_python(port, token, requests, concurrency)
-                raw_rate = baseline(url, min(requests, 3000))
+                raw_rate = baseline(url, time.perf_counter() - round_started)
                 ratios.append(rate / raw_rate)
                 lines.append(f"report writes, round {round_number}: {rate:,.0f} req/s ({latency}; {failures} failures); "
                              f"baseline {raw_rate:,.0f} tx/s; ratio {rate / raw_rate:.2f}")
