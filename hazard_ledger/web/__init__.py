@@ -12,6 +12,12 @@ from hazard_ledger.db import Database
 from hazard_ledger.security import Passwords
 
 
+def is_api_path(path: str) -> bool:
+    """The JSON API lives under /api/: bearer tokens, no cookie session, no CSRF form
+    tokens, the error envelope, no caching."""
+    return path.startswith("/api/")
+
+
 def init_settings(app: Flask, settings: Settings) -> None:
     from hazard_ledger.validation import IdConverter
 

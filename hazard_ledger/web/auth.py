@@ -12,7 +12,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, select
 
 from hazard_ledger.organisations.models import User
-from hazard_ledger.web import db
+from hazard_ledger.web import db, is_api_path
 
 login_manager = LoginManager()
 
@@ -26,7 +26,7 @@ class PagesOnlySessions(SecureCookieSessionInterface):
     it, since the API takes bearer tokens only (and is spared the cookie's cost)."""
 
     def open_session(self, app, request):
-        if request.path.startswith("/api/"):
+        if is_api_path(request.path):
             return self.make_null_session(app)
         return super().open_session(app, request)
 

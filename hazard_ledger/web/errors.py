@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from hazard_ledger.errors import DomainError, flatten_messages
+from hazard_ledger.web import is_api_path
 from hazard_ledger.web.auth import Unauthorized
 
 CODES = {
@@ -43,7 +44,7 @@ PAGE_MESSAGES = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    return is_api_path(request.path) or request.path == "/healthz"
 
 
 def error_response(status: int, code: str | None = None, message: str | None = None,
@@ -121,7 +122,7 @@ def _nul_fields(value, path: str = "") -> list[str]:
 
 def refuse_nul_characters():
     """NUL is never meaningful in this API and PostgreSQL cannot store it: name the field."""
-    if not request.path.startswith("/api/"):
+    if not is_api_path(request.path):
         return None
     bad = [key for key, value in request.args.items(multi=True) if "\x00" in key or "\x00" in value]
     # JSON carries NUL only as the escape \u0000, or in UTF-16 or UTF-32, where every ASCII

@@ -6,6 +6,7 @@ from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+
 class DecoratedLimitsOnly(Limiter):
     """Every limit here decorates its view, and a decorated view checks its own limits.
     The check Flask-Limiter also runs before every request serves default, application

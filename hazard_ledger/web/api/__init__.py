@@ -13,6 +13,8 @@ from flask_smorest import abort
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
+from hazard_ledger.web import is_api_path
+
 
 class ErrorDetail(ma.Schema):
     code = ma.fields.String(required=True)
@@ -97,6 +99,6 @@ def register_api(app: Flask) -> None:
     @app.after_request
     def _no_store(response):
         # API answers carry personal data: never cache them in shared proxies
-        if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
+        if is_api_path(request.path) and "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"
         return response

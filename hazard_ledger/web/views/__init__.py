@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 
+from hazard_ledger.web import is_api_path
+
 csrf = CSRFProtect()
 
 
@@ -18,7 +20,7 @@ def register_pages(app: Flask) -> None:
 
     @app.before_request
     def _protect_forms():
-        if request.method == "POST" and not request.path.startswith("/api/") and app.config.get("WTF_CSRF_ENABLED", True):
+        if request.method == "POST" and not is_api_path(request.path) and app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect()
 
     app.register_blueprint(pages.bp)
