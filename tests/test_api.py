@@ -5,7 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from hazard_ledger.hazards import chain
 from hazard_ledger.hazards.models import Hazard
@@ -113,6 +113,41 @@ def test_a_report_is_answered_without_reading_it_back(world, database):
     finally:
         event.remove(database.engine, "before_cursor_execute", listener)
     assert sent and not [s for s in sent if s.startswith("SELECT") and ("FROM hazards" in s or "FROM hazard_events" in s)]
+
+
+@pytest.mark.parametrize("public", [False, True], ids=["login", "public-form"])
+def test_on_postgresql_a_report_commits_as_its_one_statement_ends(world, client, database, backend, public):
+    """The year's code counter is held for the report's statement alone: another
+    connection sees the hazard the moment the statement ends, before the view answers."""
+    if backend != "postgresql":
+        pytest.skip("SQLite writes a report in three statements, in one transaction")
+    with database.engine.connect() as other:
+        seen_before = other.scalar(select(func.count()).select_from(Hazard))
+    writes, seen_after = [], []
+
+    def look_from_another_connection(connection, cursor, statement, *rest):
+        if statement.lstrip().startswith(("INSERT", "UPDATE", "DELETE", "WITH")):
+            writes.append(statement)
+            with database.engine.connect() as other:
+                seen_after.append(other.scalar(select(func.count()).select_from(Hazard)))
+
+    event.listen(database.engine, "after_cursor_execute", look_from_another_connection)
+    try:
+        if public:
+            answer = client.post(f"/api/v1/public/enterprises/{world.report_token['A1']}/hazards",
+                                 json={"location": "一号车间", "description": "配电箱门未关闭", "anonymous": True})
+            assert answer.status_code == 201, answer.json
+        else:
+            world.report("worker_a1")
+    finally:
+        event.remove(database.engine, "after_cursor_execute", look_from_another_connection)
+    assert len(writes) == 1 and seen_after == [seen_before + 1]
+    pooled = [database.engine.connect() for _ in range(database.engine.pool.checkedin())]
+    try:  # and the connection went back to the pool with its transactions, for the next request
+        assert pooled and not [c for c in pooled if c.connection.dbapi_connection.autocommit]
+    finally:
+        for connection in pooled:
+            connection.close()
 
 
 # ---- hazards: read, transitions ------------------------------------------------------------

@@ -32,6 +32,7 @@ def detail(hazard, caller, attachments=None):
 
 
 @blp.route("/hazards", methods=["POST"])
+@db.one_statement
 @login_required_api
 @blp.arguments(HazardIn)
 @blp.response(201, HazardDetail)

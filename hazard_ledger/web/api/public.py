@@ -30,6 +30,7 @@ def public_report(data) -> ops.Report:
 
 
 @blp.route("/public/enterprises/<report_token>/hazards", methods=["POST"])
+@db.one_statement
 @limit_public_reports
 @blp.arguments(PublicReportIn)
 @blp.response(201, PublicReportOut)
