@@ -51,6 +51,8 @@ def one_statement(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
+        if "db_session" in g:  # a decorator placed too low: the session has begun its transaction
+            raise RuntimeError("db.one_statement must come before anything that opens the session")
         g.db_one_statement = True
         return view(*args, **kwargs)
 
