@@ -152,6 +152,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, busy_timeout_ms, **options)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        # The same engine and pool, its connections in autocommit while checked out:
+        # for a unit of work that is one statement (see open_session)
+        self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def is_postgresql(self) -> bool:
@@ -172,8 +175,13 @@ class Database:
             session.close()
             _write_intent.reset(token)
 
-    def open_session(self, write: bool) -> tuple[Session, contextvars.Token]:
-        """For request scoping: a session whose first transaction honours `write`."""
+    def open_session(self, write: bool, one_statement: bool = False) -> tuple[Session, contextvars.Token]:
+        """For request scoping: a session whose first transaction honours `write`.
+        `one_statement`: its only write is one statement, which on PostgreSQL then runs
+        in autocommit and commits as it ends (SQLite, where the same work is several
+        statements, keeps its transaction)."""
+        if one_statement and self.is_postgresql:
+            return self.session_factory(bind=self._autocommit_engine), _write_intent.set(write)
         return self.session_factory(), _write_intent.set(write)
 
     @staticmethod

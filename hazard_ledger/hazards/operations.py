@@ -112,8 +112,8 @@ def _record_report(session: Session, enterprise_id: int, report: Report, *, chan
 # takes its code last, and writes its two rows with plain INSERTs, not a unit-of-work
 # flush. On PostgreSQL, where reports come in bursts from many processes, the counter,
 # the code, the first link of the chain and both rows are a single statement, so the row
-# is held for one statement and the commit (and the report views, marked
-# web.db.one_statement, run it in autocommit: for the statement alone); SQLite queues its
+# is held for one statement and the commit (the report views open their session with
+# Database.open_session(one_statement=True): for the statement alone); SQLite queues its
 # writers anyway.
 
 def _write_report(session: Session, hazard: Hazard, entry: HazardEvent, year: int) -> None:
