@@ -230,3 +230,21 @@ def pytest_collection_modifyitems(config, items):
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With HAZARD_LEDGER_TEST_DATABASE_URL set, a run in which a PostgreSQL test was
+    skipped, or none passed, is a failure, not a quiet SQLite-only success."""
+    if not PG_URL or exitstatus != 0 or session.config.option.collectonly:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    passed = reporter.stats.get("passed", []) if reporter else []
+    ran_on_postgresql = [report for report in passed if "postgresql" in report.nodeid]
+    database_tests = [item for item in session.items if "postgresql" in item.nodeid]
+    skipped = [report.nodeid for report in (reporter.stats.get("skipped", []) if reporter else [])
+               if "postgresql" in report.nodeid]
+    if (database_tests and not ran_on_postgresql) or skipped:
+        if reporter:
+            reporter.write_line("HAZARD_LEDGER_TEST_DATABASE_URL is set but PostgreSQL tests did not run: "
+                                + (", ".join(skipped[:5]) or "none passed"), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
