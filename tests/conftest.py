@@ -4,6 +4,7 @@ built by create_app on it; a small world of organisations and people."""
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -205,11 +206,17 @@ def world(app, client, database, now) -> World:
 
 
 # the smallest valid images of each accepted type
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6300010000000500010d0a2db40000000049454e44ae426082"
-)
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+def _tiny_image(kind: str, mode: str = "RGB") -> bytes:
+    """A real image that decodes in full: uploads are decoded and re-encoded."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new(mode, (2, 2), "#c81e1e").save(out, kind)
+    return out.getvalue()
+
+
+PNG = _tiny_image("PNG", "RGBA")
+JPEG = _tiny_image("JPEG")
 WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"
 
 
