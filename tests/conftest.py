@@ -7,9 +7,11 @@ from __future__ import annotations
 import io
 import os
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -40,12 +42,13 @@ def _postgres_schema_url(base: str, schema: str) -> str:
     return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request, tmp_path_factory):
-    """A freshly migrated database for the whole run, on each backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-        upgrade(url)
+@contextmanager
+def new_database(backend: str, directory: Path, revision: str = "head") -> Iterator[str]:
+    """The URL of a new database migrated to `revision`: a SQLite file in `directory`, or
+    a PostgreSQL schema of its own, dropped afterwards."""
+    if backend == "sqlite":
+        url = f"sqlite:///{directory / 'test.sqlite3'}"
+        upgrade(url, revision)
         yield url
         return
     schema = f"hl_test_{secrets.token_hex(4)}"
@@ -54,12 +57,19 @@ def database_url(request, tmp_path_factory):
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = _postgres_schema_url(PG_URL, schema)
     try:
-        upgrade(url)
+        upgrade(url, revision)
         yield url
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A freshly migrated database for the whole run, on each backend."""
+    with new_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 def empty_database(database: Database) -> None:

@@ -10,6 +10,7 @@ from those who may not see the reporter."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from hazard_ledger.cli import cli
 from hazard_ledger.db import Database
@@ -30,8 +31,9 @@ from hazard_ledger.migrations import upgrade
 from hazard_ledger.organisations import operations as orgs
 from hazard_ledger.organisations.models import User
 from hazard_ledger.security import Passwords
-from tests.conftest import FAST_HASHING, PASSWORD, PG_URL, _postgres_schema_url
+from tests.conftest import FAST_HASHING, PASSWORD, new_database
 from tests.helpers import SHANGHAI, make_hazard, plan
+from tests.test_evidence_chain import verify  # noqa: F401 (a fixture)
 from tests.test_work_pages import login
 
 PUBLIC_NAME, PUBLIC_PHONE = "王小明", "13912345678"
@@ -50,8 +52,6 @@ def v1_canonical(code: str, seq: int, event: str, from_state, to_state, actor_us
 
 
 def v1_link(prev: str, code: str, *entry) -> str:
-    import hashlib
-
     return hashlib.sha256((prev + v1_canonical(code, *entry)).encode()).hexdigest()
 
 
@@ -202,13 +202,6 @@ def test_a_format_1_chain_hides_its_hashes_from_those_who_may_not_see_the_report
 # ---- audit verify: both formats, and tampering in each --------------------------------
 
 @pytest.fixture
-def verify(database_url):
-    def run():
-        return CliRunner().invoke(cli, ["audit", "verify"], env={"HAZARD_LEDGER_DATABASE_URL": database_url})
-    return run
-
-
-@pytest.fixture
 def both_formats(world, database):
     """Format 1 chains written by the old code, one of them continued in format 2 since,
     and format 2 chains."""
@@ -266,25 +259,8 @@ def test_audit_verify_finds_tampering_in_either_format(both_formats, verify, dat
 @pytest.fixture
 def database_at_0006(backend, tmp_path):
     """A new, empty database migrated to the revision before format 2."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        upgrade(url, "0006")
+    with new_database(backend, tmp_path, "0006") as url:
         yield url
-        return
-    import secrets
-
-    schema = f"hl_old_{secrets.token_hex(4)}"
-    admin = create_engine(_postgres_schema_url(PG_URL, "public"))
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = _postgres_schema_url(PG_URL, schema)
-    try:
-        upgrade(url, "0006")
-        yield url
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def test_the_migration_keeps_old_chains_verifiable(database_at_0006):
