@@ -63,8 +63,8 @@ def seed(url: str, hazards: int, enterprises: int = 1000, overdue_share: float =
                 deadline = today - timedelta(days=rng.randint(1, 60)) if overdue else today + timedelta(days=rng.randint(1, 90))
             else:
                 deadline = (reported.date() + timedelta(days=30)) if assigned else None
-            entry = HazardEvent(seq=1, event="report", from_state=None, to_state=state, actor_user_id=None,
-                                actor_label="bench", at=reported, data={"location": "车间"})
+            entry = chain.first_entry(event="report", to_state=state, actor_user_id=None, actor_label="bench",
+                                      at=reported, data={"location": "车间"})
             head = chain.link(chain.GENESIS, code, entry)
             rows.append({
                 "id": n + 1, "code": code, "enterprise_id": n % enterprises + 1, "state": state,
@@ -79,7 +79,7 @@ def seed(url: str, hazards: int, enterprises: int = 1000, overdue_share: float =
             })
             events.append({"hazard_id": n + 1, "seq": 1, "event": "report", "from_state": None, "to_state": state,
                            "actor_label": "bench", "at": reported, "data": {"location": "车间"}, "prev_hash": chain.GENESIS,
-                           "hash": head})
+                           "hash": head, "chain_format": entry.chain_format, "actor_salt": entry.actor_salt})
         with database.engine.begin() as connection:
             connection.execute(insert(Hazard), rows)
             connection.execute(insert(HazardEvent), events)

@@ -122,6 +122,7 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("app.secret_key", "must not be empty")
     _positive_int(values, "app", "token_hours")
     _positive_int(values, "uploads", "max_bytes")
+    _positive_int(values, "uploads", "max_pixels")
     _positive_int(values, "database", "sqlite_busy_timeout_ms")
     for key in ("due_soon_days", "stale_progress_days", "untriaged_days", "untriaged_escalation_days"):
         _positive_int(values, "notifications", key, allow_zero=key == "due_soon_days")

@@ -4,11 +4,14 @@ built by create_app on it; a small world of organisations and people."""
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -39,12 +42,13 @@ def _postgres_schema_url(base: str, schema: str) -> str:
     return url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request, tmp_path_factory):
-    """A freshly migrated database for the whole run, on each backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-        upgrade(url)
+@contextmanager
+def new_database(backend: str, directory: Path, revision: str = "head") -> Iterator[str]:
+    """The URL of a new database migrated to `revision`: a SQLite file in `directory`, or
+    a PostgreSQL schema of its own, dropped afterwards."""
+    if backend == "sqlite":
+        url = f"sqlite:///{directory / 'test.sqlite3'}"
+        upgrade(url, revision)
         yield url
         return
     schema = f"hl_test_{secrets.token_hex(4)}"
@@ -53,12 +57,19 @@ def database_url(request, tmp_path_factory):
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = _postgres_schema_url(PG_URL, schema)
     try:
-        upgrade(url)
+        upgrade(url, revision)
         yield url
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A freshly migrated database for the whole run, on each backend."""
+    with new_database(request.param, tmp_path_factory.mktemp("db")) as url:
+        yield url
 
 
 def empty_database(database: Database) -> None:
@@ -205,11 +216,17 @@ def world(app, client, database, now) -> World:
 
 
 # the smallest valid images of each accepted type
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6300010000000500010d0a2db40000000049454e44ae426082"
-)
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+def _tiny_image(kind: str, mode: str = "RGB") -> bytes:
+    """A real image that decodes in full: uploads are decoded and re-encoded."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new(mode, (2, 2), "#c81e1e").save(out, kind)
+    return out.getvalue()
+
+
+PNG = _tiny_image("PNG", "RGBA")
+JPEG = _tiny_image("JPEG")
 WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"
 
 

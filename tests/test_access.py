@@ -71,6 +71,7 @@ def test_enterprises_in_scope(world, role):
 
 
 def test_audit_and_attachments_follow_scope(world, hazards):
+    import hashlib
     import io
 
     from tests.conftest import PNG
@@ -79,7 +80,7 @@ def test_audit_and_attachments_follow_scope(world, hazards):
                         data={"file": (io.BytesIO(PNG), "p.png")}, content_type="multipart/form-data")
     assert upload.status_code == 201
     download = world.get("inspector_b", f"/api/v1/attachments/{upload.json['id']}")
-    assert download.status_code == 200 and download.data == PNG
+    assert download.status_code == 200 and hashlib.sha256(download.data).hexdigest() == upload.json["sha256"]
     download.close()
     assert world.get("inspector_a", f"/api/v1/attachments/{upload.json['id']}").status_code == 404
     assert world.post("officer_a1", f"/api/v1/hazards/{hazards['b1']}/attachments",

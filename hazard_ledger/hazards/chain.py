@@ -3,13 +3,27 @@
 hash = sha256(prev_hash + canonical event), where the canonical event is compact,
 key-sorted JSON of everything the entry asserts. Editing, deleting or reordering any
 entry breaks the chain from that entry on; the hazard row keeps the head and length,
-so a deleted tail shows too."""
+so a deleted tail shows too.
+
+Each entry says the format it was hashed in (`chain_format`):
+
+1. (entries written before revision 0007) the actor as it is: `actor_user_id` and
+   `actor_label`. Every other field of a report's entry is shown to the enterprise's
+   safety officers, so its hash let them confirm a guess of who reported it (安全生产法
+   Art. 41: the reporter is confidential). `audit verify` still checks these; the
+   hashes of such a chain are not shown to those who may not see its reporter
+   (schemas.present_detail).
+2. (since) the actor only as a commitment, `actor = sha256(actor_salt + [actor_user_id,
+   actor_label])`, with a random 256-bit salt per entry. The salt is kept beside the
+   reporter's identity and shown to no one, so without it the hash confirms no guess;
+   with it (the database, `audit verify`) the chain still proves who acted."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterator
@@ -20,37 +34,53 @@ from sqlalchemy.orm import Session, object_session
 from hazard_ledger.hazards.models import Hazard, HazardEvent
 
 GENESIS = "0" * 64
+FORMAT = 2  # the format new entries are hashed in
+FORMATS = (1, 2)
 
 
 def canonical(hazard_code: str, entry: HazardEvent) -> str:
     # the code, not the id, names the hazard: it is known before the first INSERT
-    return json.dumps(
-        {
-            "hazard": hazard_code,
-            "seq": entry.seq,
-            "event": entry.event,
-            "from_state": entry.from_state,
-            "to_state": entry.to_state,
-            "actor_user_id": entry.actor_user_id,
-            "actor_label": entry.actor_label,
-            "at": entry.at.astimezone(timezone.utc).isoformat(timespec="microseconds"),
-            "data": entry.data,
-        },
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    asserted = {
+        "hazard": hazard_code,
+        "seq": entry.seq,
+        "event": entry.event,
+        "from_state": entry.from_state,
+        "to_state": entry.to_state,
+        "at": entry.at.astimezone(timezone.utc).isoformat(timespec="microseconds"),
+        "data": entry.data,
+    }
+    if entry.chain_format == 1:
+        asserted.update(actor_user_id=entry.actor_user_id, actor_label=entry.actor_label)
+    elif entry.chain_format == 2:
+        asserted.update(format=2, actor=actor_commitment(entry.actor_salt, entry.actor_user_id, entry.actor_label))
+    else:
+        raise ValueError(f"unknown chain format {entry.chain_format!r}")
+    return _json(asserted)
+
+
+def actor_commitment(salt: str | None, actor_user_id: int | None, actor_label: str | None) -> str:
+    """Who acted, committed to without being revealed (format 2)."""
+    return hashlib.sha256(((salt or "") + _json([actor_user_id, actor_label])).encode()).hexdigest()
+
+
+def _json(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def link(prev_hash: str, hazard_code: str, entry: HazardEvent) -> str:
     return hashlib.sha256((prev_hash + canonical(hazard_code, entry)).encode()).hexdigest()
 
 
+def _new_salt() -> str:
+    return secrets.token_hex(32)
+
+
 def first_entry(*, event: str, to_state: str, actor_user_id: int | None, actor_label: str | None,
                 at: datetime, data: dict) -> HazardEvent:
     """A new hazard's first entry, not linked yet: its hash needs the hazard's code."""
     return HazardEvent(seq=1, event=event, from_state=None, to_state=to_state, actor_user_id=actor_user_id,
-                       actor_label=actor_label, at=at.astimezone(timezone.utc), data=data, prev_hash=GENESIS)
+                       actor_label=actor_label, at=at.astimezone(timezone.utc), data=data, prev_hash=GENESIS,
+                       chain_format=FORMAT, actor_salt=_new_salt())
 
 
 def around_code(entry: HazardEvent) -> tuple[str, str]:
@@ -71,6 +101,7 @@ def append(hazard: Hazard, *, event: str, from_state: str | None, to_state: str,
         seq=hazard.history_length + 1, event=event, from_state=from_state,
         to_state=to_state, actor_user_id=actor_user_id, actor_label=actor_label,
         at=at.astimezone(timezone.utc), data=data, prev_hash=hazard.chain_head,
+        chain_format=FORMAT, actor_salt=_new_salt(),
     )
     entry.hash = link(hazard.chain_head, hazard.code, entry)
     hazard.chain_head = entry.hash
@@ -118,6 +149,9 @@ def _verify_one(row, entries: list[HazardEvent]) -> Iterator[ChainBreak]:
     for expected_seq, entry in enumerate(entries, start=1):
         if entry.seq != expected_seq:
             yield ChainBreak(row.id, row.code, entry.seq, f"entry {expected_seq} is missing")
+            return
+        if entry.chain_format not in FORMATS:
+            yield ChainBreak(row.id, row.code, entry.seq, f"entry is in an unknown chain format {entry.chain_format!r}")
             return
         if entry.prev_hash != prev or link(prev, row.code, entry) != entry.hash:
             yield ChainBreak(row.id, row.code, entry.seq, "entry does not match its hash")

@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hazard_ledger.db import Base
@@ -96,7 +97,8 @@ def days_overdue(state: HazardState, deadline: date | None, today: date) -> int:
 
 
 class HazardEvent(Base):
-    """One transition of a hazard, chained: hash = sha256(prev_hash + canonical event)."""
+    """One transition of a hazard, chained: hash = sha256(prev_hash + canonical event)
+    (hazards/chain.py)."""
 
     __tablename__ = "hazard_events"
     __table_args__ = (UniqueConstraint("hazard_id", "seq", name="uq_hazard_events_hazard_seq"),)
@@ -114,6 +116,12 @@ class HazardEvent(Base):
     data: Mapped[dict] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # how the hash was made (hazards/chain.py): 1, the actor as it is (every entry
+    # written before revision 0007); 2, the actor as a salted commitment
+    chain_format: Mapped[int] = mapped_column(SmallInteger, server_default=text("1"))
+    # Confidential like the reporter: the random salt of the actor's commitment (format
+    # 2), never shown; whoever reads it can confirm a guess of who acted.
+    actor_salt: Mapped[str | None] = mapped_column(String(64))
 
     hazard: Mapped[Hazard] = relationship(back_populates="history")
     actor: Mapped[User | None] = relationship()

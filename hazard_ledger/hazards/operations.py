@@ -25,7 +25,7 @@ from hazard_ledger.clock import local_today
 from hazard_ledger.db import dialect_of
 from hazard_ledger.enums import Grade, HazardState, ReportChannel, Role
 from hazard_ledger.errors import Conflict, Forbidden, NotFound, TooLarge, ValidationFailed
-from hazard_ledger.hazards import chain
+from hazard_ledger.hazards import chain, photos
 from hazard_ledger.hazards.models import Attachment, Hazard, HazardCodeCounter, HazardEvent
 from hazard_ledger.notifications.delivery import announce
 from hazard_ledger.notifications.operations import notify
@@ -349,22 +349,6 @@ def _announce_assignment(session: Session, hazard: Hazard, actor: User, now: dat
 
 # ---- attachments ------------------------------------------------------------------
 
-IMAGE_SIGNATURES = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
-
-
-def sniff_image(head: bytes) -> str | None:
-    """The image type by content, never by name or declared type."""
-    for signature, content_type in IMAGE_SIGNATURES:
-        if head.startswith(signature):
-            return content_type
-    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
 def may_attach(actor: User, hazard: Hazard) -> bool:
     if actor.role in (Role.INSPECTOR, Role.ADMIN):
         return True
@@ -374,36 +358,40 @@ def may_attach(actor: User, hazard: Hazard) -> bool:
 
 
 def add_attachment(session: Session, actor: User | None, hazard: Hazard, stream: BinaryIO, *,
-                   upload_dir: Path, max_bytes: int, now: datetime) -> Attachment:
-    """Store a photo under its sha256. `actor` None: the public form, already authorised."""
+                   upload_dir: Path, max_bytes: int, max_pixels: int, now: datetime) -> Attachment:
+    """Store a photo under its sha256: every upload (API, QR form, work pages) comes
+    here. The photo is re-encoded, pixels only (photos.reencode): no EXIF, GPS or camera
+    serial survives, nor anything after or inside the image that is not its pixels. What
+    is stored, hashed and served is the new file. `actor` None: the public form, already
+    authorised."""
     if actor is not None and not may_attach(actor, hazard):
         raise Forbidden("无权上传照片 / you may not add photos to this hazard")
-    upload_dir.mkdir(parents=True, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
+    with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as received:
+        size = 0
+        while chunk := stream.read(65536):
+            size += len(chunk)
+            if size > max_bytes:
+                raise TooLarge(f"文件超过 {max_bytes} 字节 / the file is larger than {max_bytes} bytes")
+            received.write(chunk)
+        received.seek(0)
+        content_type = photos.sniff_image(received.read(16))
+        if content_type is None:
+            raise ValidationFailed.on("file", "只接受 JPEG、PNG 或 WebP 图片 / only JPEG, PNG or WebP images")
+        received.seek(0)
+        content = photos.reencode(received, content_type, max_pixels=max_pixels)
+    sha256 = hashlib.sha256(content).hexdigest()
+    target = upload_dir / sha256[:2] / sha256
+    target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(dir=upload_dir, delete=False, prefix=".upload-") as temporary:
         try:
-            head = b""
-            while chunk := stream.read(65536):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise TooLarge(f"文件超过 {max_bytes} 字节 / the file is larger than {max_bytes} bytes")
-                if len(head) < 16:
-                    head += chunk[:16]
-                digest.update(chunk)
-                temporary.write(chunk)
-            content_type = sniff_image(head)
-            if content_type is None:
-                raise ValidationFailed.on("file", "只接受 JPEG、PNG 或 WebP 图片 / only JPEG, PNG or WebP images")
+            temporary.write(content)
             temporary.flush()
             os.fsync(temporary.fileno())
         except BaseException:
             os.unlink(temporary.name)
             raise
-    sha256 = digest.hexdigest()
-    target = upload_dir / sha256[:2] / sha256
-    target.parent.mkdir(exist_ok=True)
     os.replace(temporary.name, target)
-    attachment = Attachment(hazard_id=hazard.id, content_type=content_type, size=size, sha256=sha256,
+    attachment = Attachment(hazard_id=hazard.id, content_type=content_type, size=len(content), sha256=sha256,
                             uploaded_by_user_id=actor.id if actor else None, uploaded_at=now)
     session.add(attachment)
     session.flush()

@@ -103,7 +103,8 @@ class HistoryOut(Schema):
     actor = fields.Nested(ActorOut, allow_none=True)
     at = fields.DateTime()
     data = fields.Dict()
-    hash = fields.String()
+    hash = fields.String(allow_none=True, metadata={
+        "description": "null where the chain is of format 1 and the caller may not see its reporter"})
 
 
 class ReporterOut(Schema):
@@ -155,7 +156,7 @@ class HazardDetail(HazardOut):
     history = fields.List(fields.Nested(HistoryOut))
     allowed_events = fields.List(fields.String())
     attachments = fields.List(fields.Nested(AttachmentOut))
-    chain_head = fields.String()
+    chain_head = fields.String(allow_none=True)
 
 
 class HazardPage(Schema):
@@ -204,22 +205,38 @@ def present_hazard(hazard: Hazard, viewer: User | None, today: date) -> dict:
     return values
 
 
-def present_history(hazard: Hazard, entry: HazardEvent, viewer: User) -> dict:
-    # The report's actor is the reporter: as confidential as the reporter field.
-    hidden = entry.event == "report" and (hazard.anonymous or not access.can_see_reporter(viewer, hazard))
+def present_history(hazard: Hazard, entry: HazardEvent, viewer: User, with_hash: bool = True) -> dict:
     actor = None
-    if not hidden and (entry.actor_user_id is not None or entry.actor_label):
+    if not _actor_hidden(hazard, entry, viewer) and (entry.actor_user_id is not None or entry.actor_label):
         actor = {"id": entry.actor_user_id, "name": entry.actor_label}
     return {"seq": entry.seq, "event": entry.event, "from_state": entry.from_state, "to_state": entry.to_state,
-            "actor": actor, "at": entry.at, "data": entry.data, "hash": entry.hash}
+            "actor": actor, "at": entry.at, "data": entry.data, "hash": entry.hash if with_hash else None}
+
+
+def _actor_hidden(hazard: Hazard, entry: HazardEvent, viewer: User) -> bool:
+    # The report's actor is the reporter: as confidential as the reporter field.
+    return entry.event == "report" and (hazard.anonymous or not access.can_see_reporter(viewer, hazard))
+
+
+def hashes_shown(hazard: Hazard, viewer: User) -> bool:
+    """Whether the viewer may see the hashes of the hazard's chain. A report entry of
+    chain format 1 hashed its reporter as they are, so every hash from it on confirms a
+    guess of who reported (chain.py): such a chain's hashes are shown only to those who
+    may see the reporter. Format 2 commits to the actor with a secret salt: shown to all."""
+    report = hazard.history[0] if hazard.history else None
+    if report is None or report.chain_format != 1 or report.event != "report":
+        return True
+    named = report.actor_user_id is not None or bool(report.actor_label)
+    return not (named and _actor_hidden(hazard, report, viewer))
 
 
 def present_detail(hazard: Hazard, viewer: User, today: date, attachments: list[Attachment]) -> dict:
     values = present_hazard(hazard, viewer, today)
+    shown = hashes_shown(hazard, viewer)
     values.update(
-        history=[present_history(hazard, entry, viewer) for entry in hazard.history],
+        history=[present_history(hazard, entry, viewer, shown) for entry in hazard.history],
         allowed_events=allowed_events(hazard, viewer),
         attachments=attachments,
-        chain_head=hazard.chain_head,
+        chain_head=hazard.chain_head if shown else None,
     )
     return values

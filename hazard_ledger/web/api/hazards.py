@@ -90,7 +90,8 @@ def upload_attachment(hazard_id, caller):
         raise ValidationFailed.on("file", "请选择图片文件 / send the image as multipart field 'file'")
     settings = db.settings()
     attachment = ops.add_attachment(session, caller, hazard, upload.stream, upload_dir=settings.upload_dir,
-                                    max_bytes=settings["uploads"]["max_bytes"], now=db.now())
+                                    max_bytes=settings["uploads"]["max_bytes"],
+                                    max_pixels=settings["uploads"]["max_pixels"], now=db.now())
     db.commit()
     return attachment
 

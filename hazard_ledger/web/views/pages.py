@@ -90,7 +90,8 @@ def report_form(report_token):
             settings = db.settings()
             for photo in [f for f in form.photos.data or [] if f and f.filename]:
                 ops.add_attachment(session, None, hazard, photo.stream, upload_dir=settings.upload_dir,
-                                   max_bytes=settings["uploads"]["max_bytes"], now=db.now())
+                                   max_bytes=settings["uploads"]["max_bytes"],
+                                   max_pixels=settings["uploads"]["max_pixels"], now=db.now())
         except DomainError as error:
             session.rollback()
             form.photos.errors = [*form.photos.errors, error.message]
