@@ -31,6 +31,9 @@ from tests.helpers import SHANGHAI, make_hazard
 
 DINGTALK_SECRET = "SEC-test-secret"
 GENERIC_SECRET = "generic-hmac-key"
+# the receivers listen on loopback, which a webhook may reach only when an admin allows it
+LOOPBACK_ALLOWED = ["127.0.0.1"]
+LOOPBACK_CONFIG = '[delivery]\nallowed_hosts = ["127.0.0.1"]\n'
 
 
 def free_port() -> int:
@@ -109,16 +112,17 @@ def receiver():
 def settings_override(settings_override, mailbox):
     return {**settings_override, "smtp": {"host": "127.0.0.1", "port": mailbox[1], "sender": "ledger@example.test"},
             "delivery": {"backoff_seconds": 60, "max_attempts": 3, "lease_seconds": 120, "batch_size": 10,
-                         "timeout_seconds": 5}}
+                         "timeout_seconds": 5, "allowed_hosts": LOOPBACK_ALLOWED}}
 
 
-def hooks(database, world, receiver, **which):
+def hooks(database, world, receiver, allowed_hosts=tuple(LOOPBACK_ALLOWED), **which):
     with database.unit_of_work() as session:
         for name, (kind, owner, secret) in which.items():
             owner_field = {"enterprise_id": world.enterprise[owner]} if owner in world.enterprise else \
                 {"jurisdiction_id": world.jurisdiction[owner]}
             add_webhook(session, kind=kind, url=f"{receiver.url}/{name}", secret=secret, kinds=None,
-                        now=datetime.now(timezone.utc), **{"enterprise_id": None, "jurisdiction_id": None, **owner_field})
+                        now=datetime.now(timezone.utc), allowed_hosts=allowed_hosts,
+                        **{"enterprise_id": None, "jurisdiction_id": None, **owner_field})
 
 
 def deliveries(database, **where):
@@ -253,7 +257,9 @@ def test_a_deliver_killed_mid_batch_loses_nothing(database, settings, world, rec
     for _ in range(20):
         make_hazard(database, world, state="assigned", responsible=None)
     receiver.delay = 0.15
-    env = {**os.environ, "HAZARD_LEDGER_DATABASE_URL": database_url}
+    config = tmp_path / "loopback.toml"
+    config.write_text(LOOPBACK_CONFIG, encoding="utf-8")
+    env = {**os.environ, "HAZARD_LEDGER_DATABASE_URL": database_url, "HAZARD_LEDGER_CONFIG": str(config)}
     worker = subprocess.Popen([sys.executable, "-m", "hazard_ledger.cli", "jobs", "run", "deliver"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
