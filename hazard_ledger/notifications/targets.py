@@ -54,7 +54,12 @@ class AllowedHosts:
     def allows(self, host: str, address: Address | None) -> bool:
         if host in self.names:
             return True
-        return address is not None and any(address.version == net.version and address in net for net in self.networks)
+        if address is None:
+            return False
+        forms = [address]
+        if isinstance(address, IPv6Address) and address.ipv4_mapped:
+            forms.append(address.ipv4_mapped)  # ::ffff:10.1.2.3 is 10.1.2.3
+        return any(form.version == net.version and form in net for form in forms for net in self.networks)
 
 
 def is_internal(address: Address) -> bool:
