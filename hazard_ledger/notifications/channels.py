@@ -91,7 +91,7 @@ def send_webhook(kind: str, url: str, secret: str | None, *, subject: str, body:
         target = check_url(url, allowed_hosts)
         addresses = resolve(target, allowed_hosts)
     except RefusedTarget as refusal:
-        raise ChannelError(f"{kind} webhook refused: {refusal}") from None
+        raise ChannelError(f"{kind} webhook not sent: {refusal}") from None
     try:
         status, answer = _post(target, addresses, payload, headers, timeout)
     except http.client.HTTPException:  # before OSError: RemoteDisconnected is both

@@ -223,7 +223,7 @@ def _send(delivery: Delivery, hook: Webhook | None, settings: Settings) -> str |
 RECONNECT_PAUSES = (0.2, 0.5, 1.0, 2.0, 4.0)
 
 
-def _persistently(step: Callable[[], T], what: str, pause: Callable[[float], None] = time.sleep) -> T:
+def _persistently(step: Callable[[], T], what: str) -> T:
     """`step()`, tried again after a lost connection (or a busy SQLite): each step is a
     whole transaction that is harmless to repeat."""
     for seconds in RECONNECT_PAUSES:
@@ -232,7 +232,7 @@ def _persistently(step: Callable[[], T], what: str, pause: Callable[[float], Non
         except (OperationalError, InterfaceError) as error:
             log.warning("deliver: %s failed (%s); trying again in %g s", what,
                         str(error.orig).strip().splitlines()[0] if error.orig else error, seconds)
-            pause(seconds)
+            time.sleep(seconds)
     return step()
 
 

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 Address = Union[IPv4Address, IPv6Address]
 
 NAT64 = IPv6Network("64:ff9b::/96")
-ALLOWED_SETTING = "[delivery] allowed_hosts"
 
 
 class RefusedTarget(ValueError):
@@ -35,7 +34,6 @@ class Target:
     host: str  # lower case, ASCII (IDNA), without brackets or a trailing dot
     port: int
     path: str  # the path and query, at least "/"
-    address: Address | None  # the host, when the URL names an address instead of a name
 
 
 class AllowedHosts:
@@ -103,7 +101,7 @@ def check_url(url: str, allowed: AllowedHosts) -> Target:
     if port == 0:
         raise RefusedTarget("地址或端口无效 / not a valid URL or port")
     target = Target(parts.scheme, host, port if port is not None else (443 if parts.scheme == "https" else 80),
-                    (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), address)
+                    (parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
     local_name = host == "localhost" or host.endswith(".localhost")  # RFC 6761: always loopback
     if ((address is not None and is_internal(address)) or local_name) and not allowed.allows(host, address):
         raise refused_internal()
