@@ -11,9 +11,11 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import socketserver
+import ssl
 import subprocess
 import sys
 import threading
@@ -350,6 +352,44 @@ def test_a_webhook_is_sent_to_the_address_that_was_checked(database, settings, w
     request, = receiver.requests
     assert request["headers"]["Host"] == f"robot.rebind.test:{port}" and request["path"] == "/hook"
     assert answers["count"] == 1
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="makes its certificate with the openssl command")
+def test_an_https_webhook_is_verified_for_its_name_at_the_checked_address(database, settings_override, world,
+                                                                           tmp_path, monkeypatch):
+    """TLS to the checked address still names the URL's host: SNI, certificate check and
+    Host header. (A made-up name, answered by the played resolver; the certificate is
+    trusted through SSL_CERT_FILE.)"""
+    name = "robot.tls.test"
+    key, certificate = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name}",
+                    "-addext", f"subjectAltName=DNS:{name}", "-keyout", str(key), "-out", str(certificate)],
+                   check=True, capture_output=True)
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(certificate, key)
+    asked_for = []
+    server_side.sni_callback = lambda connection, server_name, context: asked_for.append(server_name)
+    receiver = Receiver()
+    receiver.socket = server_side.wrap_socket(receiver.socket, server_side=True)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    port = receiver.server_address[1]
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *args, **kwargs: real(
+        "127.0.0.1" if host == name else host, *args, **kwargs))
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate))
+    settings = load_settings({**settings_override, "delivery": {**settings_override["delivery"], "allowed_hosts": [name]}},
+                             environ={})
+    try:
+        with database.unit_of_work() as session:
+            add_webhook(session, kind="generic", url=f"https://{name}:{port}/hook", secret=None, kinds=None,
+                        now=datetime.now(timezone.utc), enterprise_id=world.enterprise["A1"], jurisdiction_id=None)
+        make_hazard(database, world, state="assigned", responsible=None)
+        assert deliver_due(database, datetime.now(timezone.utc), settings).sent == 1
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+    request, = receiver.requests
+    assert asked_for == [name] and request["headers"]["Host"] == f"{name}:{port}"
 
 
 class Banner(socketserver.ThreadingTCPServer):
