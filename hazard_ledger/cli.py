@@ -390,6 +390,7 @@ def webhooks_add(url, kind, enterprise_code, jurisdiction_code, secret, kinds) -
     with rt.database.unit_of_work() as session:
         hook = add_webhook(
             session, kind=kind, url=url, secret=secret, kinds=kinds, now=rt.clock(),
+            allowed_hosts=rt.settings["delivery"]["allowed_hosts"],
             enterprise_id=ops.enterprise_by_code(session, enterprise_code, "--enterprise").id if enterprise_code else None,
             jurisdiction_id=(ops.jurisdiction_by_code(session, jurisdiction_code, "--jurisdiction").id
                              if jurisdiction_code else None),

@@ -134,6 +134,7 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("smtp.tls", f"must be 'none', 'starttls' or 'ssl', got {values['smtp']['tls']!r}")
     for key in ("batch_size", "max_attempts", "backoff_seconds", "lease_seconds", "timeout_seconds"):
         _positive_int(values, "delivery", key)
+    _allowed_hosts(values["delivery"]["allowed_hosts"])
     _positive_int(values, "scheduler", "misfire_grace_seconds")
     poll = values["scheduler"]["standby_poll_seconds"]
     if not isinstance(poll, (int, float)) or isinstance(poll, bool) or poll <= 0:
@@ -188,6 +189,18 @@ def _positive_int(values: Mapping, section: str, key: str, allow_zero: bool = Fa
     value = values[section][key]
     if not isinstance(value, int) or isinstance(value, bool) or value < (0 if allow_zero else 1):
         raise ConfigError(f"{section}.{key}", f"expected a {'non-negative' if allow_zero else 'positive'} whole number, got {value!r}")
+
+
+def _allowed_hosts(entries: Any) -> None:
+    from hazard_ledger.notifications.targets import AllowedHosts, RefusedTarget
+
+    problem = f"expected a list of host names, addresses or networks, got {entries!r}"
+    if not isinstance(entries, list) or not all(isinstance(entry, str) and entry.strip() for entry in entries):
+        raise ConfigError("delivery.allowed_hosts", problem)
+    try:
+        AllowedHosts(entries)
+    except RefusedTarget:
+        raise ConfigError("delivery.allowed_hosts", problem) from None
 
 
 def _port(values: Mapping, section: str, key: str) -> None:

@@ -81,7 +81,7 @@ def test_the_sweep_and_the_list_use_their_indexes(postgresql, world, database, s
 
 def test_two_schedulers_and_three_delivery_processes_deliver_each_message_once(postgresql, world, database, database_url,
                                                                               tmp_path):
-    from tests.test_delivery import Receiver, hooks  # the loopback webhook receiver
+    from tests.test_delivery import LOOPBACK_CONFIG, Receiver, hooks  # the loopback webhook receiver
     import threading
 
     receiver = Receiver()
@@ -92,7 +92,8 @@ def test_two_schedulers_and_three_delivery_processes_deliver_each_message_once(p
             make_hazard(database, world, state="assigned", responsible=None)
         receiver.delay = 0.02
         config = tmp_path / "deploy.toml"
-        config.write_text('[scheduler]\nstandby_poll_seconds = 0.3\ndeliver = "* * * * *"\n', encoding="utf-8")
+        config.write_text('[scheduler]\nstandby_poll_seconds = 0.3\ndeliver = "* * * * *"\n' + LOOPBACK_CONFIG,
+                          encoding="utf-8")
         env = {**os.environ, "HAZARD_LEDGER_DATABASE_URL": database_url, "HAZARD_LEDGER_CONFIG": str(config)}
         schedulers = [subprocess.Popen([sys.executable, "-m", "hazard_ledger.cli", "scheduler"], env=env,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.notifications.delivery import add_webhook
 from hazard_ledger.notifications.models import Delivery, Notification
 from hazard_ledger.notifications.reminders import sweep_reminders
 from hazard_ledger.organisations.models import User
@@ -99,10 +100,40 @@ def test_a_major_hazard_escalates_after_one_day(make_hazard, sweep):
     assert sweep(local(DEADLINE + timedelta(days=1)))["escalation"] == INSPECTORS_ABOVE_A
 
 
-def test_a_late_first_run_sends_each_passed_level_once(make_hazard, sweep):
+def test_a_late_first_run_sends_the_highest_passed_level_once(make_hazard, sweep, database):
     make_hazard()
     assert sweep(local(DEADLINE + timedelta(days=20)))["escalation"] == INSPECTORS_ABOVE_A
     assert "escalation" not in sweep(local(DEADLINE + timedelta(days=21)))
+    assert escalation_levels(database) == {"inspector_a": [14], "inspector_city": [14]}
+
+
+def escalation_levels(database) -> dict[str, list[int]]:
+    """The levels of the escalation notices each inspector received (the level ends the occasion of the dedup key)."""
+    with database.unit_of_work(write=False) as session:
+        rows = session.execute(select(User.username, Notification.dedup_key).join(User, User.id == Notification.recipient_user_id)
+                               .where(Notification.kind == "escalation").order_by(Notification.id)).all()
+    found: dict[str, list[int]] = {}
+    for username, key in rows:
+        found.setdefault(username, []).append(int(key.split(":")[-2]))
+    return found
+
+
+@pytest.mark.parametrize("grade, highest", [("general", 30), ("major", 14)])
+def test_the_first_sweep_after_a_long_gap_sends_only_the_highest_level(make_hazard, sweep, database, world, grade,
+                                                                       highest):
+    hazard_id = make_hazard(grade=grade)
+    with database.unit_of_work() as session:  # the county's group robot hears escalations too
+        add_webhook(session, kind="generic", url="https://robot.example/send", secret=None, kinds=None,
+                    now=START, enterprise_id=None, jurisdiction_id=world.jurisdiction["A"])
+    assert sweep(local(DEADLINE + timedelta(days=31)))["escalation"] == INSPECTORS_ABOVE_A
+    assert escalation_levels(database) == {"inspector_a": [highest], "inspector_city": [highest]}
+    with database.unit_of_work(write=False) as session:
+        robot = session.scalars(select(Delivery).where(Delivery.channel == "webhook", Delivery.kind == "escalation")).all()
+    assert [d.dedup_key.rsplit(":", 1)[-1] for d in robot] == [str(highest)] and str(hazard_id) in robot[0].dedup_key
+    # the levels passed over are never sent later
+    for day in (31, 32, 45, 90):
+        assert "escalation" not in sweep(local(DEADLINE + timedelta(days=day)))
+    assert escalation_levels(database) == {"inspector_a": [highest], "inspector_city": [highest]}
 
 
 def test_stale_progress_after_seven_quiet_days(make_hazard, sweep, database, world):

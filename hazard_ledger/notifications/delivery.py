@@ -6,25 +6,32 @@ twice). `deliver_due` then works in three short steps per batch:
 
 1. claim: in one transaction, take due rows (FOR UPDATE SKIP LOCKED on PostgreSQL;
    SQLite's IMMEDIATE transaction serialises claimers), mark them `sending` with a
-   claim token and a lease, commit;
-2. send each, outside any transaction;
+   claim token and a lease, read what sending them needs, commit;
+2. send each with no transaction open and no connection held;
 3. mark each `sent`, or schedule a retry with exponential backoff, or `failed` after
-   the last attempt — only if the claim is still ours.
+   the last attempt — each in a transaction of its own, only if the claim is still ours.
 
-Two runs at once claim disjoint rows. A run killed between 1 and 3 leaves rows whose
-lease runs out; the next run takes them again. A message sent just before its sender
-died can be sent again: its delivery id travels as the idempotency key
-(`Idempotency-Key` header, e-mail `Message-ID`) for the receiver to drop the repeat."""
+Two runs at once claim disjoint rows. A lost database connection (a restart,
+pg_terminate_backend) costs a run nothing: steps 1 and 3 are tried again on a fresh
+connection a few times, so what was sent is recorded as sent. A run killed between 1
+and 3 leaves rows whose lease runs out; the next run takes them again. A message sent
+just before its sender died can be sent again, under the same name: the
+`Idempotency-Key` header of a webhook and the `Message-ID` of an e-mail are functions
+of the delivery alone, for the receiver to drop the repeat."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import secrets
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from hazard_ledger import access
@@ -32,7 +39,11 @@ from hazard_ledger.config import Settings
 from hazard_ledger.db import Database, insert_new
 from hazard_ledger.notifications.channels import ChannelError, send_email, send_webhook
 from hazard_ledger.notifications.models import Delivery, Webhook
+from hazard_ledger.notifications.targets import AllowedHosts, RefusedTarget, check_url
 from hazard_ledger.organisations.models import Enterprise
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SUBJECTS = {
     "assigned": "隐患整改任务", "due_soon": "整改即将到期", "overdue": "整改逾期", "escalation": "逾期督办",
@@ -133,7 +144,17 @@ class DeliveryRun:
         return f"sent {self.sent}, to retry {self.retried}, failed {self.failed}"
 
 
-def claim_due(database: Database, now: datetime, batch: int, lease: timedelta) -> tuple[str, list[int]]:
+@dataclass(frozen=True)
+class Claim:
+    """Rows claimed by one run, read in the claim's transaction: the deliveries (detached
+    from any session) and the webhooks they go to, by id."""
+
+    token: str
+    deliveries: list[Delivery]
+    hooks: dict[int, Webhook]
+
+
+def claim_due(database: Database, now: datetime, batch: int, lease: timedelta) -> Claim:
     token = secrets.token_hex(16)
     with database.unit_of_work() as session:
         due = (select(Delivery.id)
@@ -144,10 +165,22 @@ def claim_due(database: Database, now: datetime, batch: int, lease: timedelta) -
         if database.is_postgresql:
             due = due.with_for_update(skip_locked=True)
         ids = list(session.scalars(due))
-        if ids:
-            session.execute(update(Delivery).where(Delivery.id.in_(ids))
-                            .values(status="sending", claim_token=token, lease_until=now + lease))
-    return token, ids
+        if not ids:
+            return Claim(token, [], {})
+        session.execute(update(Delivery).where(Delivery.id.in_(ids))
+                        .values(status="sending", claim_token=token, lease_until=now + lease))
+        found = {d.id: d for d in session.scalars(select(Delivery).where(Delivery.id.in_(ids)))}
+        hook_ids = {d.webhook_id for d in found.values() if d.webhook_id is not None}
+        hooks = {h.id: h for h in session.scalars(select(Webhook).where(Webhook.id.in_(hook_ids)))} if hook_ids else {}
+    return Claim(token, [found[i] for i in ids], hooks)
+
+
+def message_id(delivery: Delivery) -> str:
+    """The e-mail Message-ID of a delivery, the same at every attempt: the id says which
+    message it is, the hash of its dedup key and creation instant keeps two installations'
+    "delivery-1" apart."""
+    fingerprint = hashlib.sha256(f"{delivery.dedup_key}|{delivery.created_at.isoformat()}".encode()).hexdigest()[:16]
+    return f"<delivery-{delivery.id}.{fingerprint}@hazard-ledger>"
 
 
 def with_link(delivery: Delivery, base_url: str) -> tuple[str, dict]:
@@ -166,18 +199,41 @@ def with_link(delivery: Delivery, base_url: str) -> tuple[str, dict]:
     return delivery.body, data
 
 
-def _send(session: Session, delivery: Delivery, settings: Settings) -> None:
+def _send(delivery: Delivery, hook: Webhook | None, settings: Settings) -> str | None:
+    """Send one claimed message; the reason it failed, or None. Touches no database."""
     timeout = settings["delivery"]["timeout_seconds"]
     body, data = with_link(delivery, settings["app"]["base_url"])
-    if delivery.channel == "email":
-        send_email(settings["smtp"], to=delivery.recipient, subject=delivery.subject, body=body,
-                   delivery_id=delivery.id, timeout=timeout)
-        return
-    hook = session.get(Webhook, delivery.webhook_id)
-    if hook is None or not hook.active:
-        raise ChannelError("webhook removed or disabled")
-    send_webhook(hook.kind, hook.url, hook.secret, subject=delivery.subject, body=body, data=data,
-                 delivery_id=delivery.id, timeout=timeout)
+    try:
+        if delivery.channel == "email":
+            send_email(settings["smtp"], to=delivery.recipient, subject=delivery.subject, body=body,
+                       delivery_id=delivery.id, message_id=message_id(delivery), timeout=timeout)
+            return None
+        if hook is None or not hook.active:
+            raise ChannelError("webhook removed or disabled")
+        send_webhook(hook.kind, hook.url, hook.secret, subject=delivery.subject, body=body, data=data,
+                     delivery_id=delivery.id, timeout=timeout,
+                     allowed_hosts=AllowedHosts(settings["delivery"]["allowed_hosts"]))
+        return None
+    except ChannelError as failure:
+        return str(failure)
+
+
+# pauses before trying again a step whose database connection was lost: the pool opens a
+# fresh connection for each try; together well within a lease
+RECONNECT_PAUSES = (0.2, 0.5, 1.0, 2.0, 4.0)
+
+
+def _persistently(step: Callable[[], T], what: str) -> T:
+    """`step()`, tried again after a lost connection (or a busy SQLite): each step is a
+    whole transaction that is harmless to repeat."""
+    for seconds in RECONNECT_PAUSES:
+        try:
+            return step()
+        except (OperationalError, InterfaceError) as error:
+            log.warning("deliver: %s failed (%s); trying again in %g s", what,
+                        str(error.orig).strip().splitlines()[0] if error.orig else error, seconds)
+            time.sleep(seconds)
+    return step()
 
 
 def deliver_due(database: Database, now: datetime, settings: Settings, max_batches: int = 20) -> DeliveryRun:
@@ -186,43 +242,45 @@ def deliver_due(database: Database, now: datetime, settings: Settings, max_batch
     lease = timedelta(seconds=config["lease_seconds"])
     run = DeliveryRun()
     for _ in range(max_batches):
-        token, ids = claim_due(database, now, config["batch_size"], lease)
-        if not ids:
+        claim = _persistently(lambda: claim_due(database, now, config["batch_size"], lease), "claiming")
+        if not claim.deliveries:
             break
-        for delivery_id in ids:
-            with database.unit_of_work(write=False) as session:
-                delivery = session.get(Delivery, delivery_id)
-                session.expunge(delivery)
-                try:
-                    _send(session, delivery, settings)
-                    error = None
-                except ChannelError as failure:
-                    error = str(failure)
-            _record_outcome(database, delivery, token, error, now, config, run)
+        claimed_at = time.monotonic()
+        for delivery in claim.deliveries:
+            if time.monotonic() - claimed_at >= lease.total_seconds():
+                break  # the rest of the claim has lapsed: another run may be sending those now
+            error = _send(delivery, claim.hooks.get(delivery.webhook_id), settings)
+            outcome = _persistently(lambda: _record_outcome(database, delivery, claim.token, error, now, config),
+                                    f"recording delivery {delivery.id}")
+            if outcome == "sent":
+                run.sent += 1
+                continue
+            run.errors.append(f"delivery {delivery.id}: {error}")
+            if outcome == "failed":
+                run.failed += 1
+            else:
+                run.retried += 1
     return run
 
 
 def _record_outcome(database: Database, delivery: Delivery, token: str, error: str | None, now: datetime,
-                    config: Mapping[str, Any], run: DeliveryRun) -> None:
+                    config: Mapping[str, Any]) -> str:
+    """Mark a claimed delivery sent, pending again (a retry) or failed, in a transaction of
+    its own and only if the claim is still ours; answers which."""
     ours = (Delivery.id == delivery.id) & (Delivery.claim_token == token)
+    attempts = delivery.attempts + 1
+    if error is None:
+        outcome, values = "sent", {"status": "sent", "sent_at": now, "last_error": None}
+    elif attempts >= config["max_attempts"]:
+        outcome, values = "failed", {"status": "failed", "last_error": error[:2000]}
+    else:
+        backoff = config["backoff_seconds"] * 2 ** (attempts - 1)
+        outcome, values = "retried", {"status": "pending", "next_attempt_at": now + timedelta(seconds=backoff),
+                                      "last_error": error[:2000]}
     with database.unit_of_work() as session:
-        if error is None:
-            session.execute(update(Delivery).where(ours).values(
-                status="sent", sent_at=now, attempts=delivery.attempts + 1, lease_until=None, claim_token=None,
-                last_error=None))
-            run.sent += 1
-            return
-        attempts = delivery.attempts + 1
-        run.errors.append(f"delivery {delivery.id}: {error}")
-        if attempts >= config["max_attempts"]:
-            values = {"status": "failed"}
-            run.failed += 1
-        else:
-            backoff = config["backoff_seconds"] * 2 ** (attempts - 1)
-            values = {"status": "pending", "next_attempt_at": now + timedelta(seconds=backoff)}
-            run.retried += 1
-        session.execute(update(Delivery).where(ours).values(attempts=attempts, last_error=error[:2000],
-                                                            lease_until=None, claim_token=None, **values))
+        session.execute(update(Delivery).where(ours).values(attempts=attempts, lease_until=None, claim_token=None,
+                                                            **values))
+    return outcome
 
 
 def list_deliveries(session: Session, status: str | None = None, limit: int = 200) -> list[Delivery]:
@@ -238,16 +296,21 @@ WEBHOOK_KINDS = ("generic", "dingtalk", "wecom")
 
 
 def add_webhook(session: Session, *, kind: str, url: str, secret: str | None, enterprise_id: int | None,
-                jurisdiction_id: int | None, kinds: str | None, now: datetime) -> Webhook:
-    """A webhook of one enterprise or one jurisdiction (admins and the command line)."""
+                jurisdiction_id: int | None, kinds: str | None, now: datetime,
+                allowed_hosts: Sequence[str] = ()) -> Webhook:
+    """A webhook of one enterprise or one jurisdiction (admins and the command line).
+    Its URL may not point inside the service's network (targets.py) unless its host is
+    in `allowed_hosts` (`[delivery] allowed_hosts`)."""
     from hazard_ledger.errors import ValidationFailed
     from hazard_ledger.notifications.operations import KINDS
     from hazard_ledger.organisations.models import Jurisdiction
 
     if kind not in WEBHOOK_KINDS:
         raise ValidationFailed.on("kind", f"须为 {'/'.join(WEBHOOK_KINDS)} / one of {', '.join(WEBHOOK_KINDS)}")
-    if not url.startswith(("https://", "http://")):
-        raise ValidationFailed.on("url", "须为 http(s) 地址 / must be an http(s) URL")
+    try:
+        check_url(url, AllowedHosts(allowed_hosts))
+    except RefusedTarget as refusal:
+        raise ValidationFailed.on("url", str(refusal)) from None
     if (enterprise_id is None) == (jurisdiction_id is None):
         raise ValidationFailed.on("enterprise_id", "须指定企业或工会组织之一 / give an enterprise or a jurisdiction, not both")
     if enterprise_id is not None and session.get(Enterprise, enterprise_id) is None:

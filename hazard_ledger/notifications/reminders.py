@@ -140,12 +140,22 @@ def _reminders(base_url: str, zone: str, quiet: int, later: int, general_levels:
                  words("【整改逾期】", where, " 整改时限 ", deadline, "，已逾期 ", days_late, " 天，请立即整改或申请延期。"),
                  RECTIFIERS),
     ]
-    # escalation: once per level, each level its own occasion
+    # escalation: once per level, each level its own occasion, and only the highest level
+    # due: a level is due until the grade's next level is, so a first sweep after a long gap
+    # sends one message, and the levels it passed over are never due again (a new deadline
+    # is a new occasion and starts over)
     general, major = set(general_levels), set(major_levels)
     is_major = Hazard.grade == Grade.MAJOR
+    not_major = or_(Hazard.grade.is_(None), Hazard.grade != Grade.MAJOR)
     for level in sorted(general | major):
-        grades = true() if level in general and level in major else (
-            is_major if level in major else or_(Hazard.grade.is_(None), Hazard.grade != Grade.MAJOR))
+        windows: dict[int | None, list[ColumnElement[bool]]] = defaultdict(list)  # next level -> grades
+        if level in general:
+            windows[_next_level(general, level)].append(not_major)
+        if level in major:
+            windows[_next_level(major, level)].append(is_major)
+        grades = or_(*(and_(true() if len(graded) == 2 else graded[0],
+                            true() if following is None else Hazard.deadline > _late_by(following))
+                       for following, graded in windows.items()))
         found.append(Reminder(
             "escalation", and_(assigned, Hazard.deadline < TODAY, Hazard.deadline <= _late_by(level), grades),
             words(deadline, f":{level}"),
@@ -163,6 +173,10 @@ def _reminders(base_url: str, zone: str, quiet: int, later: int, general_levels:
                  words("【隐患久未处理】", where, f" 上报已超过 {later} 天仍未确认，请督促企业处理。"), INSPECTORS),
     ]
     return tuple(found)
+
+
+def _next_level(levels: set[int], level: int) -> int | None:
+    return min((later for later in levels if later > level), default=None)
 
 
 def _in_state(state: HazardState) -> ColumnElement[bool]:

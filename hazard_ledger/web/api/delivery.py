@@ -21,7 +21,7 @@ def require_admin(caller) -> None:
 def add_webhook(data, caller):
     """Add a group robot or integration webhook to an enterprise or a jurisdiction."""
     require_admin(caller)
-    hook = ops.add_webhook(db.session(), now=db.now(), **data)
+    hook = ops.add_webhook(db.session(), now=db.now(), allowed_hosts=db.settings()["delivery"]["allowed_hosts"], **data)
     db.commit()
     return hook
 
