@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hazard_ledger import access
@@ -198,8 +198,19 @@ def claim_award(session: Session, hazard: Hazard, name: str, phone: str, account
         raise Conflict("奖励已领取、驳回或过期 / the award was claimed, rejected or has lapsed")
     if award.claim_deadline and local_today(now, zone) > award.claim_deadline:
         raise Conflict(f"领取期限 {award.claim_deadline} 已过 / the claim window closed on {award.claim_deadline}")
-    award.claim_name, award.claim_phone, award.claim_account, award.claimed_at = name, phone, account, now
-    session.flush()
+    # The read above decides nothing on its own: twenty claims may all have read "not
+    # claimed yet". The UPDATE claims only a row still unclaimed and claimable; on
+    # PostgreSQL a concurrent claim waits for the winner's row lock, then finds the row
+    # claimed and changes nothing (SQLite runs writers one at a time anyway).
+    claimed = session.execute(
+        update(Award)
+        .where(Award.id == award.id, Award.claimed_at.is_(None), Award.status.in_(("proposed", "approved")))
+        .values(claim_name=name, claim_phone=phone, claim_account=account, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise Conflict("奖励已领取、驳回或过期 / the award was claimed, rejected or has lapsed")
+    session.refresh(award)
     return award
 
 
