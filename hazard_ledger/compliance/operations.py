@@ -207,7 +207,7 @@ def check(session: Session, viewer: User | None, year: int, profile: str, settin
         rows.append({
             "enterprise_id": enterprise.id, "code": enterprise.code, "name": enterprise.name,
             "training": {"employees": result.employees, "trained": result.trained, "untrained": result.untrained,
-                         "compliant": result.training_compliant},
+                         "compliant": result.training_compliant, "no_roster": result.no_roster},
             "drills": {"required": result.drills_required, "held": result.drills_held,
                        "compliant": result.drills_compliant, "missing": result.missing},
         })
@@ -255,6 +255,7 @@ def compliance_job(session: Session, now: datetime, settings) -> str:
         for row in answer["enterprises"]:
             for kind, missing, text in (
                 ("training_due", not row["training"]["compliant"],
+                 "尚未登记职工花名册，无法认定全员完成安全培训，请导入花名册并登记培训" if row["training"]["no_roster"] else
                  f"尚有 {len(row['training']['untrained'])} 名职工未完成本年度安全培训（工号：{'、'.join(row['training']['untrained'][:30])}）"),
                 ("drill_due", not row["drills"]["compliant"], "；".join(m.split(" / ")[0] for m in row["drills"]["missing"])),
             ):
