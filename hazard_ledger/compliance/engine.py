@@ -25,6 +25,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterable, Mapping
 
+from hazard_ledger.organisations.levels import Level, county_or_higher
+
 
 @dataclass(frozen=True)
 class Person:
@@ -124,6 +126,7 @@ def check_enterprise(profile: str, year: int, *, unionized: bool, high_risk: boo
     )
 
 
-def class_required(depth: int) -> bool:
-    """County-level or higher: the root union (city) and the unions directly below it."""
-    return depth <= 1
+def class_required(level: Level) -> bool:
+    """A county-level or higher union (县级以上) holds the class: by its level, never by
+    where it sits in our tree."""
+    return county_or_higher(level)

@@ -169,11 +169,6 @@ def record_class(session: Session, actor: User, *, jurisdiction_id: int, held_on
 
 # ---- the check ------------------------------------------------------------------------------
 
-def _depths(session: Session) -> dict[int, int]:
-    parents = dict(session.execute(select(Jurisdiction.id, Jurisdiction.parent_id)).all())
-    return {jid: len(access.jurisdiction_ancestors(session, jid)) - 1 for jid in parents}
-
-
 def check(session: Session, viewer: User | None, year: int, profile: str, settings: Mapping,
           enterprise_id: int | None = None) -> dict:
     """The contract's compliance answer for the viewer's scope (None: everything)."""
@@ -216,7 +211,6 @@ def check(session: Session, viewer: User | None, year: int, profile: str, settin
         jquery = select(Jurisdiction).order_by(Jurisdiction.code)
         if viewer is not None:
             jquery = jquery.where(access.jurisdiction_clause(session, viewer))
-        depth = _depths(session)
         held = defaultdict(int)
         for jid in session.scalars(select(TrainingClass.jurisdiction_id).where(
                 TrainingClass.held_on >= date(year, 1, 1), TrainingClass.held_on <= date(year, 12, 31))):
@@ -228,7 +222,8 @@ def check(session: Session, viewer: User | None, year: int, profile: str, settin
             jurisdictions.append({
                 "jurisdiction_id": jurisdiction.id, "code": jurisdiction.code, "name": jurisdiction.name,
                 "classes_held": held[jurisdiction.id],
-                "compliant": held[jurisdiction.id] >= 1 or not engine.class_required(depth[jurisdiction.id]),
+                "level": jurisdiction.level.value,
+                "compliant": held[jurisdiction.id] >= 1 or not engine.class_required(jurisdiction.level),
                 "coverage": {"unionized_enterprises": len(unionized), "fully_compliant": len(compliant),
                              "share": round(len(compliant) / len(unionized), 4) if unionized else None},
             })
