@@ -360,12 +360,16 @@ def stats(kind, enterprise_code, period, output) -> None:
                         f"not {period}")
     if not output.lower().endswith(".xlsx"):
         raise UserError("-o: the statistics are written as an .xlsx file")
+    from hazard_ledger.clock import local_today
+
     rt = runtime()
     with rt.database.unit_of_work(write=False) as session:
         enterprise = ops.enterprise_by_code(session, enterprise_code, "--enterprise")
-        result = compute_statistics(session, enterprise, chosen, rt.settings.timezone)
+        result = compute_statistics(session, enterprise, chosen, rt.settings.timezone,
+                                    local_today(rt.clock(), rt.settings.timezone))
     write_statistics_xlsx(result, output)
-    click.echo(f"{result.period_label}: found {result.found}, rectified {result.rectified} "
+    running = "" if result.period_ended else f" (as of {result.as_of}, period not ended)"
+    click.echo(f"{result.period_label}{running}: found {result.found}, rectified {result.rectified} "
                f"({result.rectification_rate:.0%}), overdue {result.overdue}, open major {len(result.open_major)}"
                f" -> {output}")
 
