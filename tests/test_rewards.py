@@ -222,3 +222,61 @@ def test_summary_and_the_finance_export(world, database, tmp_path):
     rows = list(load_workbook(path).active.iter_rows(values_only=True))
     assert rows[0][:5] == ("序号", "隐患编号", "企业编号", "月份", "金额（元）")
     assert len(rows) == 3 and rows[1][4] == 100 and rows[1][6] == "Worker A1"
+
+
+# ---- every award, not the first thousand (issue "Trust", item 14) ---------------------------
+
+MANY = 1203
+
+
+def insert_awards(database, world, count: int) -> None:
+    """`count` hazards of A1, each with an award (approved or paid, but every tenth one
+    only proposed), written in two statements: the operations would take minutes."""
+    from sqlalchemy import insert
+
+    from hazard_ledger.hazards.models import Hazard
+
+    now = datetime.now(timezone.utc)
+    year = date.today().year
+    hazards = [{"id": 100000 + n, "code": f"YH-T-{n:06d}", "enterprise_id": world.enterprise["A1"],
+                "state": "assigned", "grade": "general", "location": "车间", "description": "隐患", "reported_at": now,
+                "channel": "login", "anonymous": False, "reporter_user_id": world.user["worker_a1"],
+                "chain_head": "0" * 64, "history_length": 1, "version": 1} for n in range(count)]
+    awards = [{"hazard_id": 100000 + n, "enterprise_id": world.enterprise["A1"],
+               "top_jurisdiction_id": world.jurisdiction["CITY"], "reporter_user_id": world.user["worker_a1"],
+               "reporter_key": f"user:{world.user['worker_a1']}", "year": year, "month": f"{year}-0{1 + n % 2}",
+               "profile": "union-default", "amount": Decimal("100.00"), "explanation": [["x", "x"]],
+               "status": ("proposed", "approved", "paid")[0 if n % 10 == 0 else 1 + n % 2], "anonymous": False,
+               "proposed_at": now} for n in range(count)]
+    with database.engine.begin() as connection:
+        connection.execute(insert(Hazard), hazards)
+        connection.execute(insert(Award), awards)
+
+
+def test_summary_and_export_count_every_award_of_the_year(world, database, tmp_path):
+    insert_awards(database, world, MANY)
+    payable = [n for n in range(MANY) if n % 10 != 0]
+    year = date.today().year
+    summary = world.get("inspector_city", f"/api/v1/rewards/summary?year={year}").json["items"]
+    assert sum(item["count"] for item in summary) == len(payable)
+    by_month = {item["month"]: item for item in summary}
+    january = [n for n in payable if n % 2 == 0]
+    assert by_month[f"{year}-01"] == {"enterprise_id": world.enterprise["A1"], "month": f"{year}-01",
+                                      "count": len(january), "amount": f"{100 * len(january)}.00"}
+    for fmt in ("xlsx", "csv"):
+        answer = world.get("inspector_city", f"/api/v1/rewards/export?year={year}&format={fmt}")
+        assert answer.status_code == 200
+        path = tmp_path / f"rewards.{fmt}"
+        path.write_bytes(answer.data)
+        answer.close()
+        if fmt == "xlsx":
+            rows = list(load_workbook(path, read_only=True).active.iter_rows(values_only=True))
+        else:
+            import csv
+
+            rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+        assert len(rows) == 1 + len(payable)
+        assert [str(row[0]) for row in rows[1:]] == [str(n) for n in range(1, len(payable) + 1)]
+        assert {str(row[1]) for row in rows[1:]} == {f"YH-T-{n:06d}" for n in payable}
+        assert str(rows[-1][6]) == "Worker A1"
+    assert world.get("inspector_b", f"/api/v1/rewards/summary?year={year}").json["items"] == []

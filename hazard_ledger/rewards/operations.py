@@ -4,13 +4,13 @@ receipt, lapsed when not claimed in time."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import IO, Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, select, true, update
+from sqlalchemy.orm import Session, joinedload
 
 from hazard_ledger import access
 from hazard_ledger.clock import local_today
@@ -22,6 +22,7 @@ from hazard_ledger.organisations.models import Enterprise, User
 from hazard_ledger.rewards.engine import Facts, assess
 from hazard_ledger.rewards.models import Award
 from hazard_ledger.rewards.profiles import profile_for, profile_named
+from hazard_ledger.tabular import Column, write_table
 
 COUNTING = ("proposed", "approved", "paid")  # what counts against caps and budgets
 
@@ -77,17 +78,22 @@ def propose_award(session: Session, hazard: Hazard, now: datetime, zone: ZoneInf
 
 # ---- reading ----------------------------------------------------------------------------
 
-def _scope(session: Session, viewer: User):
+def _award_clause(session: Session, viewer: User) -> ColumnElement[bool]:
+    """Filter on Award for what `viewer` may see."""
     if viewer.role is Role.ADMIN:
-        return select(Award)
+        return true()
     if viewer.role is Role.INSPECTOR:
         enterprises = select(Enterprise.id).where(
             Enterprise.jurisdiction_id.in_(access.jurisdiction_subtree(session, viewer.jurisdiction_id)))
-        return select(Award).where(Award.enterprise_id.in_(enterprises))
+        return Award.enterprise_id.in_(enterprises)
     if viewer.role is Role.WORKER:
-        return select(Award).where(Award.reporter_user_id == viewer.id)
+        return Award.reporter_user_id == viewer.id
     # safety officers never see who reported what, nor what they earned
     raise Forbidden("奖励信息仅限举报人、监督检查员和管理员查看 / rewards are for reporters, inspectors and admins")
+
+
+def _scope(session: Session, viewer: User):
+    return select(Award).where(_award_clause(session, viewer))
 
 
 def list_awards(session: Session, viewer: User, year: int | None = None, status: str | None = None) -> list[Award]:
@@ -237,13 +243,49 @@ def lapse_unclaimed(session: Session, now: datetime, settings) -> str:
 
 # ---- the finance office ---------------------------------------------------------------------
 
+PAYABLE = ("approved", "paid")  # what the finance office pays or has paid
+FINANCE_COLUMNS = [Column("序号", 6, "integer"), Column("隐患编号", 16), Column("企业编号", 10), Column("月份", 9),
+                   Column("金额（元）", 12, "number"), Column("状态", 8), Column("领款人", 12), Column("电话", 14),
+                   Column("收款账户", 22), Column("发放日期", 12, "date"), Column("凭证号", 16)]
+STATUS_WORDS = {"approved": "已批准", "paid": "已发放"}
+BATCH = 1000
+
+
 def summary(session: Session, viewer: User, year: int) -> list[dict]:
-    """Awards of a year by enterprise and month (approved and paid, in CNY)."""
-    totals: dict[tuple[int, str], dict] = defaultdict(lambda: {"count": 0, "amount": Decimal("0")})
-    for award in list_awards(session, viewer, year):
-        if award.status in ("approved", "paid"):
-            cell = totals[(award.enterprise_id, award.month)]
-            cell["count"] += 1
-            cell["amount"] += award.amount
-    return [{"enterprise_id": eid, "month": month, "count": v["count"], "amount": f"{v['amount']:.2f}"}
-            for (eid, month), v in sorted(totals.items())]
+    """Awards of a year by enterprise and month (approved and paid, in CNY), summed by
+    the database over every award, however many."""
+    rows = session.execute(
+        select(Award.enterprise_id, Award.month, func.count(Award.id), func.sum(Award.amount))
+        .where(_award_clause(session, viewer), Award.year == year, Award.status.in_(PAYABLE))
+        .group_by(Award.enterprise_id, Award.month)
+        .order_by(Award.enterprise_id, Award.month)
+    ).all()
+    return [{"enterprise_id": eid, "month": month, "count": count, "amount": f"{Decimal(total):.2f}"}
+            for eid, month, count, total in rows]
+
+
+def finance_rows(session: Session, viewer: User, year: int) -> Iterator[list]:
+    """Every approved and paid award of a year, oldest first, one batch in memory at a time."""
+    query = (select(Award, Enterprise.code).join(Enterprise, Enterprise.id == Award.enterprise_id)
+             .where(_award_clause(session, viewer), Award.year == year, Award.status.in_(PAYABLE))
+             .options(joinedload(Award.hazard).joinedload(Hazard.reporter)))
+    last_id, number = 0, 0
+    while True:
+        batch = session.execute(query.where(Award.id > last_id).order_by(Award.id).limit(BATCH)).all()
+        if not batch:
+            return
+        for award, enterprise_code in batch:
+            number += 1
+            reporter = reporter_of(award, viewer) or {}
+            yield [number, award.hazard.code, enterprise_code, award.month, award.amount, STATUS_WORDS[award.status],
+                   reporter.get("name"), reporter.get("phone"), reporter.get("payout_account"), award.paid_on,
+                   award.payment_reference]
+        last_id = batch[-1][0].id
+        for award, _code in batch:  # keep memory flat however many awards (reporters are few, and stay)
+            session.expunge(award.hazard)
+            session.expunge(award)
+
+
+def write_finance_export(session: Session, viewer: User, year: int, target: str | IO[bytes], fmt: str) -> None:
+    """The finance office's list of a year's awards, as .xlsx or .csv, streamed row by row."""
+    write_table(target, fmt, FINANCE_COLUMNS, finance_rows(session, viewer, year), title=f"{year}年隐患举报奖励")
