@@ -19,7 +19,7 @@ from hazard_ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.notifications.operations import notify
 from hazard_ledger.organisations.models import Enterprise, User
-from hazard_ledger.rewards.engine import Facts, assess
+from hazard_ledger.rewards.engine import AssessmentRefused, Facts, assess
 from hazard_ledger.rewards.models import Award
 from hazard_ledger.rewards.profiles import profile_for, profile_named
 from hazard_ledger.tabular import Column, write_table
@@ -31,17 +31,29 @@ def _top_jurisdiction(session: Session, enterprise: Enterprise) -> int:
     return access.jurisdiction_ancestors(session, enterprise.jurisdiction_id)[-1]
 
 
-def _month_so_far(session: Session, reporter_key: str | None, month: str) -> Decimal:
+def _month_so_far(session: Session, reporter_key: str | None, month: str, excluding: int | None = None) -> Decimal:
     if reporter_key is None:
         return Decimal("0")
     return session.scalar(select(func.coalesce(func.sum(Award.amount), 0)).where(
-        Award.reporter_key == reporter_key, Award.month == month, Award.status.in_(COUNTING))) or Decimal("0")
+        Award.reporter_key == reporter_key, Award.month == month, Award.status.in_(COUNTING),
+        Award.id != excluding if excluding is not None else true())) or Decimal("0")
 
 
-def _budget_used(session: Session, top_jurisdiction_id: int, year: int, statuses=COUNTING) -> Decimal:
+def _budget_used(session: Session, top_jurisdiction_id: int, year: int, statuses=COUNTING,
+                 excluding: int | None = None) -> Decimal:
     return session.scalar(select(func.coalesce(func.sum(Award.amount), 0)).where(
-        Award.top_jurisdiction_id == top_jurisdiction_id, Award.year == year, Award.status.in_(statuses))) \
-        or Decimal("0")
+        Award.top_jurisdiction_id == top_jurisdiction_id, Award.year == year, Award.status.in_(statuses),
+        Award.id != excluding if excluding is not None else true())) or Decimal("0")
+
+
+def _facts(session: Session, hazard: Hazard, reporter: User | None, *, reporter_key: str | None, month: str,
+           top_jurisdiction_id: int, year: int, excluding: int | None = None, **review) -> Facts:
+    """What the engine judges: the report's facts as they stand, the reporter's month and
+    the budget's year without the award under review itself, and the reviewer's choice."""
+    return Facts(grade=hazard.grade.value, reporter_role=reporter.role.value if reporter else None,
+                 own_unit=reporter is not None and reporter.enterprise_id == hazard.enterprise_id, duplicate=False,
+                 month_so_far=_month_so_far(session, reporter_key, month, excluding),
+                 budget_used=_budget_used(session, top_jurisdiction_id, year, excluding=excluding), **review)
 
 
 def propose_award(session: Session, hazard: Hazard, now: datetime, zone: ZoneInfo) -> Award | None:
@@ -62,10 +74,8 @@ def propose_award(session: Session, hazard: Hazard, now: datetime, zone: ZoneInf
     else:
         key = None
     month = today.strftime("%Y-%m")
-    facts = Facts(grade=hazard.grade.value, reporter_role=reporter.role.value if reporter else None,
-                  own_unit=reporter is not None and reporter.enterprise_id == hazard.enterprise_id, duplicate=False,
-                  month_so_far=_month_so_far(session, key, month), budget_used=_budget_used(session, top, today.year))
-    result = assess(facts, profile)
+    result = assess(_facts(session, hazard, reporter, reporter_key=key, month=month, top_jurisdiction_id=top,
+                           year=today.year), profile)
     award = Award(hazard_id=hazard.id, enterprise_id=hazard.enterprise_id, top_jurisdiction_id=top,
                   reporter_user_id=reporter.id if reporter else None, reporter_key=key, year=today.year, month=month,
                   profile=profile.name, amount=result.amount, explanation=result.lines, status="proposed",
@@ -139,30 +149,30 @@ def _tell_reporter(session: Session, award: Award, kind_word: str, now: datetime
 
 def approve_award(session: Session, actor: User, award_id: int, now: datetime, zone: ZoneInfo,
                   amount: Decimal | None = None, reason: str | None = None, tier: str | None = None) -> Award:
+    """Approve a proposed award. The engine decides the amount again, with the reviewer's
+    consequence `tier` or adjusted `amount` (which needs a `reason`): the profile's
+    bonus, monthly cap and budget apply to whatever the reviewer chose."""
     award = _decider(session, actor, award_id)
     if award.status != "proposed":
         raise Conflict(f"奖励状态为 {award.status}，不能批准 / an award {award.status} cannot be approved")
+    if amount is not None and not reason:
+        raise ValidationFailed.on("reason", "调整金额须说明理由 / an adjusted amount needs a reason")
     profile = profile_named(award.profile)
-    if tier is not None:
-        tiers = profile.tiers.get(award.hazard.grade.value, {})
-        if tier not in tiers:
-            raise ValidationFailed.on("tier", f"本办法无此分档 / the profile has no tier {tier!r}; "
-                                              f"one of {', '.join(tiers) or '(none)'}")
-        amount, reason = tiers[tier], reason or f"按后果分档“{tier}” / consequence tier {tier}"
-    if amount is not None:
-        if not reason:
-            raise ValidationFailed.on("reason", "调整金额须说明理由 / an adjusted amount needs a reason")
-        band = profile.amounts[award.hazard.grade.value]
-        if not band.minimum <= amount <= band.maximum:
-            raise ValidationFailed.on("amount", f"须在 {band.minimum}–{band.maximum} 元之间 / must be within "
-                                                f"{band.minimum}-{band.maximum}")
-        award.explanation = [*award.explanation, [f"审核调整为 {amount} 元：{reason}",
-                                                  f"adjusted by the reviewer to {amount}: {reason}"]]
-        award.amount = amount
-    committed = _budget_used(session, award.top_jurisdiction_id, award.year, statuses=("approved", "paid"))
-    if profile.annual_budget and committed + award.amount > profile.annual_budget:
+    reporter = session.get(User, award.reporter_user_id) if award.reporter_user_id else None
+    facts = _facts(session, award.hazard, reporter, reporter_key=award.reporter_key, month=award.month,
+                   top_jurisdiction_id=award.top_jurisdiction_id, year=award.year, excluding=award.id,
+                   adjusted_amount=amount, adjustment_reason=reason, tier=tier)
+    try:
+        result = assess(facts, profile, approving=True)
+    except AssessmentRefused as refused:
+        raise ValidationFailed.on(refused.field, refused.message) from None
+    # the engine's budget counts proposals too, so this holds unless two approvals race
+    committed = _budget_used(session, award.top_jurisdiction_id, award.year, statuses=("approved", "paid"),
+                             excluding=award.id)
+    if profile.annual_budget and committed + result.amount > profile.annual_budget:
         raise Conflict(f"超出年度奖励预算（已批准 {committed} 元，预算 {profile.annual_budget} 元）"
                        f"/ approving would pass the annual budget")
+    award.amount, award.explanation = result.amount, [list(line) for line in result.lines]
     award.status, award.approved_at, award.decided_by_user_id = "approved", now, actor.id
     session.flush()
     _tell_reporter(session, award, "已批准", now)
