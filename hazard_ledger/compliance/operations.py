@@ -171,9 +171,14 @@ def record_class(session: Session, actor: User, *, jurisdiction_id: int, held_on
 
 def check(session: Session, viewer: User | None, year: int, profile: str, settings: Mapping,
           enterprise_id: int | None = None) -> dict:
-    """The contract's compliance answer for the viewer's scope (None: everything)."""
+    """The contract's compliance answer for the viewer's scope (None: everything).
+    Workers may not read it (access.may_read_compliance); jurisdictions only for the
+    union's auditors (access.may_audit)."""
     query = select(Enterprise)
     if viewer is not None:
+        if not access.may_read_compliance(viewer):
+            raise Forbidden("培训演练达标情况仅限监督检查员、管理员和本企业安全管理人员 / inspectors, admins and "
+                            "the enterprise's safety officers only")
         query = query.where(access.enterprise_clause(session, viewer))
     if enterprise_id is not None:
         query = query.where(Enterprise.id == enterprise_id)
@@ -207,7 +212,7 @@ def check(session: Session, viewer: User | None, year: int, profile: str, settin
                        "compliant": result.drills_compliant, "missing": result.missing},
         })
     jurisdictions = []
-    if viewer is None or viewer.role in (Role.ADMIN, Role.INSPECTOR):
+    if viewer is None or access.may_audit(viewer):
         jquery = select(Jurisdiction).order_by(Jurisdiction.code)
         if viewer is not None:
             jquery = jquery.where(access.jurisdiction_clause(session, viewer))
@@ -279,7 +284,7 @@ def compliance_job(session: Session, now: datetime, settings) -> str:
 
 
 def stored_reports(session: Session, viewer: User, year: int) -> list[ComplianceReport]:
-    if viewer.role not in (Role.ADMIN, Role.INSPECTOR):
+    if not access.may_audit(viewer):
         raise Forbidden("仅工会监督检查员和管理员 / inspectors and admins only")
     query = select(ComplianceReport).where(ComplianceReport.year == year)
     if viewer.role is Role.INSPECTOR:
