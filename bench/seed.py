@@ -37,7 +37,8 @@ def seed(url: str, hazards: int, enterprises: int = 1000, overdue_share: float =
     started = time.perf_counter()
     password = Passwords(1, 1024, 1).hash(BENCH_PASSWORD)
     with database.engine.begin() as connection:
-        connection.execute(insert(Jurisdiction), [{"id": 1, "code": "BENCH", "name": "基准市总工会", "created_at": now}])
+        connection.execute(insert(Jurisdiction), [{"id": 1, "code": "BENCH", "name": "基准市总工会", "level": "city",
+                                                       "created_at": now}])
         connection.execute(insert(Enterprise), [
             {"id": i, "code": f"B{i:05d}", "name": f"基准企业{i}", "jurisdiction_id": 1, "high_risk": i % 10 == 0,
              "unionized": True, "report_token": f"bench-token-{i}", "created_at": now}

@@ -5,6 +5,17 @@ tenancy rules live in one place:
 - safety officer: every hazard of their enterprise;
 - inspector: every enterprise in their jurisdiction and below it;
 - admin: everything.
+
+Who may read the union's instruments at all (the API and the pages ask the same
+predicate; what a reader then sees is cut to their scope by the clauses below):
+
+- the overdue audit (`may_read_overdue`): inspectors and admins audit; a safety
+  officer reads their own enterprise's overdue items (it is their work list); a worker
+  has no business in it (403);
+- training and drill compliance (`may_read_compliance`): inspectors and admins; a
+  safety officer reads their own enterprise's (they keep its roster); a worker: 403;
+- the union's side (`may_audit`): jurisdictions' coverage and classes, the year-end
+  compliance reports: inspectors and admins only.
 """
 
 from __future__ import annotations
@@ -80,3 +91,20 @@ def can_see_reporter(viewer: User | None, hazard: Hazard) -> bool:
     if viewer.role in (Role.INSPECTOR, Role.ADMIN):
         return True
     return hazard.reporter_user_id is not None and hazard.reporter_user_id == viewer.id
+
+
+def may_audit(user: User) -> bool:
+    """The union's own view across enterprises: inspectors and admins."""
+    return user.role in (Role.INSPECTOR, Role.ADMIN)
+
+
+def may_read_overdue(user: User) -> bool:
+    """The overdue audit (GET /audit/overdue, the /audit page): the union's auditors, and
+    a safety officer for their own enterprise (hazard_clause cuts the scope)."""
+    return may_audit(user) or user.role is Role.SAFETY_OFFICER
+
+
+def may_read_compliance(user: User) -> bool:
+    """Training and drill compliance (GET /compliance, the /compliance page): the union's
+    auditors, and a safety officer for their own enterprise (enterprise_clause cuts the scope)."""
+    return may_audit(user) or user.role is Role.SAFETY_OFFICER

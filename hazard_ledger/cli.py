@@ -117,16 +117,20 @@ def jurisdictions() -> None:
 @click.argument("code")
 @click.argument("name")
 @click.option("--parent", "parent_code", help="code of the union above this one")
+@click.option("--level", type=click.Choice(["province", "city", "county", "township"]),
+              help="default: from a GB/T 2260 code, else one below the parent's")
 @user_errors
-def jurisdictions_add(code: str, name: str, parent_code: str | None) -> None:
+def jurisdictions_add(code: str, name: str, parent_code: str | None, level: str | None) -> None:
     """Add a jurisdiction."""
     from hazard_ledger.organisations import operations as ops
+    from hazard_ledger.organisations.levels import Level
 
     rt = runtime()
     with rt.database.unit_of_work() as session:
         parent_id = ops.jurisdiction_by_code(session, parent_code, "--parent").id if parent_code else None
-        jurisdiction = ops.create_jurisdiction(session, None, code=code, name=name, parent_id=parent_id, now=rt.clock())
-        click.echo(f"jurisdiction {jurisdiction.code} added (id {jurisdiction.id})")
+        jurisdiction = ops.create_jurisdiction(session, None, code=code, name=name, parent_id=parent_id, now=rt.clock(),
+                                               level=Level(level) if level else None)
+        click.echo(f"jurisdiction {jurisdiction.code} added (id {jurisdiction.id}, {jurisdiction.level.value})")
 
 
 @cli.group()
@@ -356,12 +360,16 @@ def stats(kind, enterprise_code, period, output) -> None:
                         f"not {period}")
     if not output.lower().endswith(".xlsx"):
         raise UserError("-o: the statistics are written as an .xlsx file")
+    from hazard_ledger.clock import local_today
+
     rt = runtime()
     with rt.database.unit_of_work(write=False) as session:
         enterprise = ops.enterprise_by_code(session, enterprise_code, "--enterprise")
-        result = compute_statistics(session, enterprise, chosen, rt.settings.timezone)
+        result = compute_statistics(session, enterprise, chosen, rt.settings.timezone,
+                                    local_today(rt.clock(), rt.settings.timezone))
     write_statistics_xlsx(result, output)
-    click.echo(f"{result.period_label}: found {result.found}, rectified {result.rectified} "
+    running = "" if result.period_ended else f" (as of {result.as_of}, period not ended)"
+    click.echo(f"{result.period_label}{running}: found {result.found}, rectified {result.rectified} "
                f"({result.rectification_rate:.0%}), overdue {result.overdue}, open major {len(result.open_major)}"
                f" -> {output}")
 

@@ -34,7 +34,8 @@ def test_union_profile_counts_the_right_people_on_the_right_days():
                                      drills=[engine.DrillHeld(date(2025, 12, 31), "onsite")], settings=HOURS)
     assert result.employees == 3 and result.untrained == ["E2", "E6"]  # E3 joined in November, E4 left, E5 inactive
     assert (result.drills_required, result.drills_held, result.drills_compliant) == (1, 0, False)
-    drilled = engine.check_enterprise("union", 2026, unionized=True, high_risk=True, people=[], trainings=[],
+    drilled = engine.check_enterprise("union", 2026, unionized=True, high_risk=True, people=[person("E1")],
+                                      trainings=[training(date(2026, 2, 1), 1, "E1")],
                                       drills=[engine.DrillHeld(date(2026, 6, 30), "special")], settings=HOURS)
     assert drilled.compliant
     ordinary = engine.check_enterprise("union", 2026, unionized=False, high_risk=False, people=people, trainings=[],
@@ -103,7 +104,7 @@ def test_rosters_trainings_and_drills_are_checked(rosters):
     assert world.post("officer_a1", "/api/v1/drills", json=drill).status_code == 201
     answer = world.get("inspector_a", f"/api/v1/compliance?year=2026&enterprise_id={a1}").json
     row, = answer["enterprises"]
-    assert row["training"] == {"employees": 2, "trained": 2, "untrained": [], "compliant": True}
+    assert row["training"] == {"employees": 2, "trained": 2, "untrained": [], "compliant": True, "no_roster": False}
     assert row["drills"]["compliant"] is True and answer["profile"] == "union"
     statutory = world.get("inspector_a", f"/api/v1/compliance?year=2026&enterprise_id={a1}&profile=statutory").json
     assert statutory["enterprises"][0]["training"]["untrained"] == ["001", "002"]
@@ -191,3 +192,59 @@ def test_roster_import_good_and_bad(world, database_url, tmp_path, database):
     numbers = [e["number"] for e in world.get("officer_a1", f"/api/v1/enterprises/{world.enterprise['A1']}/employees")
                .json["items"]]
     assert numbers == ["001", "002"]  # nothing of the bad file
+
+
+# ---- a roster of nobody is not compliance (issue "Trust", item 11) ------------------------
+
+def test_no_roster_is_not_compliance_in_the_engine():
+    nobody = engine.check_enterprise("union", 2026, unionized=True, high_risk=False, people=[], trainings=[],
+                                     drills=[], settings=HOURS)
+    assert nobody.no_roster and not nobody.training_compliant and not nobody.compliant
+    left = engine.check_enterprise("union", 2026, unionized=True, high_risk=False, people=[person("E1", active=False)],
+                                   trainings=[], drills=[], settings=HOURS)
+    assert left.no_roster and not left.compliant  # only people who left: nobody on the roster
+    ununionized = engine.check_enterprise("union", 2026, unionized=False, high_risk=False, people=[], trainings=[],
+                                          drills=[], settings=HOURS)
+    assert ununionized.compliant and not ununionized.no_roster  # the campaign asks nothing of it
+    statutory = engine.check_enterprise("statutory", 2026, unionized=False, high_risk=False, people=[], trainings=[],
+                                        drills=[], settings=HOURS)
+    assert statutory.no_roster and not statutory.training_compliant  # the law asks training of everyone
+    late = engine.check_enterprise("union", 2026, unionized=True, high_risk=False,
+                                   people=[person("E1", joined_on=date(2026, 11, 2))], trainings=[], drills=[],
+                                   settings=HOURS)
+    assert late.compliant and not late.no_roster  # a roster whose only employee joined too late to be asked
+
+
+def test_an_enterprise_without_a_roster_is_not_compliant_anywhere(rosters, database, settings, client):
+    """B1 (unionized, not high-risk) has no roster: the API, the page, the coverage share,
+    the monthly reminder and the year-end report all say it is not compliant."""
+    world = rosters
+    answer = world.get("inspector_city", "/api/v1/compliance?year=2026").json
+    b1 = next(row for row in answer["enterprises"] if row["code"] == "B1")
+    assert b1["training"] == {"employees": 0, "trained": 0, "untrained": [], "compliant": False, "no_roster": True}
+    a2 = next(row for row in answer["enterprises"] if row["code"] == "A2")
+    assert a2["training"]["no_roster"] is False
+    county_b = next(j for j in answer["jurisdictions"] if j["code"] == "B")
+    assert county_b["coverage"] == {"unionized_enterprises": 1, "fully_compliant": 0, "share": 0.0}
+    own = world.get("officer_b1", "/api/v1/compliance?year=2026").json["enterprises"]
+    assert [(row["code"], row["training"]["compliant"]) for row in own] == [("B1", False)]
+
+    from tests.test_work_pages import login
+
+    login(client, "inspector_city")
+    page = client.get("/compliance?year=2026").text
+    row = page.split('data-testid="no-roster"')[0].rsplit("<tr", 1)[1]
+    assert "企业B1" in row and 'class="overdue"' in row and "未登记花名册" in page
+    assert page.count('data-testid="no-roster"') == 1
+
+    with database.unit_of_work() as session:
+        compliance_job(session, datetime(2026, 10, 1, 9, tzinfo=SHANGHAI), settings)
+    with database.unit_of_work(write=False) as session:
+        reminder = session.scalar(select(Notification).where(Notification.kind == "training_due",
+                                                             Notification.recipient_user_id == world.user["officer_b1"]))
+    assert reminder is not None and "花名册" in reminder.message
+    with database.unit_of_work() as session:
+        compliance_job(session, datetime(2027, 1, 1, 9, tzinfo=SHANGHAI), settings)
+    report, = world.get("inspector_b", "/api/v1/compliance/reports?year=2026").json["items"]
+    assert report["jurisdiction"]["coverage"]["fully_compliant"] == 0
+    assert report["enterprises"][0]["training"]["no_roster"] is True

@@ -258,3 +258,80 @@ def test_the_shipped_template_imports(world, database, run):
     result = run("hazards", "import", "B1", str(DEFAULTS_DIR / "templates" / "hazard-ledger-template.csv"))
     assert result.exit_code == 0, result.output
     assert run("audit", "verify").exit_code == 0
+
+
+# ---- a period still running (issue "Trust", item 13) -------------------------------------
+
+TODAY_IN_Q4 = at("2026-12-03T10:00")
+
+
+@pytest.fixture
+def running_quarter(world, database, app):
+    """Q4 2026 of A1 seen on 3 December: three items overdue today, three whose deadline
+    is today or still to come, one rectified in time."""
+    officer_id = world.user["officer_a1"]
+
+    def hazard(reported: str, deadline: str, completed: str | None = None, reopened: str | None = None):
+        with database.unit_of_work() as session:
+            officer = session.get(User, officer_id)
+            made = ops.report_as_user(session, officer, ops.Report("车间", "隐患"), None, at(reported), SHANGHAI)
+            ops.transition(session, officer, made.id, "assign",
+                           {"grade": "general", "measure": "措施", "deadline": deadline, "responsible_unit": "设备科",
+                            "responsible_person": "张三", "protective_measures": "警示"},
+                           version=None, now=at(reported), zone=SHANGHAI)
+            if completed:
+                ops.transition(session, officer, made.id, "rectify", {"note": "好", "completed_on": completed},
+                               version=None, now=at(completed + "T10:00"), zone=SHANGHAI)
+            if reopened:
+                ops.transition(session, officer, made.id, "reopen", {"reason": "验收不合格"}, version=None,
+                               now=at(reopened + "T10:00"), zone=SHANGHAI)
+
+    hazard("2026-10-05T09:00", "2026-11-01")                                               # overdue
+    hazard("2026-10-10T09:00", "2026-11-30")                                               # overdue
+    hazard("2026-10-08T09:00", "2026-11-10", completed="2026-11-05", reopened="2026-11-15")  # overdue again
+    hazard("2026-10-12T09:00", "2026-12-10")                                               # due next week
+    hazard("2026-11-20T09:00", "2026-12-25")                                               # due this month
+    hazard("2026-11-02T09:00", "2026-12-03")                                               # due today: not overdue
+    hazard("2026-10-03T09:00", "2026-10-20", completed="2026-10-18")                       # done
+    app.config["CLOCK"] = lambda: TODAY_IN_Q4.astimezone(timezone.utc)
+    return world
+
+
+def test_a_running_period_agrees_with_the_audit_on_the_same_day(running_quarter, client, run, tmp_path, monkeypatch):
+    world = running_quarter
+    a1 = world.enterprise["A1"]
+    audit = world.get("inspector_a", "/api/v1/audit/overdue").json
+    audited = next(e["overdue_count"] for e in audit["enterprises"] if e["enterprise_id"] == a1)
+    assert audit["as_of"] == "2026-12-03" and audited == 3
+    stats = world.get("inspector_a", f"/api/v1/statistics?enterprise_id={a1}&period=2026Q4").json
+    assert (stats["overdue"], stats["found"], stats["rectified"]) == (audited, 7, 1)
+    assert stats["as_of"] == "2026-12-03" and stats["period_ended"] is False
+
+    login(client, "officer_a1")
+    page = client.get(f"/statistics/{a1}/2026Q4").text
+    assert "截至 2026-12-03（本期未结束）" in page
+    assert f'<td data-testid="overdue">{audited}</td>' in page
+
+    from hazard_ledger.runtime import Runtime
+
+    made = Runtime.from_settings.__func__
+
+    def at_the_same_instant(cls, settings=None):
+        built = made(cls, settings)
+        built.clock = lambda: TODAY_IN_Q4.astimezone(timezone.utc)
+        return built
+
+    monkeypatch.setattr(Runtime, "from_settings", classmethod(at_the_same_instant))
+    output = tmp_path / "q4.xlsx"
+    result = run("stats", "quarterly", "--enterprise", "A1", "--period", "2026Q4", "-o", str(output))
+    assert result.exit_code == 0, result.output
+    assert f"overdue {audited}," in result.output and "as of 2026-12-03, period not ended" in result.output
+    rows = list(load_workbook(output).active.iter_rows(values_only=True))
+    assert "截至 2026-12-03（本期未结束）" in rows[1][0]
+    assert rows[4][5] == audited  # 逾期未整改（项）
+
+
+def test_an_ended_period_is_stated_at_its_end(running_quarter):
+    world = running_quarter
+    stats = world.get("inspector_a", f"/api/v1/statistics?enterprise_id={world.enterprise['A1']}&period=2026Q3").json
+    assert stats["as_of"] == "2026-09-30" and stats["period_ended"] is True

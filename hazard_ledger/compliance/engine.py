@@ -10,6 +10,9 @@ Profiles:
   comprehensive or special drill each year and an onsite drill each half-year; a
   high-risk enterprise some drill in each half-year.
 
+An enterprise asked for training with no active employee on its roster is not
+compliant ("no roster on file"): a roster of nobody proves nobody was trained.
+
 Who is counted (both profiles): active employees on the roster who were employed during
 the year; those who left during the year and those who joined on or after
 `joined_late_from` (default 1 October: too late to be fairly required) are not counted
@@ -21,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Iterable, Mapping
+
+from hazard_ledger.organisations.levels import Level, county_or_higher
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,9 @@ class EnterpriseResult:
     drills_held: int
     drills_compliant: bool
     missing: list[str] = field(default_factory=list)
+    # no active employee on the roster where the profile asks for training: nobody
+    # untrained is then no evidence of training, so the enterprise is not compliant
+    no_roster: bool = False
 
     @property
     def compliant(self) -> bool:
@@ -79,7 +87,11 @@ def required_hours(person: Person, high_risk: bool, hours: Mapping[str, int]) ->
 def check_enterprise(profile: str, year: int, *, unionized: bool, high_risk: bool, people: Iterable[Person],
                      trainings: Iterable[Session], drills: Iterable[DrillHeld], settings: Mapping) -> EnterpriseResult:
     joined_late = tuple(int(part) for part in str(settings["joined_late_from"]).split("-"))
+    people = list(people)
     population = counted(people, year, joined_late)
+    # the campaign asks training of unionized enterprises; the law of every one
+    training_required = unionized or profile != "union"
+    no_roster = training_required and not any(p.active for p in people)
     this_year = [t for t in trainings if t.held_on.year == year]
     if profile == "union":
         attended = {number for t in this_year for number in t.attendees}
@@ -109,11 +121,12 @@ def check_enterprise(profile: str, year: int, *, unionized: bool, high_risk: boo
                 missing.append(f"高危单位{label}至少一次演练 / a high-risk unit drills in half-year {half}")
     return EnterpriseResult(
         employees=len(population), trained=len(population) - len(untrained), untrained=untrained,
-        training_compliant=not untrained, drills_required=required, drills_held=len(held),
-        drills_compliant=not missing, missing=missing,
+        training_compliant=not untrained and not no_roster, drills_required=required, drills_held=len(held),
+        drills_compliant=not missing, missing=missing, no_roster=no_roster,
     )
 
 
-def class_required(depth: int) -> bool:
-    """County-level or higher: the root union (city) and the unions directly below it."""
-    return depth <= 1
+def class_required(level: Level) -> bool:
+    """A county-level or higher union (县级以上) holds the class: by its level, never by
+    where it sits in our tree."""
+    return county_or_higher(level)

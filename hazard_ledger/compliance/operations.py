@@ -169,16 +169,16 @@ def record_class(session: Session, actor: User, *, jurisdiction_id: int, held_on
 
 # ---- the check ------------------------------------------------------------------------------
 
-def _depths(session: Session) -> dict[int, int]:
-    parents = dict(session.execute(select(Jurisdiction.id, Jurisdiction.parent_id)).all())
-    return {jid: len(access.jurisdiction_ancestors(session, jid)) - 1 for jid in parents}
-
-
 def check(session: Session, viewer: User | None, year: int, profile: str, settings: Mapping,
           enterprise_id: int | None = None) -> dict:
-    """The contract's compliance answer for the viewer's scope (None: everything)."""
+    """The contract's compliance answer for the viewer's scope (None: everything).
+    Workers may not read it (access.may_read_compliance); jurisdictions only for the
+    union's auditors (access.may_audit)."""
     query = select(Enterprise)
     if viewer is not None:
+        if not access.may_read_compliance(viewer):
+            raise Forbidden("培训演练达标情况仅限监督检查员、管理员和本企业安全管理人员 / inspectors, admins and "
+                            "the enterprise's safety officers only")
         query = query.where(access.enterprise_clause(session, viewer))
     if enterprise_id is not None:
         query = query.where(Enterprise.id == enterprise_id)
@@ -207,16 +207,15 @@ def check(session: Session, viewer: User | None, year: int, profile: str, settin
         rows.append({
             "enterprise_id": enterprise.id, "code": enterprise.code, "name": enterprise.name,
             "training": {"employees": result.employees, "trained": result.trained, "untrained": result.untrained,
-                         "compliant": result.training_compliant},
+                         "compliant": result.training_compliant, "no_roster": result.no_roster},
             "drills": {"required": result.drills_required, "held": result.drills_held,
                        "compliant": result.drills_compliant, "missing": result.missing},
         })
     jurisdictions = []
-    if viewer is None or viewer.role in (Role.ADMIN, Role.INSPECTOR):
+    if viewer is None or access.may_audit(viewer):
         jquery = select(Jurisdiction).order_by(Jurisdiction.code)
         if viewer is not None:
             jquery = jquery.where(access.jurisdiction_clause(session, viewer))
-        depth = _depths(session)
         held = defaultdict(int)
         for jid in session.scalars(select(TrainingClass.jurisdiction_id).where(
                 TrainingClass.held_on >= date(year, 1, 1), TrainingClass.held_on <= date(year, 12, 31))):
@@ -228,7 +227,8 @@ def check(session: Session, viewer: User | None, year: int, profile: str, settin
             jurisdictions.append({
                 "jurisdiction_id": jurisdiction.id, "code": jurisdiction.code, "name": jurisdiction.name,
                 "classes_held": held[jurisdiction.id],
-                "compliant": held[jurisdiction.id] >= 1 or not engine.class_required(depth[jurisdiction.id]),
+                "level": jurisdiction.level.value,
+                "compliant": held[jurisdiction.id] >= 1 or not engine.class_required(jurisdiction.level),
                 "coverage": {"unionized_enterprises": len(unionized), "fully_compliant": len(compliant),
                              "share": round(len(compliant) / len(unionized), 4) if unionized else None},
             })
@@ -255,6 +255,7 @@ def compliance_job(session: Session, now: datetime, settings) -> str:
         for row in answer["enterprises"]:
             for kind, missing, text in (
                 ("training_due", not row["training"]["compliant"],
+                 "尚未登记职工花名册，无法认定全员完成安全培训，请导入花名册并登记培训" if row["training"]["no_roster"] else
                  f"尚有 {len(row['training']['untrained'])} 名职工未完成本年度安全培训（工号：{'、'.join(row['training']['untrained'][:30])}）"),
                 ("drill_due", not row["drills"]["compliant"], "；".join(m.split(" / ")[0] for m in row["drills"]["missing"])),
             ):
@@ -283,7 +284,7 @@ def compliance_job(session: Session, now: datetime, settings) -> str:
 
 
 def stored_reports(session: Session, viewer: User, year: int) -> list[ComplianceReport]:
-    if viewer.role not in (Role.ADMIN, Role.INSPECTOR):
+    if not access.may_audit(viewer):
         raise Forbidden("仅工会监督检查员和管理员 / inspectors and admins only")
     query = select(ComplianceReport).where(ComplianceReport.year == year)
     if viewer.role is Role.INSPECTOR:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hazard_ledger.db import Base
 from hazard_ledger.enums import Role, enum_column
+from hazard_ledger.organisations.levels import Level
 
 
 class Jurisdiction(Base):
@@ -18,6 +19,8 @@ class Jurisdiction(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id"), index=True)
+    # province, city, county or township (organisations/levels.py): duties follow it
+    level: Mapped[Level] = mapped_column(enum_column(Level, "jurisdiction_level"))
     created_at: Mapped[datetime]
 
     parent: Mapped[Jurisdiction | None] = relationship(remote_side=[id])

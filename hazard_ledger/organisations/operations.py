@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from hazard_ledger import access
 from hazard_ledger.enums import Role
 from hazard_ledger.errors import Forbidden, NotFound, ValidationFailed
+from hazard_ledger.organisations.levels import WORDS, Level, above, choose_level
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
 from hazard_ledger.security import Passwords, new_report_token
 
@@ -41,12 +42,20 @@ def enterprise_by_code(session: Session, code: str, field: str = "enterprise") -
 
 
 def create_jurisdiction(session: Session, actor: User | None, *, code: str, name: str,
-                        parent_id: int | None, now: datetime) -> Jurisdiction:
+                        parent_id: int | None, now: datetime, level: Level | None = None) -> Jurisdiction:
+    """Add a union organisation. Its level is `level` when given, else the one its
+    GB/T 2260 code states, else one below its parent's (levels.choose_level); never
+    above its parent's."""
     _require_admin(actor)
     _unique(session, Jurisdiction.code, code, "code")
-    if parent_id is not None and session.get(Jurisdiction, parent_id) is None:
+    parent = session.get(Jurisdiction, parent_id) if parent_id is not None else None
+    if parent_id is not None and parent is None:
         raise ValidationFailed.on("parent_id", "上级工会不存在 / no such parent jurisdiction")
-    jurisdiction = Jurisdiction(code=code, name=name, parent_id=parent_id, created_at=now)
+    chosen = choose_level(code, level, parent.level if parent else None)
+    if parent is not None and above(chosen, parent.level):
+        raise ValidationFailed.on("level", f"不能高于上级工会（{WORDS[parent.level]}）/ a {chosen.value} cannot be "
+                                           f"below a {parent.level.value}")
+    jurisdiction = Jurisdiction(code=code, name=name, parent_id=parent_id, level=chosen, created_at=now)
     session.add(jurisdiction)
     session.flush()
     return jurisdiction

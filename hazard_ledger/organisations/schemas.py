@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from hazard_ledger.enums import Role
+from hazard_ledger.organisations.levels import Level
 from hazard_ledger.validation import Id
 
 CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$", error="字母、数字、-_. 组成，至多 32 位 / letters, digits, - _ . (at most 32)")
@@ -10,6 +11,9 @@ class JurisdictionIn(Schema):
     code = fields.String(required=True, validate=CODE)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     parent_id = Id(allow_none=True, load_default=None)
+    level = fields.Enum(Level, by_value=True, allow_none=True, load_default=None,
+                        metadata={"description": "province, city, county or township; by default from a GB/T 2260 "
+                                                 "code, else one below the parent's"})
 
 
 class JurisdictionOut(Schema):
@@ -17,6 +21,7 @@ class JurisdictionOut(Schema):
     code = fields.String()
     name = fields.String()
     parent_id = fields.Integer(allow_none=True)
+    level = fields.Enum(Level, by_value=True)
 
 
 class JurisdictionList(Schema):

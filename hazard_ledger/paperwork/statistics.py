@@ -97,6 +97,10 @@ class Statistics:
     first_day: str
     last_day: str
     filing_deadline: str
+    # the day the figures are judged on: the period's last day once it has ended, else
+    # today (a running period is stated as it stands, and says so)
+    as_of: str = ""
+    period_ended: bool = True
     found: int = 0
     general: int = 0
     major: int = 0
@@ -108,17 +112,28 @@ class Statistics:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def as_of_label(self) -> str:
+        """截至 2026-12-03（本期未结束） for a running period; empty once it has ended."""
+        return "" if self.period_ended else f"截至 {self.as_of}（本期未结束）"
+
 
 def _start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
 
 
-def compute_statistics(session: Session, enterprise: Enterprise, period: Period, zone: ZoneInfo) -> Statistics:
-    """The numbers of one enterprise for one period, judged by the facts at the period's end."""
-    begin, end = _start(period.first_day, zone), _start(period.last_day + timedelta(days=1), zone)
+def compute_statistics(session: Session, enterprise: Enterprise, period: Period, zone: ZoneInfo,
+                       today: date) -> Statistics:
+    """The numbers of one enterprise for one period, judged by the facts at the period's
+    end; a period that has not ended yet is judged as of `today`, where "overdue" is
+    what the overdue audit calls overdue today, never a deadline still to come."""
+    ended = today > period.last_day
+    as_of = period.last_day if ended else today
+    begin, end = _start(period.first_day, zone), _start(as_of + timedelta(days=1), zone)
     stats = Statistics(enterprise=enterprise.name, enterprise_code=enterprise.code, period=str(period),
                        period_label=period.label, first_day=period.first_day.isoformat(),
-                       last_day=period.last_day.isoformat(), filing_deadline=period.filing_deadline.isoformat())
+                       last_day=period.last_day.isoformat(), filing_deadline=period.filing_deadline.isoformat(),
+                       as_of=as_of.isoformat(), period_ended=ended)
     found = session.scalars(select(Hazard).where(
         Hazard.enterprise_id == enterprise.id, Hazard.reported_at >= begin, Hazard.reported_at < end,
         Hazard.state != HazardState.REJECTED,
@@ -127,9 +142,12 @@ def compute_statistics(session: Session, enterprise: Enterprise, period: Period,
         stats.found += 1
         stats.major += hazard.grade is Grade.MAJOR
         stats.general += hazard.grade is not Grade.MAJOR
-        done = hazard.completed_on is not None and hazard.completed_on <= period.last_day
+        done = hazard.completed_on is not None and hazard.completed_on <= as_of
         stats.rectified += done
-        stats.overdue += (not done and hazard.deadline is not None and hazard.deadline < period.last_day)
+        if ended:  # rebuilt from the dates: overdue on the period's last day
+            stats.overdue += (not done and hazard.deadline is not None and hazard.deadline < as_of)
+        else:  # as it stands today: the audit's own rule
+            stats.overdue += hazard.is_overdue(today)
     stats.rectification_rate = round(stats.rectified / stats.found, 4) if stats.found else 0.0
     still_open = session.scalars(select(Hazard).where(
         Hazard.enterprise_id == enterprise.id, Hazard.grade == Grade.MAJOR, Hazard.reported_at < end,
@@ -152,7 +170,8 @@ def write_statistics_xlsx(stats: Statistics, target: str | IO[bytes]) -> None:
     bold = Font(bold=True)
     sheet.append([f"{stats.enterprise} 事故隐患排查治理情况统计表（{stats.period_label}）"])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([f"统计期间：{stats.first_day} 至 {stats.last_day}　报送期限：{stats.filing_deadline} 前"])
+    sheet.append([f"统计期间：{stats.first_day} 至 {stats.last_day}　报送期限：{stats.filing_deadline} 前"
+                  + (f"　{stats.as_of_label}" if stats.as_of_label else "")])
     sheet.append([])
     sheet.append(["排查隐患（项）", "其中一般隐患", "其中重大隐患", "已整改（项）", "整改率", "逾期未整改（项）"])
     for cell in sheet[4]:
@@ -201,7 +220,7 @@ def file_statistics(session: Session, now: datetime, settings) -> str:
         for enterprise in enterprises:
             if session.scalar(select(StatisticsReport.id).where(StatisticsReport.enterprise_id == enterprise.id,
                                                                 StatisticsReport.period == str(period))) is None:
-                stats = compute_statistics(session, enterprise, period, zone)
+                stats = compute_statistics(session, enterprise, period, zone, today)
                 session.add(StatisticsReport(enterprise_id=enterprise.id, period=str(period), data=stats.as_dict(),
                                              created_at=now))
                 stored += 1

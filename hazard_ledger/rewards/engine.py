@@ -24,6 +24,14 @@ class Facts:
     tier: str | None = None  # a consequence tier of the profile, chosen by the reviewer
 
 
+class AssessmentRefused(ValueError):
+    """A reviewer's choice the profile does not allow; `field` names the input at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
 @dataclass
 class Assessment:
     amount: Decimal
@@ -33,8 +41,11 @@ class Assessment:
         return [zh if language == "zh" else en for zh, en in self.lines]
 
 
-def assess(facts: Facts, profile: Profile) -> Assessment:
-    """Apply `profile` to `facts`. Raises ValueError for an adjustment outside the range."""
+def assess(facts: Facts, profile: Profile, approving: bool = False) -> Assessment:
+    """Apply `profile` to `facts`: at the proposal, and again at the approval with the
+    reviewer's tier or adjusted amount, so every rule (bonus, cap, budget) applies to
+    whatever amount is chosen. Raises AssessmentRefused (a ValueError) for a tier the
+    profile does not have or an adjustment outside its range."""
     result = Assessment(Decimal("0.00"), [(f"适用奖励办法：{profile.title}（{profile.name}）",
                                            f"profile: {profile.name}")])
     if facts.reporter_role in profile.excluded_roles:
@@ -54,12 +65,14 @@ def assess(facts: Facts, profile: Profile) -> Assessment:
     if facts.tier is not None:
         tiers = profile.tiers.get(facts.grade, {})
         if facts.tier not in tiers:
-            raise ValueError(f"未知分档 / unknown tier {facts.tier!r}; one of {', '.join(tiers) or '(none)'}")
+            raise AssessmentRefused("tier", f"本办法无此分档 / the profile has no tier {facts.tier!r}; "
+                                            f"one of {', '.join(tiers) or '(none)'}")
         amount = tiers[facts.tier]
         result.lines.append((f"按后果分档“{facts.tier}”：{amount} 元", f"consequence tier {facts.tier}: {amount}"))
     if facts.adjusted_amount is not None and facts.adjusted_amount != amount:
         if not band.minimum <= facts.adjusted_amount <= band.maximum:
-            raise ValueError(f"须在 {band.minimum}–{band.maximum} 元之间 / must be within {band.minimum}-{band.maximum}")
+            raise AssessmentRefused("amount", f"须在 {band.minimum}–{band.maximum} 元之间 / must be within "
+                                              f"{band.minimum}-{band.maximum}")
         amount = facts.adjusted_amount.quantize(CENT)
         result.lines.append((f"审核调整为 {amount} 元：{facts.adjustment_reason or ''}",
                              f"adjusted by the reviewer to {amount}: {facts.adjustment_reason or ''}"))
@@ -81,7 +94,8 @@ def assess(facts: Facts, profile: Profile) -> Assessment:
             result.lines.append((f"年度奖励预算 {profile.annual_budget} 元仅余 {left} 元",
                                  f"annual budget {profile.annual_budget}: {left} left"))
     result.amount = amount.quantize(CENT)
-    result.lines.append((f"拟奖励 {result.amount} 元", f"proposed: {result.amount} CNY"))
+    result.lines.append((f"核定奖励 {result.amount} 元", f"approved: {result.amount} CNY") if approving else
+                        (f"拟奖励 {result.amount} 元", f"proposed: {result.amount} CNY"))
     return result
 
 

@@ -4,13 +4,13 @@ receipt, lapsed when not claimed in time."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import IO, Iterator
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, select, true, update
+from sqlalchemy.orm import Session, joinedload
 
 from hazard_ledger import access
 from hazard_ledger.clock import local_today
@@ -19,9 +19,10 @@ from hazard_ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.notifications.operations import notify
 from hazard_ledger.organisations.models import Enterprise, User
-from hazard_ledger.rewards.engine import Facts, assess
+from hazard_ledger.rewards.engine import AssessmentRefused, Facts, assess
 from hazard_ledger.rewards.models import Award
 from hazard_ledger.rewards.profiles import profile_for, profile_named
+from hazard_ledger.tabular import Column, write_table
 
 COUNTING = ("proposed", "approved", "paid")  # what counts against caps and budgets
 
@@ -30,17 +31,29 @@ def _top_jurisdiction(session: Session, enterprise: Enterprise) -> int:
     return access.jurisdiction_ancestors(session, enterprise.jurisdiction_id)[-1]
 
 
-def _month_so_far(session: Session, reporter_key: str | None, month: str) -> Decimal:
+def _month_so_far(session: Session, reporter_key: str | None, month: str, excluding: int | None = None) -> Decimal:
     if reporter_key is None:
         return Decimal("0")
     return session.scalar(select(func.coalesce(func.sum(Award.amount), 0)).where(
-        Award.reporter_key == reporter_key, Award.month == month, Award.status.in_(COUNTING))) or Decimal("0")
+        Award.reporter_key == reporter_key, Award.month == month, Award.status.in_(COUNTING),
+        Award.id != excluding if excluding is not None else true())) or Decimal("0")
 
 
-def _budget_used(session: Session, top_jurisdiction_id: int, year: int, statuses=COUNTING) -> Decimal:
+def _budget_used(session: Session, top_jurisdiction_id: int, year: int, statuses=COUNTING,
+                 excluding: int | None = None) -> Decimal:
     return session.scalar(select(func.coalesce(func.sum(Award.amount), 0)).where(
-        Award.top_jurisdiction_id == top_jurisdiction_id, Award.year == year, Award.status.in_(statuses))) \
-        or Decimal("0")
+        Award.top_jurisdiction_id == top_jurisdiction_id, Award.year == year, Award.status.in_(statuses),
+        Award.id != excluding if excluding is not None else true())) or Decimal("0")
+
+
+def _facts(session: Session, hazard: Hazard, reporter: User | None, *, reporter_key: str | None, month: str,
+           top_jurisdiction_id: int, year: int, excluding: int | None = None, **review) -> Facts:
+    """What the engine judges: the report's facts as they stand, the reporter's month and
+    the budget's year without the award under review itself, and the reviewer's choice."""
+    return Facts(grade=hazard.grade.value, reporter_role=reporter.role.value if reporter else None,
+                 own_unit=reporter is not None and reporter.enterprise_id == hazard.enterprise_id, duplicate=False,
+                 month_so_far=_month_so_far(session, reporter_key, month, excluding),
+                 budget_used=_budget_used(session, top_jurisdiction_id, year, excluding=excluding), **review)
 
 
 def propose_award(session: Session, hazard: Hazard, now: datetime, zone: ZoneInfo) -> Award | None:
@@ -61,10 +74,8 @@ def propose_award(session: Session, hazard: Hazard, now: datetime, zone: ZoneInf
     else:
         key = None
     month = today.strftime("%Y-%m")
-    facts = Facts(grade=hazard.grade.value, reporter_role=reporter.role.value if reporter else None,
-                  own_unit=reporter is not None and reporter.enterprise_id == hazard.enterprise_id, duplicate=False,
-                  month_so_far=_month_so_far(session, key, month), budget_used=_budget_used(session, top, today.year))
-    result = assess(facts, profile)
+    result = assess(_facts(session, hazard, reporter, reporter_key=key, month=month, top_jurisdiction_id=top,
+                           year=today.year), profile)
     award = Award(hazard_id=hazard.id, enterprise_id=hazard.enterprise_id, top_jurisdiction_id=top,
                   reporter_user_id=reporter.id if reporter else None, reporter_key=key, year=today.year, month=month,
                   profile=profile.name, amount=result.amount, explanation=result.lines, status="proposed",
@@ -77,17 +88,22 @@ def propose_award(session: Session, hazard: Hazard, now: datetime, zone: ZoneInf
 
 # ---- reading ----------------------------------------------------------------------------
 
-def _scope(session: Session, viewer: User):
+def _award_clause(session: Session, viewer: User) -> ColumnElement[bool]:
+    """Filter on Award for what `viewer` may see."""
     if viewer.role is Role.ADMIN:
-        return select(Award)
+        return true()
     if viewer.role is Role.INSPECTOR:
         enterprises = select(Enterprise.id).where(
             Enterprise.jurisdiction_id.in_(access.jurisdiction_subtree(session, viewer.jurisdiction_id)))
-        return select(Award).where(Award.enterprise_id.in_(enterprises))
+        return Award.enterprise_id.in_(enterprises)
     if viewer.role is Role.WORKER:
-        return select(Award).where(Award.reporter_user_id == viewer.id)
+        return Award.reporter_user_id == viewer.id
     # safety officers never see who reported what, nor what they earned
     raise Forbidden("奖励信息仅限举报人、监督检查员和管理员查看 / rewards are for reporters, inspectors and admins")
+
+
+def _scope(session: Session, viewer: User):
+    return select(Award).where(_award_clause(session, viewer))
 
 
 def list_awards(session: Session, viewer: User, year: int | None = None, status: str | None = None) -> list[Award]:
@@ -133,30 +149,30 @@ def _tell_reporter(session: Session, award: Award, kind_word: str, now: datetime
 
 def approve_award(session: Session, actor: User, award_id: int, now: datetime, zone: ZoneInfo,
                   amount: Decimal | None = None, reason: str | None = None, tier: str | None = None) -> Award:
+    """Approve a proposed award. The engine decides the amount again, with the reviewer's
+    consequence `tier` or adjusted `amount` (which needs a `reason`): the profile's
+    bonus, monthly cap and budget apply to whatever the reviewer chose."""
     award = _decider(session, actor, award_id)
     if award.status != "proposed":
         raise Conflict(f"奖励状态为 {award.status}，不能批准 / an award {award.status} cannot be approved")
+    if amount is not None and not reason:
+        raise ValidationFailed.on("reason", "调整金额须说明理由 / an adjusted amount needs a reason")
     profile = profile_named(award.profile)
-    if tier is not None:
-        tiers = profile.tiers.get(award.hazard.grade.value, {})
-        if tier not in tiers:
-            raise ValidationFailed.on("tier", f"本办法无此分档 / the profile has no tier {tier!r}; "
-                                              f"one of {', '.join(tiers) or '(none)'}")
-        amount, reason = tiers[tier], reason or f"按后果分档“{tier}” / consequence tier {tier}"
-    if amount is not None:
-        if not reason:
-            raise ValidationFailed.on("reason", "调整金额须说明理由 / an adjusted amount needs a reason")
-        band = profile.amounts[award.hazard.grade.value]
-        if not band.minimum <= amount <= band.maximum:
-            raise ValidationFailed.on("amount", f"须在 {band.minimum}–{band.maximum} 元之间 / must be within "
-                                                f"{band.minimum}-{band.maximum}")
-        award.explanation = [*award.explanation, [f"审核调整为 {amount} 元：{reason}",
-                                                  f"adjusted by the reviewer to {amount}: {reason}"]]
-        award.amount = amount
-    committed = _budget_used(session, award.top_jurisdiction_id, award.year, statuses=("approved", "paid"))
-    if profile.annual_budget and committed + award.amount > profile.annual_budget:
+    reporter = session.get(User, award.reporter_user_id) if award.reporter_user_id else None
+    facts = _facts(session, award.hazard, reporter, reporter_key=award.reporter_key, month=award.month,
+                   top_jurisdiction_id=award.top_jurisdiction_id, year=award.year, excluding=award.id,
+                   adjusted_amount=amount, adjustment_reason=reason, tier=tier)
+    try:
+        result = assess(facts, profile, approving=True)
+    except AssessmentRefused as refused:
+        raise ValidationFailed.on(refused.field, refused.message) from None
+    # the engine's budget counts proposals too, so this holds unless two approvals race
+    committed = _budget_used(session, award.top_jurisdiction_id, award.year, statuses=("approved", "paid"),
+                             excluding=award.id)
+    if profile.annual_budget and committed + result.amount > profile.annual_budget:
         raise Conflict(f"超出年度奖励预算（已批准 {committed} 元，预算 {profile.annual_budget} 元）"
                        f"/ approving would pass the annual budget")
+    award.amount, award.explanation = result.amount, [list(line) for line in result.lines]
     award.status, award.approved_at, award.decided_by_user_id = "approved", now, actor.id
     session.flush()
     _tell_reporter(session, award, "已批准", now)
@@ -198,8 +214,19 @@ def claim_award(session: Session, hazard: Hazard, name: str, phone: str, account
         raise Conflict("奖励已领取、驳回或过期 / the award was claimed, rejected or has lapsed")
     if award.claim_deadline and local_today(now, zone) > award.claim_deadline:
         raise Conflict(f"领取期限 {award.claim_deadline} 已过 / the claim window closed on {award.claim_deadline}")
-    award.claim_name, award.claim_phone, award.claim_account, award.claimed_at = name, phone, account, now
-    session.flush()
+    # The read above decides nothing on its own: twenty claims may all have read "not
+    # claimed yet". The UPDATE claims only a row still unclaimed and claimable; on
+    # PostgreSQL a concurrent claim waits for the winner's row lock, then finds the row
+    # claimed and changes nothing (SQLite runs writers one at a time anyway).
+    claimed = session.execute(
+        update(Award)
+        .where(Award.id == award.id, Award.claimed_at.is_(None), Award.status.in_(("proposed", "approved")))
+        .values(claim_name=name, claim_phone=phone, claim_account=account, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise Conflict("奖励已领取、驳回或过期 / the award was claimed, rejected or has lapsed")
+    session.refresh(award)
     return award
 
 
@@ -226,13 +253,49 @@ def lapse_unclaimed(session: Session, now: datetime, settings) -> str:
 
 # ---- the finance office ---------------------------------------------------------------------
 
+PAYABLE = ("approved", "paid")  # what the finance office pays or has paid
+FINANCE_COLUMNS = [Column("序号", 6, "integer"), Column("隐患编号", 16), Column("企业编号", 10), Column("月份", 9),
+                   Column("金额（元）", 12, "number"), Column("状态", 8), Column("领款人", 12), Column("电话", 14),
+                   Column("收款账户", 22), Column("发放日期", 12, "date"), Column("凭证号", 16)]
+STATUS_WORDS = {"approved": "已批准", "paid": "已发放"}
+BATCH = 1000
+
+
 def summary(session: Session, viewer: User, year: int) -> list[dict]:
-    """Awards of a year by enterprise and month (approved and paid, in CNY)."""
-    totals: dict[tuple[int, str], dict] = defaultdict(lambda: {"count": 0, "amount": Decimal("0")})
-    for award in list_awards(session, viewer, year):
-        if award.status in ("approved", "paid"):
-            cell = totals[(award.enterprise_id, award.month)]
-            cell["count"] += 1
-            cell["amount"] += award.amount
-    return [{"enterprise_id": eid, "month": month, "count": v["count"], "amount": f"{v['amount']:.2f}"}
-            for (eid, month), v in sorted(totals.items())]
+    """Awards of a year by enterprise and month (approved and paid, in CNY), summed by
+    the database over every award, however many."""
+    rows = session.execute(
+        select(Award.enterprise_id, Award.month, func.count(Award.id), func.sum(Award.amount))
+        .where(_award_clause(session, viewer), Award.year == year, Award.status.in_(PAYABLE))
+        .group_by(Award.enterprise_id, Award.month)
+        .order_by(Award.enterprise_id, Award.month)
+    ).all()
+    return [{"enterprise_id": eid, "month": month, "count": count, "amount": f"{Decimal(total):.2f}"}
+            for eid, month, count, total in rows]
+
+
+def finance_rows(session: Session, viewer: User, year: int) -> Iterator[list]:
+    """Every approved and paid award of a year, oldest first, one batch in memory at a time."""
+    query = (select(Award, Enterprise.code).join(Enterprise, Enterprise.id == Award.enterprise_id)
+             .where(_award_clause(session, viewer), Award.year == year, Award.status.in_(PAYABLE))
+             .options(joinedload(Award.hazard).joinedload(Hazard.reporter)))
+    last_id, number = 0, 0
+    while True:
+        batch = session.execute(query.where(Award.id > last_id).order_by(Award.id).limit(BATCH)).all()
+        if not batch:
+            return
+        for award, enterprise_code in batch:
+            number += 1
+            reporter = reporter_of(award, viewer) or {}
+            yield [number, award.hazard.code, enterprise_code, award.month, award.amount, STATUS_WORDS[award.status],
+                   reporter.get("name"), reporter.get("phone"), reporter.get("payout_account"), award.paid_on,
+                   award.payment_reference]
+        last_id = batch[-1][0].id
+        for award, _code in batch:  # keep memory flat however many awards (reporters are few, and stay)
+            session.expunge(award.hazard)
+            session.expunge(award)
+
+
+def write_finance_export(session: Session, viewer: User, year: int, target: str | IO[bytes], fmt: str) -> None:
+    """The finance office's list of a year's awards, as .xlsx or .csv, streamed row by row."""
+    write_table(target, fmt, FINANCE_COLUMNS, finance_rows(session, viewer, year), title=f"{year}年隐患举报奖励")

@@ -32,6 +32,10 @@ class YearQuery(Schema):
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2999))
 
 
+class ExportQuery(YearQuery):
+    format = fields.String(load_default="xlsx", validate=validate.OneOf(["xlsx", "csv"]))
+
+
 class ApproveIn(Schema):
     amount = fields.Decimal(load_default=None, allow_none=True, places=2, allow_nan=False,
                             validate=non_negative_money)

@@ -44,7 +44,7 @@ def export(query, caller):
 def statistics(query, caller):
     """The statutory statistics of an enterprise for a quarter (2026Q3) or a year (2026)."""
     enterprise = visible_enterprise(db.session(), caller, query["enterprise_id"])
-    stats = compute_statistics(db.session(), enterprise, Period.parse(query["period"]), db.zone())
+    stats = compute_statistics(db.session(), enterprise, Period.parse(query["period"]), db.zone(), db.today())
     if query["format"] == "json":
         return stats.as_dict()
     return send_written(lambda handle: write_statistics_xlsx(stats, handle),

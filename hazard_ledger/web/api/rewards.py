@@ -1,9 +1,8 @@
 from hazard_ledger.hazards.operations import hazard_by_receipt
 from hazard_ledger.rewards import operations as ops
 from hazard_ledger.rewards.schemas import (
-    ApproveIn, AwardList, AwardOut, AwardQuery, ClaimIn, ClaimOut, PayIn, RejectIn, SummaryOut, YearQuery,
+    ApproveIn, AwardList, AwardOut, AwardQuery, ClaimIn, ClaimOut, ExportQuery, PayIn, RejectIn, SummaryOut, YearQuery,
 )
-from hazard_ledger.tabular import Column, write_table
 from hazard_ledger.web import db
 from hazard_ledger.web.api import Blueprint
 from hazard_ledger.web.auth import login_required_api
@@ -76,27 +75,15 @@ def summary(query, caller):
     return {"items": ops.summary(db.session(), caller, query["year"])}
 
 
-EXPORT_COLUMNS = [Column("序号", 6, "integer"), Column("隐患编号", 16), Column("企业编号", 10), Column("月份", 9),
-                  Column("金额（元）", 12, "number"), Column("状态", 8), Column("领款人", 12), Column("电话", 14),
-                  Column("收款账户", 22), Column("发放日期", 12, "date"), Column("凭证号", 16)]
-
-
 @blp.route("/rewards/export")
 @login_required_api
-@blp.arguments(YearQuery, location="query")
+@blp.arguments(ExportQuery, location="query")
 @blp.response(200, content_type=XLSX)
 def export(query, caller):
-    """Approved and paid awards of a year as .xlsx, for the union's finance office."""
-    awards = [a for a in ops.list_awards(db.session(), caller, query["year"]) if a.status in ("approved", "paid")]
-    rows = []
-    for number, award in enumerate(reversed(awards), start=1):
-        reporter = ops.reporter_of(award, caller) or {}
-        rows.append([number, award.hazard.code, award.hazard.enterprise.code, award.month, award.amount,
-                     {"approved": "已批准", "paid": "已发放"}[award.status], reporter.get("name"), reporter.get("phone"),
-                     reporter.get("payout_account"), award.paid_on, award.payment_reference])
-    return send_written(lambda handle: write_table(handle, ".xlsx", EXPORT_COLUMNS, rows,
-                                                   title=f"{query['year']}年隐患举报奖励"),
-                        f"rewards-{query['year']}.xlsx")
+    """Every approved and paid award of a year as .xlsx (or .csv), for the union's finance office."""
+    fmt = f".{query['format']}"
+    return send_written(lambda handle: ops.write_finance_export(db.session(), caller, query["year"], handle, fmt),
+                        f"rewards-{query['year']}{fmt}")
 
 
 @blp.route("/public/receipts/<receipt>/claim", methods=["POST"])

@@ -130,5 +130,5 @@ def statistics_record(enterprise_id: int, period: str):
         chosen = Period.parse(period)
     except DomainError:
         abort(404)
-    stats = compute_statistics(db.session(), enterprise, chosen, db.zone())
+    stats = compute_statistics(db.session(), enterprise, chosen, db.zone(), db.today())
     return render_template("print/statistics.html", stats=stats)

@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import nulls_last
 
+from hazard_ledger import access
 from hazard_ledger.compliance.operations import check as check_compliance
 from hazard_ledger.compliance.operations import import_employees, list_employees, record_drill, record_training
 from hazard_ledger.enums import Grade, HazardState, Role
@@ -89,7 +90,7 @@ def aging_chart(items, today: date) -> Markup:
 @bp.route("/audit")
 @login_required
 def audit():
-    if current_user.role not in (Role.INSPECTOR, Role.ADMIN, Role.SAFETY_OFFICER):
+    if not access.may_read_overdue(current_user):  # the API's rule (web/api/audit.py)
         abort(403)
     today = db.today()
     enterprises, items = ops.overdue_audit(db.session(), current_user, today)
@@ -226,7 +227,7 @@ def decide_reward(award_id: int, action: str):
 @bp.route("/compliance")
 @login_required
 def compliance():
-    if current_user.role is Role.WORKER:
+    if not access.may_read_compliance(current_user):  # the rule the operation applies to the API too
         abort(403)
     year = request.args.get("year", type=int) or db.today().year
     profile = request.args.get("profile") if request.args.get("profile") in ("union", "statutory") else None
