@@ -263,18 +263,28 @@ def database_at_0006(backend, tmp_path):
         yield url
 
 
+def insert_0006_organisation(connection, now: datetime) -> tuple[int, int]:
+    """A jurisdiction, an enterprise and its officer in the columns of revision 0006 (the
+    models have grown since: they cannot write to a database that old)."""
+    def insert(statement: str, **values) -> int:
+        connection.execute(text(statement), {"at": now, **values})
+        return connection.execute(text("SELECT max(id) FROM " + statement.split()[2])).scalar_one()
+
+    root = insert("INSERT INTO jurisdictions (code, name, parent_id, created_at) VALUES ('CITY', '市总工会', NULL, :at)")
+    enterprise = insert("INSERT INTO enterprises (code, name, jurisdiction_id, high_risk, unionized, industry, report_token,"
+                        " created_at) VALUES ('E1', '企业E1', :root, false, true, NULL, 'token-e1', :at)", root=root)
+    officer = insert("INSERT INTO users (username, password_hash, role, enterprise_id, jurisdiction_id, name, email, active,"
+                     " created_at) VALUES ('officer', :hash, 'safety_officer', :enterprise, NULL, 'Officer', NULL, true, :at)",
+                     enterprise=enterprise, hash=Passwords(*FAST_HASHING.values()).hash(PASSWORD))
+    return enterprise, officer
+
+
 def test_the_migration_keeps_old_chains_verifiable(database_at_0006):
     database = Database(database_at_0006)
     now = datetime.now(timezone.utc)
     try:
-        with database.unit_of_work() as session:
-            root = orgs.create_jurisdiction(session, None, code="CITY", name="市总工会", parent_id=None, now=now)
-            enterprise = orgs.create_enterprise(session, None, code="E1", name="企业E1", jurisdiction_id=root.id,
-                                                high_risk=False, unionized=True, industry=None, now=now)
-            officer = orgs.create_user(session, None, orgs.NewUser(
-                username="officer", password=PASSWORD, role=Role.SAFETY_OFFICER, name="Officer", email=None,
-                enterprise_id=enterprise.id, jurisdiction_id=None), Passwords(*FAST_HASHING.values()), now)
-            enterprise_id, officer_id = enterprise.id, officer.id
+        with database.engine.begin() as connection:  # the rows as the schema of 0006 knew them
+            enterprise_id, officer_id = insert_0006_organisation(connection, now)
         with database.engine.begin() as connection:
             old = insert_v1_hazard(connection, enterprise_id, "YH-2020-000001", reporter_name=PUBLIC_NAME,
                                    officer=(officer_id, "Officer"))
