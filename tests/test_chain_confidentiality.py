@@ -23,12 +23,11 @@ from sqlalchemy import select, text
 
 from hazard_ledger.cli import cli
 from hazard_ledger.db import Database
-from hazard_ledger.enums import HazardState, ReportChannel, Role
+from hazard_ledger.enums import HazardState, ReportChannel
 from hazard_ledger.hazards import chain
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.models import Hazard, HazardEvent
 from hazard_ledger.migrations import upgrade
-from hazard_ledger.organisations import operations as orgs
 from hazard_ledger.organisations.models import User
 from hazard_ledger.security import Passwords
 from tests.conftest import FAST_HASHING, PASSWORD, new_database
