@@ -204,8 +204,14 @@ def users_add(username, role, enterprise_code, jurisdiction_code, name, email, p
 @user_errors
 def serve(host, port, workers, no_scheduler) -> None:
     """Serve the web application with gunicorn, and start the scheduler beside it."""
+    from hazard_ledger.config import resolve_secret_key
     from hazard_ledger.server import serve as run_server
+    from hazard_ledger.web import secret_key_message
 
+    # made here, once, before the workers start (a known or short key stopped load_settings)
+    _key, generated = resolve_secret_key(runtime().settings)
+    if generated:
+        click.echo(f"hazard-ledger: {secret_key_message(generated)}", err=True)
     run_server(runtime().settings, host=host, port=port, workers=workers, with_scheduler=not no_scheduler)
 
 
