@@ -212,8 +212,10 @@ def _port(values: Mapping, section: str, key: str) -> None:
 def _weak_key(key: str) -> str | None:
     if key in KNOWN_SECRET_KEYS:
         return "is the placeholder shipped with the code, which anyone can read"
-    if len(key) < MIN_SECRET_KEY_LENGTH:
-        return f"is too short ({len(key)} characters; at least {MIN_SECRET_KEY_LENGTH})"
+    if len(key.strip()) < MIN_SECRET_KEY_LENGTH:
+        return f"is too short ({len(key.strip())} characters; at least {MIN_SECRET_KEY_LENGTH})"
+    if len(set(key)) < 8:
+        return "is not random (too few different characters)"
     return None
 
 
