@@ -5,7 +5,7 @@ other server to run. One fixed window per key: a row of hits and when they expir
 from __future__ import annotations
 
 import time
-from typing import Callable
+from abc import abstractmethod
 
 from limits.storage import Storage
 from sqlalchemy import case, delete, select
@@ -19,17 +19,19 @@ COUNTERS = RateLimitCounter.__table__
 
 
 class DatabaseStorage(Storage):
-    """`database` gives the Database to count in and `digest` turns a limiter key (which
-    names a client address) into what is stored; both are called at each use, so one
-    storage serves whichever app is handling the request."""
+    """A subclass names its scheme and says which Database to count in and how a limiter
+    key (which names a client address) is turned into what is stored: both are asked at
+    each use, so one storage serves whichever app is handling the request."""
 
-    STORAGE_SCHEME = ["database"]
+    STORAGE_SCHEME = None
 
-    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, *,
-                 database: Callable[[], Database], digest: Callable[[str], str], **options):
-        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
-        self.database = database
-        self.digest = digest
+    @abstractmethod
+    def database(self) -> Database:
+        raise NotImplementedError
+
+    @abstractmethod
+    def digest(self, key: str) -> str:
+        raise NotImplementedError
 
     @property
     def base_exceptions(self) -> type[Exception]:

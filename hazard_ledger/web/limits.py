@@ -39,16 +39,24 @@ def keyed_digest(purpose: str, value: str) -> str:
     return hmac.new(current_app.secret_key.encode(), message, hashlib.sha256).hexdigest()
 
 
+class AppDatabaseStorage(DatabaseStorage):
+    """`[limits] storage_uri = "database://"`: the database of the app at hand."""
+
+    STORAGE_SCHEME = ["database"]
+
+    def database(self):
+        return db.database()
+
+    def digest(self, key: str) -> str:
+        return keyed_digest("limit", key)
+
+
 def init_limits(app, settings) -> None:
-    storage_uri = settings["limits"]["storage_uri"]
     app.config.update(
-        RATELIMIT_STORAGE_URI=storage_uri,
+        RATELIMIT_STORAGE_URI=settings["limits"]["storage_uri"],
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_PUBLIC_REPORT=settings["limits"]["public_report"],
     )
-    if storage_uri.startswith(f"{DatabaseStorage.STORAGE_SCHEME[0]}:"):
-        app.config["RATELIMIT_STORAGE_OPTIONS"] = {
-            "database": db.database, "digest": lambda key: keyed_digest("limit", key)}
     app.extensions["hazard_ledger.login_limits"] = logins.LoginLimits.from_settings(settings["limits"])
     limiter.init_app(app)
 
