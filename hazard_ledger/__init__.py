@@ -12,7 +12,8 @@ from hazard_ledger.config import Settings, load_settings
 def create_app(config_override: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
     """The web application: a flat list of init calls, in order."""
     from hazard_ledger.web import (
-        init_api, init_auth, init_database, init_errors, init_i18n, init_limits, init_pages, init_settings,
+        init_api, init_auth, init_database, init_errors, init_headers, init_i18n, init_limits, init_pages,
+        init_settings,
     )
 
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
@@ -24,4 +25,5 @@ def create_app(config_override: Mapping[str, Any] | None = None, settings: Setti
     init_api(app)
     init_pages(app)
     init_errors(app)
+    init_headers(app)
     return app

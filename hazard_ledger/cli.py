@@ -182,10 +182,7 @@ def users_add(username, role, enterprise_code, jurisdiction_code, name, email, p
 
     if enterprise_code and jurisdiction_code:
         raise UserError("give --enterprise or --jurisdiction, not both")
-    if bool(password) == bool(password_stdin):
-        raise UserError("give exactly one of --password and --password-stdin")
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
+    password = password_from(password, password_stdin)
     rt = runtime()
     with rt.database.unit_of_work() as session:
         enterprise_id = ops.enterprise_by_code(session, enterprise_code, "--enterprise").id if enterprise_code else None
@@ -198,6 +195,55 @@ def users_add(username, role, enterprise_code, jurisdiction_code, name, email, p
         click.echo(f"user {user.username} added (id {user.id}, {user.role.value})")
 
 
+@users.command("password")
+@click.argument("username")
+@click.option("--password", help="the new password (prefer --password-stdin)")
+@click.option("--password-stdin", is_flag=True, help="read the new password from standard input")
+@user_errors
+def users_password(username, password, password_stdin) -> None:
+    """Set a user's password; every session and API token of the user ends."""
+    from hazard_ledger.organisations import operations as ops
+
+    password = password_from(password, password_stdin)
+    rt = runtime()
+    with rt.database.unit_of_work() as session:
+        user = ops.user_by_username(session, username, "USERNAME")
+        ops.change_password(session, None, user, password, rt.passwords)
+        click.echo(f"password of {user.username} changed; every session and token of theirs has ended")
+
+
+@users.command("deactivate")
+@click.argument("username")
+@user_errors
+def users_deactivate(username) -> None:
+    """Stop a user from signing in; every session and API token of the user ends."""
+    set_active(username, False)
+
+
+@users.command("activate")
+@click.argument("username")
+@user_errors
+def users_activate(username) -> None:
+    """Let a deactivated user sign in again (their old sessions and tokens stay ended)."""
+    set_active(username, True)
+
+
+def set_active(username: str, active: bool) -> None:
+    from hazard_ledger.organisations import operations as ops
+
+    rt = runtime()
+    with rt.database.unit_of_work() as session:
+        user = ops.user_by_username(session, username, "USERNAME")
+        ops.set_active(session, None, user, active)
+        click.echo(f"user {user.username} {'activated' if active else 'deactivated; every session and token of theirs has ended'}")
+
+
+def password_from(password: str | None, password_stdin: bool) -> str:
+    if bool(password) == bool(password_stdin):
+        raise UserError("give exactly one of --password and --password-stdin")
+    return sys.stdin.readline().rstrip("\r\n") if password_stdin else password
+
+
 # ---- processes ------------------------------------------------------------------------
 
 @cli.command()
@@ -208,8 +254,14 @@ def users_add(username, role, enterprise_code, jurisdiction_code, name, email, p
 @user_errors
 def serve(host, port, workers, no_scheduler) -> None:
     """Serve the web application with gunicorn, and start the scheduler beside it."""
+    from hazard_ledger.config import resolve_secret_key
     from hazard_ledger.server import serve as run_server
+    from hazard_ledger.web import secret_key_message
 
+    # made here, once, before the workers start (a known or short key stopped load_settings)
+    _key, generated = resolve_secret_key(runtime().settings)
+    if generated:
+        click.echo(f"hazard-ledger: {secret_key_message(generated)}", err=True)
     run_server(runtime().settings, host=host, port=port, workers=workers, with_scheduler=not no_scheduler)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import os
+import secrets
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +27,12 @@ ENVIRONMENT = {
     "HAZARD_LEDGER_SMTP_PORT": ("smtp", "port", int),
     "HAZARD_LEDGER_SMTP_SENDER": ("smtp", "sender", str),
 }
+
+
+# Signing keys anyone can read (the one this project once shipped) sign nothing.
+KNOWN_SECRET_KEYS = frozenset({"change-me-in-production"})
+MIN_SECRET_KEY_LENGTH = 32
+SECRET_KEY_FILE = "secret_key"
 
 
 class ConfigError(Exception):
@@ -118,8 +126,12 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("app.timezone", f"unknown time zone {values['app']['timezone']!r}") from None
     if values["app"]["default_locale"] not in ("zh", "en"):
         raise ConfigError("app.default_locale", "must be 'zh' or 'en'")
-    if not str(values["app"]["secret_key"]):
-        raise ConfigError("app.secret_key", "must not be empty")
+    key = values["app"]["secret_key"]
+    if not isinstance(key, str):
+        raise ConfigError("app.secret_key", "expected a string")
+    if key and (problem := _weak_key(key)):
+        raise ConfigError("app.secret_key", f"{problem}; set a random one, or leave it empty to have one generated"
+                                            f" in {settings.instance_dir / SECRET_KEY_FILE}")
     _positive_int(values, "app", "token_hours")
     _positive_int(values, "uploads", "max_bytes")
     _positive_int(values, "uploads", "max_pixels")
@@ -152,7 +164,9 @@ def _validate(settings: Settings) -> None:
     _port(values, "server", "port")
     _positive_int(values, "server", "workers", allow_zero=True)
     _positive_int(values, "server", "threads")
-    for key in ("public_report", "failed_login"):
+    _positive_int(values, "server", "trusted_proxies", allow_zero=True)
+    _positive_int(values, "limits", "known_address_days")
+    for key in ("public_report", "failed_login", "failed_login_per_address", "failed_login_per_account"):
         try:
             from limits import parse
 
@@ -207,3 +221,49 @@ def _port(values: Mapping, section: str, key: str) -> None:
     value = values[section][key]
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 65536:
         raise ConfigError(f"{section}.{key}", f"expected a port number 1-65535, got {value!r}")
+
+
+def _weak_key(key: str) -> str | None:
+    if key in KNOWN_SECRET_KEYS:
+        return "is the placeholder shipped with the code, which anyone can read"
+    if len(key.strip()) < MIN_SECRET_KEY_LENGTH:
+        return f"is too short ({len(key.strip())} characters; at least {MIN_SECRET_KEY_LENGTH})"
+    if len(set(key)) < 8:
+        return "is not random (too few different characters)"
+    return None
+
+
+def resolve_secret_key(settings: Settings) -> tuple[str, Path | None]:
+    """The key that signs sessions and tokens, and the file it was just written to (None
+    when it existed before). A configured key is used as it is (load_settings refused a
+    known or short one); without one, the key in instance/secret_key, made on the first
+    start: random, readable by the owner alone, written whole or not at all, and the same
+    for every worker that races to make it."""
+    configured = settings["app"]["secret_key"]
+    if configured:
+        return configured, None
+    path = settings.instance_dir / SECRET_KEY_FILE
+    try:
+        made = not path.exists() and _create_key_file(path)
+        key = path.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ConfigError("app.secret_key", f"cannot keep a generated key in {path}: {error.strerror}") from None
+    if problem := _weak_key(key):
+        raise ConfigError("app.secret_key", f"{path} {problem}; delete the file to have a new key generated")
+    return key, path if made else None
+
+
+def _create_key_file(path: Path) -> bool:
+    """Write a new random key to `path` unless a key is there already; True if written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, draft = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # mode 0600
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(draft, path)  # atomic, and never replaces a key another worker made meanwhile
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        os.unlink(draft)

@@ -96,7 +96,7 @@ def backend(database_url) -> str:
 @pytest.fixture
 def settings_override(database_url, tmp_path):
     return {
-        "app": {"secret_key": "test-secret", "base_url": "http://hazard-ledger.test"},
+        "app": {"secret_key": "the-test-suite-signing-key-0123456789", "base_url": "http://hazard-ledger.test"},
         "database": {"url": database_url},
         "uploads": {"dir": str(tmp_path / "uploads"), "max_bytes": 256 * 1024},
         "passwords": FAST_HASHING,

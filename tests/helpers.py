@@ -54,3 +54,12 @@ def make_hazard(database, world, state: str = "reported", grade: str = "general"
                 else:
                     step("close", note="验收合格")
         return hazard.id
+
+
+def sign_out(client) -> None:
+    """Sign out as a browser does: GET /logout only asks; its form POSTs with the CSRF token."""
+    import re
+
+    page = client.get("/logout")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302

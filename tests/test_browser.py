@@ -152,3 +152,26 @@ def test_english_is_one_click_away(server, browser, world):
     page.click("a.lang")
     assert "Report a hazard" in page.content()
     shot(page, "qr-form-english")
+
+
+def test_the_pages_obey_their_policy_and_the_header_button_signs_out(server, browser, world, database):
+    """Under the Content-Security-Policy nothing a page needs is refused (styles, the print
+    script, the QR code); the header's sign-out button POSTs, and the session is gone."""
+    hazard_id = make_hazard(database, world, state="closed")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    refused = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    sign_in(page, server, "officer_a1")
+    for path in ("/", "/ledger", f"/hazards/{hazard_id}", f"/hazards/{hazard_id}/print",
+                 f"/qr/{world.enterprise['A1']}", "/password", f"/r/{world.report_token['A1']}"):
+        assert page.goto(server + path).status == 200, path
+    page.goto(f"{server}/hazards/{hazard_id}/print")
+    page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    page.click("[data-print]")
+    assert page.evaluate("() => window.printed") == 1  # the print button's script ran, from its own file
+    assert refused == []
+    page.goto(f"{server}/ledger")
+    page.click("header form button.link")
+    assert page.url == f"{server}/login"
+    assert page.goto(f"{server}/ledger").url.startswith(f"{server}/login")

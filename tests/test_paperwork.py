@@ -15,7 +15,7 @@ from hazard_ledger.organisations.models import User
 from hazard_ledger.paperwork.columns import HEADERS
 from hazard_ledger.paperwork.statistics import Period, file_statistics, stored_report
 from hazard_ledger.tabular import read_table
-from tests.helpers import SHANGHAI, make_hazard
+from tests.helpers import SHANGHAI, make_hazard, sign_out
 
 COMPARED = ("location", "description", "category", "grade", "measure", "responsible_unit", "responsible_person",
             "deadline", "protective_measures", "rectification_note", "completed_on", "verification_note", "state",
@@ -235,11 +235,11 @@ def test_printable_hazard_record(world, database, client):
     assert head in page.text and "验收销号" in page.text and "专项应急预案" in page.text
     assert "隐患等级: 重大" in page.text and "grade:" not in page.text  # the timeline speaks the page's language
     assert "Worker A1" in page.text  # an inspector may see the reporter
-    client.get("/logout")
+    sign_out(client)
     login(client, "officer_a1")
     page = client.get(f"/hazards/{hazard_id}")
     assert page.status_code == 200 and "Worker A1" not in page.text  # never a safety officer
-    client.get("/logout")
+    sign_out(client)
     login(client, "officer_b1")
     assert client.get(f"/hazards/{hazard_id}/print").status_code == 404
 

@@ -5,7 +5,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from tests.conftest import PASSWORD
-from tests.helpers import make_hazard, plan
+from tests.helpers import make_hazard, plan, sign_out
 
 
 def login(client, username):
@@ -38,7 +38,7 @@ def test_the_audit_ranks_the_most_overdue_first_with_a_chart(world, database, cl
     assert page.status_code == 200 and "<svg" in page.text
     ranking = page.text.split('data-testid="ranking"')[1]
     assert ranking.index("企业A1") < ranking.index("企业B1")  # two overdue items rank above one
-    client.get("/logout")
+    sign_out(client)
     login(client, "worker_a1")
     assert client.get("/audit").status_code == 403
 

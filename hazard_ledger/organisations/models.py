@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hazard_ledger.db import Base
@@ -62,6 +62,9 @@ class User(Base):
     name: Mapped[str | None] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Every page session and API token carries the epoch it was issued in; logout, a new
+    # password and deactivation move it on, which ends them all at once.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime]
 
     enterprise: Mapped[Enterprise | None] = relationship()
@@ -81,7 +84,8 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # what Flask-Login keeps in the session: the epoch too, checked on every request
+        return f"{self.id}:{self.session_epoch}"
 
     @property
     def display_name(self) -> str:

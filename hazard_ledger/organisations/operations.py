@@ -125,8 +125,7 @@ def create_user(session: Session, actor: User | None, new: NewUser, passwords: P
         jurisdiction_id = new.jurisdiction_id
     else:
         jurisdiction_id = None
-    if len(new.password) < 8:
-        raise ValidationFailed.on("password", "密码至少 8 位 / at least 8 characters")
+    _check_password(new.password)
     user = User(
         username=new.username, password_hash=passwords.hash(new.password), role=new.role,
         enterprise_id=new.enterprise_id if new.role in (Role.WORKER, Role.SAFETY_OFFICER) else None,
@@ -135,6 +134,47 @@ def create_user(session: Session, actor: User | None, new: NewUser, passwords: P
     session.add(user)
     session.flush()
     return user
+
+
+def _check_password(password: str, field: str = "password") -> None:
+    if len(password) < 8:
+        raise ValidationFailed.on(field, "密码至少 8 位 / at least 8 characters")
+
+
+def user_by_username(session: Session, username: str, field: str = "username") -> User:
+    found = session.scalar(select(User).where(User.username == username))
+    if found is None:
+        raise ValidationFailed.on(field, f"没有用户名为 {username} 的用户 / no user {username!r}")
+    return found
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every page session and API token of `user` (logout ends them on every device):
+    each carries the epoch it was issued in, and no longer matches."""
+    user.session_epoch = User.session_epoch + 1  # in the UPDATE itself: two at once both count
+    session.flush()
+
+
+def change_password(session: Session, actor: User | None, user: User, new_password: str, passwords: Passwords,
+                    current_password: str | None = None) -> None:
+    """Set a new password and end every session and token of the user. An administrator
+    (or the command line, actor None) sets anyone's; a user sets their own and must give
+    the current one."""
+    if actor is not None and actor.role is not Role.ADMIN:
+        if actor.id != user.id:
+            raise Forbidden("仅管理员可修改他人的密码 / administrators only")
+        if current_password is None or not passwords.verify(user.password_hash, current_password):
+            raise ValidationFailed.on("current_password", "当前密码不正确 / the current password is wrong")
+    _check_password(new_password, "new_password")
+    user.password_hash = passwords.hash(new_password)
+    end_sessions(session, user)
+
+
+def set_active(session: Session, actor: User | None, user: User, active: bool) -> None:
+    """Deactivate (ending every session and token at once) or reactivate an account."""
+    _require_admin(actor)
+    user.active = active
+    end_sessions(session, user)
 
 
 def authenticate(session: Session, username: str, password: str, passwords: Passwords) -> User | None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from flask import Flask
 
 from hazard_ledger.clock import utcnow
-from hazard_ledger.config import Settings
+from hazard_ledger.config import Settings, resolve_secret_key
 from hazard_ledger.db import Database
 from hazard_ledger.security import Passwords
 
@@ -24,8 +25,11 @@ def init_settings(app: Flask, settings: Settings) -> None:
     app.extensions["hazard_ledger.settings"] = settings
     app.url_map.converters["id"] = IdConverter
     upload_limit = settings["uploads"]["max_bytes"]
+    secret_key, generated = resolve_secret_key(settings)
+    if generated:  # `serve` makes the key before its workers start; this is the app served some other way
+        logging.getLogger("hazard_ledger").warning(secret_key_message(generated))
     app.config.update(
-        SECRET_KEY=settings["app"]["secret_key"],
+        SECRET_KEY=secret_key,
         # the whole multipart request may carry a little more than the file itself
         MAX_CONTENT_LENGTH=upload_limit + 64 * 1024,
         MAX_FORM_MEMORY_SIZE=upload_limit + 64 * 1024,
@@ -39,6 +43,17 @@ def init_settings(app: Flask, settings: Settings) -> None:
     )
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    if proxies := settings["server"]["trusted_proxies"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # the client's address, scheme and host as the proxies saw them: the public form's
+        # limit then counts each reporter's address, not the proxy's
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
+def secret_key_message(path) -> str:
+    return (f"generated a secret key in {path}; it is kept for the next start "
+            f"(set HAZARD_LEDGER_SECRET_KEY to use your own)")
 
 
 def init_database(app: Flask) -> None:
@@ -66,16 +81,9 @@ def init_auth(app: Flask) -> None:
 
 
 def init_limits(app: Flask) -> None:
-    from hazard_ledger.web.limits import limiter
+    from hazard_ledger.web.limits import init_limits as init
 
-    settings: Settings = app.extensions["hazard_ledger.settings"]
-    app.config.update(
-        RATELIMIT_STORAGE_URI=settings["limits"]["storage_uri"],
-        RATELIMIT_HEADERS_ENABLED=True,
-        RATELIMIT_PUBLIC_REPORT=settings["limits"]["public_report"],
-        RATELIMIT_FAILED_LOGIN=settings["limits"]["failed_login"],
-    )
-    limiter.init_app(app)
+    init(app, app.extensions["hazard_ledger.settings"])
 
 
 def init_api(app: Flask) -> None:
@@ -94,3 +102,9 @@ def init_errors(app: Flask) -> None:
     from hazard_ledger.web.errors import register_error_handlers
 
     register_error_handlers(app)
+
+
+def init_headers(app: Flask) -> None:
+    from hazard_ledger.web.headers import init_headers as init
+
+    init(app)

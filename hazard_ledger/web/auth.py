@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache, wraps
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -47,16 +47,26 @@ def _user_by_id(user_id: int) -> User | None:
     return db.session().execute(_USER_BY_ID, {"user_id": user_id}).scalar_one_or_none()
 
 
-@login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def _current(user_id: object, epoch: object) -> User | None:
+    """The user, if still active and the session or token was issued in their current
+    epoch: logout, a new password and deactivation move the epoch on (User.session_epoch)."""
+    if not isinstance(user_id, int) or not isinstance(epoch, int):
         return None
-    user = _user_by_id(int(user_id))
-    return user if user is not None and user.active else None
+    user = _user_by_id(user_id)
+    return user if user is not None and user.active and user.session_epoch == epoch else None
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> User | None:
+    # User.get_id: "id:epoch"
+    user_id, _, epoch = session_id.partition(":")
+    if not (user_id.isdigit() and epoch.isdigit()):
+        return None
+    return _current(int(user_id), int(epoch))
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return _serializer_for(db.settings()["app"]["secret_key"])
+    return _serializer_for(current_app.secret_key)
 
 
 @lru_cache(maxsize=4)
@@ -64,14 +74,9 @@ def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="hazard-ledger.api-token")
 
 
-def _password_fingerprint(user: User) -> str:
-    # a new password revokes the tokens issued before it
-    return user.password_hash[-12:]
-
-
 def issue_token(user: User) -> tuple[str, datetime]:
     hours = db.settings()["app"]["token_hours"]
-    token = _serializer().dumps({"uid": user.id, "pw": _password_fingerprint(user)})
+    token = _serializer().dumps({"uid": user.id, "epoch": user.session_epoch})
     return token, datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=hours)
 
 
@@ -81,12 +86,9 @@ def _user_from_token(token: str) -> User | None:
         claims = _serializer().loads(token, max_age=max_age)
     except (SignatureExpired, BadSignature):
         return None
-    if not isinstance(claims, dict) or not isinstance(claims.get("uid"), int):
+    if not isinstance(claims, dict):
         return None
-    user = _user_by_id(claims["uid"])
-    if user is None or not user.active or claims.get("pw") != _password_fingerprint(user):
-        return None
-    return user
+    return _current(claims.get("uid"), claims.get("epoch"))
 
 
 def api_caller() -> User | None:

@@ -1,10 +1,21 @@
-"""Rate limits: the public form per client address, failed logins per account."""
+"""Rate limits: the public form per client address (Flask-Limiter, counting in the
+database by default), failed logins per account and address (hazard_ledger.throttle)."""
 
 from __future__ import annotations
+
+import hashlib
+import hmac
 
 from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import TooManyRequests
+
+from hazard_ledger.organisations.models import User
+from hazard_ledger.organisations.operations import authenticate
+from hazard_ledger.throttle import logins
+from hazard_ledger.throttle.storage import DatabaseStorage
+from hazard_ledger.web import db
 
 
 class DecoratedLimitsOnly(Limiter):
@@ -21,30 +32,58 @@ class DecoratedLimitsOnly(Limiter):
 limiter = DecoratedLimitsOnly(key_func=get_remote_address, default_limits=[])
 
 
+def keyed_digest(purpose: str, value: str) -> str:
+    """What the database keeps instead of a client address or a typed username: an HMAC
+    under the app's secret key, good for counting and for nothing else."""
+    message = f"{purpose}\0{value}".encode("utf-8", "surrogatepass")
+    return hmac.new(current_app.secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+class AppDatabaseStorage(DatabaseStorage):
+    """`[limits] storage_uri = "database://"`: the database of the app at hand."""
+
+    STORAGE_SCHEME = ["database"]
+
+    def database(self):
+        return db.database()
+
+    def digest(self, key: str) -> str:
+        return keyed_digest("limit", key)
+
+
+def init_limits(app, settings) -> None:
+    app.config.update(
+        RATELIMIT_STORAGE_URI=settings["limits"]["storage_uri"],
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_PUBLIC_REPORT=settings["limits"]["public_report"],
+    )
+    app.extensions["hazard_ledger.login_limits"] = logins.LoginLimits.from_settings(settings["limits"])
+    limiter.init_app(app)
+
+
 def public_report_limit() -> str:
     return current_app.config["RATELIMIT_PUBLIC_REPORT"]
 
 
-def failed_login_limit() -> str:
-    return current_app.config["RATELIMIT_FAILED_LOGIN"]
-
-
-def login_account_key() -> str:
-    """The account a login names, from JSON or a form; failures count against it."""
-    username = None
-    if request.is_json:
-        body = request.get_json(silent=True)
-        if isinstance(body, dict) and isinstance(body.get("username"), str):
-            username = body["username"]
-    else:
-        username = request.form.get("username")
-    return "login:" + (username or "").strip().lower()
-
-
-def failed_login(response) -> bool:
-    return response.status_code == 401
-
-
 limit_public_reports = limiter.limit(public_report_limit, methods=["POST"])
-limit_failed_logins = limiter.limit(failed_login_limit, key_func=login_account_key, deduct_when=failed_login,
-                                    methods=["POST"])
+
+
+def authenticate_within_limits(username: str, password: str) -> User | None:
+    """The user with these credentials, or None, as `authenticate`; first the failed-login
+    limits, shared by the sign-in page and POST /api/v1/auth/token: over one, a 429 with
+    Retry-After, and the password is not looked at. Commits the request's session."""
+    limits: logins.LoginLimits = current_app.extensions["hazard_ledger.login_limits"]
+    session = db.session()
+    attempt = logins.begin_attempt(session, limits, keyed_digest("account", username.strip().casefold()),
+                                   keyed_digest("address", request.remote_addr or ""), db.now())
+    db.commit()  # counted by every process before the password is checked
+    try:
+        logins.check_attempt(session, limits, attempt, db.now())
+    except logins.LoginThrottled as refused:
+        db.commit()
+        raise TooManyRequests(retry_after=refused.retry_after) from None
+    user = authenticate(session, username, password, db.passwords())
+    if user is not None:
+        logins.attempt_succeeded(session, attempt)
+    db.commit()
+    return user

@@ -6,14 +6,12 @@ from __future__ import annotations
 import typing
 
 import marshmallow as ma
-from flask import Flask, request
+from flask import Flask
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest import abort
 from webargs import core
 from webargs.flaskparser import FlaskParser
-
-from hazard_ledger.web import is_api_path
 
 
 class ErrorDetail(ma.Schema):
@@ -95,10 +93,3 @@ def register_api(app: Flask) -> None:
     @app.get("/healthz")
     def healthz():
         return {"status": "ok"}
-
-    @app.after_request
-    def _no_store(response):
-        # API answers carry personal data: never cache them in shared proxies
-        if is_api_path(request.path) and "Cache-Control" not in response.headers:
-            response.headers["Cache-Control"] = "no-store"
-        return response

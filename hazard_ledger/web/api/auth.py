@@ -1,21 +1,19 @@
-from hazard_ledger.organisations.operations import authenticate
 from hazard_ledger.organisations.schemas import TokenIn, TokenOut, UserOut
-from hazard_ledger.web import db
 from hazard_ledger.web.api import Blueprint
 from hazard_ledger.web.auth import Unauthorized, issue_token, login_required_api
-from hazard_ledger.web.limits import limit_failed_logins
+from hazard_ledger.web.limits import authenticate_within_limits
 
 blp = Blueprint("auth", __name__, description="Tokens and the caller")
 
 
 @blp.route("/auth/token", methods=["POST"])
-@limit_failed_logins
 @blp.arguments(TokenIn)
 @blp.response(200, TokenOut)
 @blp.doc(security=[])
 def create_token(credentials):
-    """Exchange a username and password for a bearer token."""
-    user = authenticate(db.session(), credentials["username"], credentials["password"], db.passwords())
+    """Exchange a username and password for a bearer token. Failed logins are limited
+    together with the sign-in page's (429 with Retry-After)."""
+    user = authenticate_within_limits(credentials["username"], credentials["password"])
     if user is None:
         raise Unauthorized()
     token, expires_at = issue_token(user)

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 MAX_PHOTOS = 5
 
@@ -10,6 +10,14 @@ MAX_PHOTOS = 5
 class LoginForm(FlaskForm):
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=256)])
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("当前密码"), validators=[DataRequired(), Length(max=256)])
+    new_password = PasswordField(_l("新密码"), validators=[
+        DataRequired(), Length(min=8, max=256, message=_l("密码至少 8 位"))])
+    repeat_password = PasswordField(_l("再次输入新密码"), validators=[
+        DataRequired(), EqualTo("new_password", message=_l("两次输入的新密码不一致"))])
 
 
 class ReportForm(FlaskForm):

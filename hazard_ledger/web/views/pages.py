@@ -6,15 +6,16 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import TooManyRequests
 
 from hazard_ledger.errors import DomainError, NotFound
 from hazard_ledger.hazards import operations as ops
-from hazard_ledger.organisations.operations import authenticate
+from hazard_ledger.organisations.operations import change_password, end_sessions
 from hazard_ledger.web import db
 from hazard_ledger.web.errors import PAGE_MESSAGES, handle_http_exception, retry_after
-from hazard_ledger.web.limits import limit_failed_logins, limit_public_reports
-from hazard_ledger.web.views.forms import LoginForm, ReportForm
+from hazard_ledger.web.limits import authenticate_within_limits, limit_public_reports
+from hazard_ledger.web.views.forms import LoginForm, PasswordForm, ReportForm
 
 bp = Blueprint("pages", __name__)
 
@@ -32,12 +33,19 @@ def _safe_next(target: str | None) -> str:
     return url_for("pages.home")
 
 
+def _throttled(refused: TooManyRequests) -> str:
+    return _("登录失败次数过多，请 %(minutes)d 分钟后再试", minutes=max(1, -(-refused.retry_after // 60)))
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limit_failed_logins
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(db.session(), form.username.data, form.password.data, db.passwords())
+        try:
+            user = authenticate_within_limits(form.username.data, form.password.data)
+        except TooManyRequests as refused:
+            form.password.errors.append(_throttled(refused))
+            return render_template("pages/login.html", form=form), 429, retry_after(refused)
         if user is not None:
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
@@ -48,8 +56,42 @@ def login():
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
+    """POST (with the form's CSRF token) signs out everywhere: every page session and API
+    token of the user ends. GET only asks, since a link or an image elsewhere could GET it."""
+    if request.method == "GET":
+        if not current_user.is_authenticated:
+            return redirect(url_for("pages.login"))
+        return render_template("pages/logout.html")
+    if current_user.is_authenticated:
+        end_sessions(db.session(), current_user)
+        db.commit()
     logout_user()
     return redirect(url_for("pages.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """The signed-in user's new password; every other session and token of theirs ends,
+    this browser stays signed in."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            # guesses of the current password count as failed logins (someone at an unlocked screen)
+            right = authenticate_within_limits(user.username, form.current_password.data) is not None
+        except TooManyRequests as refused:
+            form.current_password.errors.append(_throttled(refused))
+            return render_template("pages/password.html", form=form), 429, retry_after(refused)
+        if not right:
+            form.current_password.errors.append(_("当前密码不正确"))
+            return render_template("pages/password.html", form=form), 422
+        change_password(db.session(), user, user, form.new_password.data, db.passwords(),
+                        current_password=form.current_password.data)
+        db.commit()
+        login_user(user)  # this browser, in the new epoch
+        return render_template("pages/password.html", form=PasswordForm(formdata=None), changed=True)
+    return render_template("pages/password.html", form=form), 422 if form.is_submitted() else 200
 
 
 @bp.errorhandler(429)
