@@ -319,3 +319,19 @@ def test_a_hazard_form_with_an_absurd_version_changes_nothing(client, world, dat
     assert re.search(r'name="funds"[^>]*>\s*<p class="error">', funds.text)
     with database.unit_of_work(write=False) as session:
         assert session.get(Hazard, hazard_id).version == 1
+
+
+# ---- the command line ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argument", ["\udcff\udcfe", "名\ud800", "\udfff"])
+def test_a_command_line_argument_that_is_not_utf8_is_one_line(database_url, database, argument):
+    """A shell passes bytes; those that are not UTF-8 reach Python as lone surrogates."""
+    from click.testing import CliRunner
+
+    from hazard_ledger.cli import cli
+    from hazard_ledger.organisations.models import Jurisdiction
+
+    result = CliRunner().invoke(cli, ["jurisdictions", "add", "X", argument],
+                                env={"HAZARD_LEDGER_DATABASE_URL": database_url})
+    assert result.exit_code == 2 and "not valid UTF-8" in result.output and "Traceback" not in result.output
+    assert count(database, Jurisdiction) == 0
