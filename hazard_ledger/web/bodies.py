@@ -69,10 +69,6 @@ def loads(data: bytes | str) -> Any:
     return value
 
 
-def dumps(value: Any, **kwargs) -> str:
-    return json.dumps(value, **kwargs)
-
-
 def _problems(value: Any) -> dict[str, list[str]]:
     """The fields ("a.b", "0.name"; "_body" for the body itself) that hold what no field
     stores. Iterative, so depth costs no stack; TooDeep past MAX_DEPTH."""
@@ -120,7 +116,7 @@ def unreadable_form_fields(form) -> dict[str, list[str]]:
     return problems
 
 
-_READER = SimpleNamespace(loads=loads, dumps=dumps)
+_READER = SimpleNamespace(loads=loads, dumps=json.dumps)
 
 
 class JsonBodyRequest(Request):
