@@ -53,6 +53,12 @@ class CommandLine(click.Group):
     """The root group: every error a user can cause ends as one line on stderr."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        # bytes that are not UTF-8 reach Python as lone surrogates, which nothing can store
+        for argument in sys.argv[1:] if args is None else args:
+            if any("\ud800" <= character <= "\udfff" for character in argument):
+                shown = argument.encode("utf-8", "backslashreplace").decode()
+                click.echo(f"hazard-ledger: error: '{shown}': 不是有效的 UTF-8 文本 / not valid UTF-8 text", err=True)
+                sys.exit(2)
         try:
             return super().main(args, prog_name or "hazard-ledger", complete_var, standalone_mode=False, **extra)
         except click.exceptions.Abort:

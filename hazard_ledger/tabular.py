@@ -6,9 +6,11 @@ then GB18030, and written as UTF-8 with a BOM so Excel opens it right. Writing
 streams row by row (openpyxl write-only mode): memory stays flat however many rows.
 
 Text in the ledger comes from anyone with a QR code, so an export never lets it act
-as a formula (OWASP "CSV injection"): in .xlsx such text is stored as a string cell,
-in CSV it is prefixed with an apostrophe, which reading strips again. Control
-characters that a worksheet cannot hold are dropped."""
+as a formula (OWASP "CSV injection"): in .xlsx such text is stored as a string cell
+marked as quoted (Excel's leading apostrophe, kept when the cell is edited), in CSV it
+is prefixed with an apostrophe, which reading strips again. Control characters that a
+worksheet cannot hold are dropped. Every workbook the service writes is written by
+`Sheet`: nothing else makes one."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from typing import IO, Any, Iterable, Sequence
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 FORMATS = (".xlsx", ".csv")
@@ -178,44 +180,67 @@ def _write_csv(target, columns: Sequence[Column], rows: Iterable[Sequence[Any]])
 NUMBER_FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "number": "#,##0.00", "integer": "0"}
 
 
+class Sheet:
+    """The one writer of every workbook the service makes (the ledger, the awards for
+    the finance office, the statutory statistics): one sheet, streamed row by row
+    (write-only), and every value through `_xlsx_value`, so that no text ever becomes a
+    formula. `table`: a header row that stays in view and on every printed page."""
+
+    def __init__(self, title: str, widths: Sequence[float], *, table: bool = False):
+        self._book = Workbook(write_only=True)
+        self._sheet = sheet = self._book.create_sheet(title=title[:31])
+        for index, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        if table:
+            sheet.freeze_panes = "A2"
+            sheet.print_options.gridLines = True
+            sheet.print_title_rows = "1:1"
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.fitToWidth = 1
+
+    def append(self, values: Sequence[Any], number_formats: Sequence[str | None] | None = None, *,
+               font: Font | None = None, alignment: Alignment | None = None) -> None:
+        """One row; `number_formats` by column (None: as the value comes), `font` and
+        `alignment` for every cell of the row."""
+        formats = number_formats or [None] * len(values)
+        self._sheet.append([_xlsx_value(self._sheet, value, number_format, font, alignment)
+                            for number_format, value in zip(formats, values, strict=True)])
+
+    def save(self, target: Path | str | IO[bytes]) -> None:
+        self._book.save(target)
+
+
 def _write_xlsx(target, columns: Sequence[Column], rows: Iterable[Sequence[Any]], title: str) -> None:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.print_options.gridLines = True
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.print_title_rows = "1:1"
-    bold = Font(bold=True)
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(sheet, value=column.header)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    sheet = Sheet(title, [column.width for column in columns], table=True)
+    sheet.append([column.header for column in columns], font=Font(bold=True))
     formats = [NUMBER_FORMATS.get(column.kind) for column in columns]
     for row in rows:
-        sheet.append([_xlsx_value(sheet, value, number_format)
-                      for number_format, value in zip(formats, row, strict=True)])
-    workbook.save(target)
+        sheet.append(row, formats)
+    sheet.save(target)
 
 
-def _xlsx_value(sheet, value: Any, number_format: str | None) -> Any:
+def _xlsx_value(sheet, value: Any, number_format: str | None, font: Font | None = None,
+                alignment: Alignment | None = None) -> Any:
     if isinstance(value, str):
         value = _safe_text(value)
-        if not value.startswith("="):
+        if not value.startswith(FORMULA_STARTS) and font is None and alignment is None:
             return value
         cell = WriteOnlyCell(sheet, value=value)
-        cell.data_type = "s"  # openpyxl would store it as a formula
-        return cell
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        value = value.replace(tzinfo=None)  # Excel has no time zones: callers pass local times
-    if number_format is None or value is None:
-        return value  # only typed cells carry a style: plain values are several times faster to write
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = number_format
+        if value.startswith(FORMULA_STARTS):
+            cell.data_type = "s"  # openpyxl would store "=..." as a formula
+            cell.quotePrefix = True  # and Excel would make a formula of "+1" or "@SUM(A1)" once it is edited
+    else:
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.replace(tzinfo=None)  # Excel has no time zones: callers pass local times
+        if (number_format is None or value is None) and font is None and alignment is None:
+            return value  # only styled cells are WriteOnlyCells: plain values are several times faster to write
+        cell = WriteOnlyCell(sheet, value=value)
+        if number_format is not None and value is not None:
+            cell.number_format = number_format
+    if font is not None:
+        cell.font = font
+    if alignment is not None:
+        cell.alignment = alignment
     return cell
 
 

@@ -35,3 +35,9 @@ def non_negative_money(value) -> None:
     bounds as strings)."""
     if not 0 <= value <= 10**9:
         raise ValidationError("须为 0 至 10 亿之间的金额 / an amount between 0 and 1e9")
+
+
+def DecimalString(**kwargs) -> fields.Decimal:  # noqa: N802
+    """A sum the API sends (funds, an award's amount) as a decimal string, "1000.00":
+    exact where a JSON number may not be, and documented as the string it is."""
+    return fields.Decimal(as_string=True, metadata={"type": "string", "format": "decimal"}, **kwargs)

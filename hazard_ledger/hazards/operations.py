@@ -33,6 +33,7 @@ from hazard_ledger.organisations.models import Enterprise, User
 from hazard_ledger.rewards.operations import propose_award
 from hazard_ledger.security import new_receipt, receipt_hash
 from hazard_ledger.sqltext import words
+from hazard_ledger.validation import MAX_ID
 from hazard_ledger.workflow import TransitionContext, fire
 from hazard_ledger.workflow.rulebook import json_safe
 
@@ -287,10 +288,11 @@ def decode_cursor(cursor: str) -> int:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))["before"]
-        if not isinstance(value, int) or isinstance(value, bool):
+        # an id, as every id is bounded: a larger number would overflow the database's integer
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:
             raise ValueError
         return value
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):
         raise ValidationFailed.on("cursor", "无效的分页游标 / not a cursor this service gave") from None
 
 

@@ -10,7 +10,7 @@ from hazard_ledger import access
 from hazard_ledger.enums import Grade, HazardState
 from hazard_ledger.hazards.models import Attachment, Hazard, HazardEvent
 from hazard_ledger.organisations.models import User
-from hazard_ledger.validation import MAX_ID, Day, Id
+from hazard_ledger.validation import MAX_ID, Day, DecimalString, Id
 from hazard_ledger.workflow import allowed_events
 
 LOCATION = validate.Length(min=1, max=200)
@@ -138,7 +138,7 @@ class HazardOut(Schema):
     responsible_person = fields.String(allow_none=True)
     responsible_user_id = fields.Integer(allow_none=True)
     protective_measures = fields.String(allow_none=True)
-    funds = fields.Decimal(allow_none=True, as_string=True)
+    funds = DecimalString(allow_none=True)
     emergency_plan = fields.String(allow_none=True)
     rectified_at = fields.DateTime(allow_none=True)
     completed_on = fields.Date(allow_none=True)

@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import IO
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.notifications.operations import notify
 from hazard_ledger.organisations.models import Enterprise, User
 from hazard_ledger.paperwork.models import StatisticsReport
+from hazard_ledger.tabular import Sheet
 
 PERIOD = re.compile(r"^(\d{4})(?:Q([1-4]))?$")
 
@@ -164,42 +164,30 @@ def compute_statistics(session: Session, enterprise: Enterprise, period: Period,
 
 
 def write_statistics_xlsx(stats: Statistics, target: str | IO[bytes]) -> None:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "隐患排查治理统计"
-    bold = Font(bold=True)
-    sheet.append([f"{stats.enterprise} 事故隐患排查治理情况统计表（{stats.period_label}）"])
-    sheet["A1"].font = Font(bold=True, size=14)
+    """The statistics as the signed sheet an enterprise files; its text (locations,
+    descriptions, measures: anyone's words) is written as text, never as a formula."""
+    sheet = Sheet("隐患排查治理统计", (16, 14, 30, 30, 12, 14, 12, 30))
+    bold, top = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    sheet.append([f"{stats.enterprise} 事故隐患排查治理情况统计表（{stats.period_label}）"], font=Font(bold=True, size=14))
     sheet.append([f"统计期间：{stats.first_day} 至 {stats.last_day}　报送期限：{stats.filing_deadline} 前"
                   + (f"　{stats.as_of_label}" if stats.as_of_label else "")])
     sheet.append([])
-    sheet.append(["排查隐患（项）", "其中一般隐患", "其中重大隐患", "已整改（项）", "整改率", "逾期未整改（项）"])
-    for cell in sheet[4]:
-        cell.font = bold
-    sheet.append([stats.found, stats.general, stats.major, stats.rectified, stats.rectification_rate, stats.overdue])
-    sheet["E5"].number_format = "0.0%"
+    sheet.append(["排查隐患（项）", "其中一般隐患", "其中重大隐患", "已整改（项）", "整改率", "逾期未整改（项）"], font=bold)
+    sheet.append([stats.found, stats.general, stats.major, stats.rectified, stats.rectification_rate, stats.overdue],
+                 [None, None, None, None, "0.0%", None])
     sheet.append([])
-    sheet.append(["未销号重大隐患（五落实）"])
-    sheet[sheet.max_row][0].font = bold
-    sheet.append(["隐患编号", "地点", "描述", "治理措施", "责任人", "治理资金（元）", "治理时限", "应急预案"])
-    for cell in sheet[sheet.max_row]:
-        cell.font = bold
+    sheet.append(["未销号重大隐患（五落实）"], font=bold)
+    sheet.append(["隐患编号", "地点", "描述", "治理措施", "责任人", "治理资金（元）", "治理时限", "应急预案"], font=bold)
     for item in stats.open_major:
         sheet.append([item.code, item.location, item.description, item.measure, item.responsible_person,
-                      float(Decimal(item.funds)) if item.funds else None, item.deadline, item.emergency_plan])
+                      float(Decimal(item.funds)) if item.funds else None, item.deadline, item.emergency_plan],
+                     alignment=top)
     if not stats.open_major:
-        sheet.append(["（无）"])
+        sheet.append(["（无）"], alignment=top)
     sheet.append([])
-    sheet.append(["主要负责人（签字）：____________________　　　日期：________年____月____日"])
-    sheet.append(["填报人：____________________　　　联系电话：____________________"])
-    for column, width in zip("ABCDEFGH", (16, 14, 30, 30, 12, 14, 12, 30), strict=True):
-        sheet.column_dimensions[column].width = width
-    for row in sheet.iter_rows(min_row=9):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    book.save(target)
+    sheet.append(["主要负责人（签字）：____________________　　　日期：________年____月____日"], alignment=top)
+    sheet.append(["填报人：____________________　　　联系电话：____________________"], alignment=top)
+    sheet.save(target)
 
 
 # ---- the `statistics` job ------------------------------------------------------------

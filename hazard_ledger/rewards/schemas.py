@@ -1,12 +1,12 @@
 from marshmallow import Schema, fields, validate
 
-from hazard_ledger.validation import Day, non_negative_money
+from hazard_ledger.validation import Day, DecimalString, non_negative_money
 
 
 class AwardOut(Schema):
     id = fields.Integer()
     hazard_id = fields.Integer()
-    amount = fields.Decimal(as_string=True)
+    amount = DecimalString()
     status = fields.String()
     profile = fields.String()
     explanation = fields.List(fields.String())
@@ -65,6 +65,6 @@ class SummaryOut(Schema):
 
 
 class ClaimOut(Schema):
-    amount = fields.Decimal(as_string=True)
+    amount = DecimalString()
     status = fields.String()
     claim_deadline = fields.Date(allow_none=True)

@@ -21,9 +21,11 @@ def is_api_path(path: str) -> bool:
 
 def init_settings(app: Flask, settings: Settings) -> None:
     from hazard_ledger.validation import IdConverter
+    from hazard_ledger.web.bodies import JsonBodyRequest
 
     app.extensions["hazard_ledger.settings"] = settings
     app.url_map.converters["id"] = IdConverter
+    app.request_class = JsonBodyRequest
     upload_limit = settings["uploads"]["max_bytes"]
     secret_key, generated = resolve_secret_key(settings)
     if generated:  # `serve` makes the key before its workers start; this is the app served some other way

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from hazard_ledger.errors import DomainError, flatten_messages
 from hazard_ledger.web import is_api_path
 from hazard_ledger.web.auth import Unauthorized
+from hazard_ledger.web.bodies import NUL, unreadable_form_fields
 
 CODES = {
     400: ("bad_request", "请求无效 / bad request"),
@@ -109,30 +110,17 @@ def handle_data_error(error: DataError):
     return error_response(422, message="输入包含无法保存的字符或数值 / the input has characters or numbers that cannot be stored")
 
 
-def _nul_fields(value, path: str = "") -> list[str]:
-    if isinstance(value, str):
-        return [path or "_body"] if "\x00" in value else []
-    if isinstance(value, dict):
-        return [f for key, item in value.items() for f in _nul_fields(item, f"{path}.{key}" if path else str(key))
-                + (_nul_fields(key, path or "_body") if isinstance(key, str) else [])]
-    if isinstance(value, list):
-        return [f for index, item in enumerate(value) for f in _nul_fields(item, f"{path}.{index}" if path else str(index))]
-    return []
-
-
-def refuse_nul_characters():
-    """NUL is never meaningful in this API and PostgreSQL cannot store it: name the field."""
-    if not is_api_path(request.path):
+def refuse_unreadable_text():
+    """Text no field can store, named before any view sees it: NUL in the API's query
+    (PostgreSQL cannot store it), NUL or bytes that were not UTF-8 in a page form. JSON
+    bodies are checked as they are read (hazard_ledger.web.bodies.loads)."""
+    if is_api_path(request.path):
+        bad = {key: [NUL] for key, value in request.args.items(multi=True) if "\x00" in key or "\x00" in value}
+    elif request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        bad = unreadable_form_fields(request.form)
+    else:
         return None
-    bad = [key for key, value in request.args.items(multi=True) if "\x00" in key or "\x00" in value]
-    # JSON carries NUL only as the escape \u0000, or in UTF-16 or UTF-32, where every ASCII
-    # character has a zero byte: any other body needs no walk
-    body = request.get_data(cache=True) if request.is_json else b""
-    if b"\\u0000" in body or b"\x00" in body:
-        bad += _nul_fields(request.get_json(silent=True))
-    if bad:
-        return error_response(422, fields={name: ["不能包含 NUL 字符 / must not contain NUL characters"] for name in bad})
-    return None
+    return error_response(422, fields=bad) if bad else None
 
 
 def handle_unexpected(error: Exception):
@@ -148,5 +136,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(Unauthorized, handle_unauthorized)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(DataError, handle_data_error)
-    app.before_request(refuse_nul_characters)
+    app.before_request(refuse_unreadable_text)
     app.register_error_handler(Exception, handle_unexpected)

@@ -27,8 +27,12 @@ def home():
 
 
 def _safe_next(target: str | None) -> str:
-    # only local paths, never another site
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    """Where to go after signing in: a path of this site, else home. Never another site
+    (`//host`, `/\\host`: browsers read a backslash as a slash), never a scheme
+    (`javascript:`), never a control character (a header split by CR LF, or a tab a
+    browser drops to make `//`)."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and target.isprintable() and not urlsplit(target).netloc):
         return target
     return url_for("pages.home")
 

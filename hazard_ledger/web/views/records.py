@@ -6,10 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from marshmallow import ValidationError
 
-from hazard_ledger.errors import DomainError, NotFound
+from hazard_ledger.errors import DomainError, NotFound, flatten_messages
 from hazard_ledger.hazards import operations as ops
-from hazard_ledger.hazards.schemas import present_detail
+from hazard_ledger.hazards.schemas import TransitionIn, present_detail
 from hazard_ledger.organisations.operations import visible_enterprise
 from hazard_ledger.paperwork.columns import GRADE_WORDS, STATE_WORDS
 from hazard_ledger.paperwork.statistics import Period, compute_statistics
@@ -98,17 +99,40 @@ def fire_event(hazard_id: int, event: str):
     session = db.session()
     values = {k: v.strip() for k, v in request.form.items() if k not in ("csrf_token", "version") and v.strip()}
     try:
-        version = int(request.form.get("version", "")) if request.form.get("version", "").isdigit() else None
+        # the page's hidden version is read as the API reads it: a number of any length is a 422
+        version = TRANSITION.load({"event": event, "version": request.form.get("version") or None})["version"]
         ops.transition(session, current_user, hazard_id, event, values, version=version, now=db.now(), zone=db.zone())
         db.commit()
     except NotFound:
         abort(404)
-    except DomainError as error:
+    except (DomainError, ValidationError) as error:
         session.rollback()
         hazard = ops.visible_hazard(session, current_user, hazard_id)
-        errors = error.fields or {"_form": [error.message]}
-        return _render_record(hazard, errors, event, values, status=error.status if error.status != 404 else 422)
+        status = error.status if isinstance(error, DomainError) and error.status != 404 else 422
+        return _render_record(hazard, _errors_by_input(event, error), event, values, status=status)
     return redirect(url_for("records.hazard_record", hazard_id=hazard_id))
+
+
+TRANSITION = TransitionIn()
+
+
+def _errors_by_input(event: str, error: DomainError | ValidationError) -> dict[str, list[str]]:
+    """Each problem next to its input; one with no input on the event's form (the hidden
+    version, a field the form does not have) heads the form, so none is lost."""
+    from hazard_ledger.workflow import RULEBOOK
+
+    if isinstance(error, ValidationError):
+        fields = flatten_messages(error.messages)
+    else:
+        fields = error.fields or {"_form": [error.message]}
+    inputs = set(RULEBOOK[event].fields._declared_fields) if event in RULEBOOK else set()
+    errors: dict[str, list[str]] = {}
+    for name, problems in fields.items():
+        if name in inputs or name == "_form":
+            errors.setdefault(name, []).extend(problems)
+        else:
+            errors.setdefault("_form", []).extend(f"{name}: {problem}" for problem in problems)
+    return errors
 
 
 @bp.route("/files/<id:attachment_id>")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import tempfile
 from datetime import date
-from decimal import Decimal
 
 import qrcode
 import qrcode.image.svg
@@ -14,13 +13,15 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
+from marshmallow import ValidationError
 from sqlalchemy import nulls_last
 
 from hazard_ledger import access
 from hazard_ledger.compliance.operations import check as check_compliance
 from hazard_ledger.compliance.operations import import_employees, list_employees, record_drill, record_training
+from hazard_ledger.compliance.schemas import DrillIn, TrainingIn
 from hazard_ledger.enums import Grade, HazardState, Role
-from hazard_ledger.errors import DomainError, NotFound, ValidationFailed
+from hazard_ledger.errors import DomainError, NotFound, ValidationFailed, flatten_messages
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.notifications import operations as inbox_ops
@@ -273,10 +274,12 @@ def roster(enterprise_id: int):
     return _render_roster(enterprise, problems, message, status)
 
 
-def _render_roster(enterprise, problems: list[str], message: str | None, status: int):
+def _render_roster(enterprise, problems: list[str], message: str | None, status: int, activity: dict | None = None):
+    """The roster page; `activity`: a training or drill form that failed, shown again with
+    what was typed and each problem next to its field."""
     employees = list_employees(db.session(), current_user, enterprise.id)
     return render_template("pages/roster.html", enterprise=enterprise, employees=employees, problems=problems,
-                           message=message), status
+                           message=message, activity=activity or {"kind": None, "values": {}, "errors": {}}), status
 
 
 @bp.route("/ledger/export")
@@ -290,39 +293,48 @@ def ledger_export():
                         f"隐患排查治理台账-{db.today().isoformat()}{fmt}")
 
 
+# the page's forms are read by the API's schemas: the same bounds, the same messages
+ACTIVITY_FIELDS = {"training": TrainingIn(), "drill": DrillIn()}
+# the form's input names where they differ from the schema's fields
+ACTIVITY_INPUTS = {"kind": "drill_kind"}
+
+
 @bp.route("/enterprises/<id:enterprise_id>/activities", methods=["POST"])
 @login_required
 def record_activity(enterprise_id: int):
     """A training (with attendees by number) or a drill, from the roster page."""
     session = db.session()
     form = request.form
+    kind = "training" if form.get("kind") == "training" else "drill"
+    if kind == "training":
+        values = {"held_on": form.get("held_on", ""), "topic": form.get("topic", "").strip() or "安全培训",
+                  "hours": form.get("hours", "").strip(),
+                  "attendees": [n.strip() for n in form.get("attendees", "").replace("，", ",").split(",") if n.strip()]}
+    else:
+        values = {"held_on": form.get("held_on", ""), "kind": form.get("drill_kind", ""),
+                  "scenario": form.get("scenario", "").strip() or "—", "participants": form.get("participants") or "1"}
+    record = record_training if kind == "training" else record_drill
     try:
-        held_on = date.fromisoformat(form.get("held_on", ""))
-    except ValueError:
-        return _roster_error(enterprise_id, _("日期格式不正确"))
-    try:
-        if form.get("kind") == "training":
-            try:
-                hours = Decimal(form.get("hours", ""))
-            except ArithmeticError:
-                return _roster_error(enterprise_id, _("学时须为数字"))
-            attendees = [n.strip() for n in form.get("attendees", "").replace("，", ",").split(",") if n.strip()]
-            record_training(session, current_user, enterprise_id=enterprise_id, held_on=held_on,
-                            topic=form.get("topic", "").strip() or "安全培训", hours=hours, attendees=attendees,
-                            now=db.now(), zone=db.zone())
-        else:
-            record_drill(session, current_user, enterprise_id=enterprise_id, held_on=held_on,
-                         kind=form.get("drill_kind", ""), scenario=form.get("scenario", "").strip() or "—",
-                         participants=int(form.get("participants") or 1), now=db.now(), zone=db.zone())
+        data = ACTIVITY_FIELDS[kind].load({**values, "enterprise_id": enterprise_id})
+        record(session, current_user, now=db.now(), zone=db.zone(), **data)
         db.commit()
     except NotFound:
         abort(404)
-    except (DomainError, ValueError) as error:
+    except ValidationError as error:
+        return _activity_error(enterprise_id, kind, values, flatten_messages(error.messages))
+    except DomainError as error:
         session.rollback()
-        return _roster_error(enterprise_id, getattr(error, "message", str(error)), getattr(error, "fields", None))
+        return _activity_error(enterprise_id, kind, values, error.fields or {"_form": [error.message]})
     return redirect(url_for("work.roster", enterprise_id=enterprise_id, saved=1))
 
 
-def _roster_error(enterprise_id: int, message: str, fields=None):
-    problems = [message] + [f"{name}: {'; '.join(texts)}" for name, texts in (fields or {}).items()]
-    return _render_roster(visible_enterprise(db.session(), current_user, enterprise_id), problems, None, 422)
+def _activity_error(enterprise_id: int, kind: str, values: dict, fields: dict[str, list[str]]):
+    shown = {ACTIVITY_INPUTS.get(name, name): problems for name, problems in fields.items()}
+    typed = {ACTIVITY_INPUTS.get(name, name): ", ".join(value) if isinstance(value, list) else value
+             for name, value in values.items()}
+    # a problem with no input of its own (the enterprise, the whole form) heads the page
+    inputs = {"held_on", "topic", "hours", "attendees", "drill_kind", "scenario", "participants"}
+    problems = [f"{name}: {'; '.join(texts)}" if name != "_form" else "; ".join(texts)
+                for name, texts in shown.items() if name not in inputs]
+    return _render_roster(visible_enterprise(db.session(), current_user, enterprise_id), problems, None, 422,
+                          {"kind": kind, "values": typed, "errors": shown})
