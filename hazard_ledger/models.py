@@ -9,9 +9,14 @@ from hazard_ledger.notifications.models import Delivery, Notification, Webhook
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
 from hazard_ledger.paperwork.models import StatisticsReport
 from hazard_ledger.rewards.models import Award
+from hazard_ledger.union.models import (
+    Campaign, Enrollment, Honour, InspectorScore, Notice, NoticeEvent, NoticeHazard, NoticeNumberCounter,
+)
 
 metadata = Base.metadata
 
 __all__ = ["Attachment", "Award", "ComplianceReport", "Drill", "Employee", "Training", "TrainingAttendance",
            "TrainingClass", "Delivery", "Enterprise", "Hazard", "HazardCodeCounter", "HazardEvent", "Jurisdiction",
-           "Notification", "StatisticsReport", "User", "Webhook", "metadata"]
+           "Notification", "StatisticsReport", "User", "Webhook", "metadata",
+           "Campaign", "Enrollment", "Honour", "InspectorScore", "Notice", "NoticeEvent", "NoticeHazard",
+           "NoticeNumberCounter"]
