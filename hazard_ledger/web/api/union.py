@@ -17,7 +17,7 @@ from hazard_ledger.web.api import Blueprint
 from hazard_ledger.web.auth import login_required_api
 from hazard_ledger.web.downloads import XLSX, send_written
 
-blp = Blueprint("union", __name__, description="The union's instruments: notices, campaigns, the public board")
+blp = Blueprint("union_instruments", __name__, description="The union's instruments: notices, campaigns, the public board")
 
 
 # ---- notices -------------------------------------------------------------------------
