@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from hazard_ledger.hazards.schemas import ActorOut
 from hazard_ledger.union.models import CampaignKind, NoticeKind, NoticeState
@@ -198,8 +198,24 @@ class ItemScoreIn(Schema):
 
 
 class ScoresIn(Schema):
-    items = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=40)),
-                        values=fields.Nested(ItemScoreIn), required=True, validate=validate.Length(min=1, max=50))
+    """`{items: {key: {points, note?}}}`. Each value is read with ItemScoreIn after the
+    whole: the OpenAPI document keeps to shapes every client generator understands."""
+
+    items = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=40)), values=fields.Dict(),
+                        required=True, validate=validate.Length(min=1, max=50),
+                        metadata={"description": "item key: {points, note?}"})
+
+    @post_load
+    def _each_item(self, data, **_kwargs):
+        loaded, problems = {}, {}
+        for key, value in data["items"].items():
+            try:
+                loaded[key] = ItemScoreIn().load(value)
+            except ValidationError as error:
+                problems[key] = error.messages
+        if problems:
+            raise ValidationError({"items": problems})
+        return {**data, "items": loaded}
 
 
 class HonourIn(Schema):

@@ -27,7 +27,7 @@ from hazard_ledger.union import board
 from hazard_ledger.union import campaigns as campaign_ops
 from hazard_ledger.union import operations as ops
 from hazard_ledger.union import policy
-from hazard_ledger.union.models import Campaign, CampaignKind, Notice
+from hazard_ledger.union.models import Campaign, CampaignKind, Notice, NoticeKind
 from hazard_ledger.union.scoring import sheets_of
 from hazard_ledger.web import db
 from hazard_ledger.web.downloads import send_written
@@ -57,7 +57,8 @@ def union_open_notices() -> list[Notice]:
     """For the home page of a safety officer: the notices waiting for their reply."""
     if not current_user.is_authenticated or current_user.role is not Role.SAFETY_OFFICER:
         return []
-    return ops.list_notices(db.session(), current_user, state="issued")
+    return [n for n in ops.list_notices(db.session(), current_user, state="issued")
+            if n.kind is not NoticeKind.RECOMMENDATION]  # a recommendation is answered by an authority
 
 
 def _words() -> dict:
