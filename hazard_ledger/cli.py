@@ -442,7 +442,8 @@ def audit_verify() -> None:
             click.echo(f"BROKEN notice {found.code} (id {found.hazard_id}) at {where}: {found.problem}")
     if breaks or notice_breaks:
         raise UserError(f"{breaks} hazard chain(s) and {notice_breaks} notice chain(s) broken")
-    click.echo("every hazard chain and every notice chain verifies")
+    click.echo("every hazard chain verifies")
+    click.echo("every notice chain verifies")
 
 
 @cli.group()
@@ -476,9 +477,10 @@ def union_sheets() -> None:
     from hazard_ledger.union.scoring import sheets_of
 
     for sheet in sheets_of(runtime().settings).values():
-        click.echo(f"{sheet.name:<20} {sheet.total:g} points, line {sheet.line:g}: {sheet.title} ({sheet.source})")
+        click.echo(f"{sheet.name:<20} {float(sheet.total):g} points, line {float(sheet.line):g}: {sheet.title} "
+                   f"({sheet.source})")
         for item in sheet.items:
-            click.echo(f"    {item.key:<14} {item.max:>5g}  {item.auto or 'inspector'}  {item.title}")
+            click.echo(f"    {item.key:<14} {float(item.max):>5g}  {item.auto or 'inspector'}  {item.title}")
 
 
 @union.command("export")

@@ -265,3 +265,28 @@ def test_a_malformed_sheet_stops_the_command_line_in_one_line(tmp_path):
                             env={"HAZARD_LEDGER_CONFIG": str(config), "PATH": "/usr/bin:/bin"}, timeout=60)
     assert result.returncode != 0 and result.stderr.strip().count("\n") == 0
     assert "bad.toml: items" in result.stderr
+
+
+def test_the_union_commands(world, database_url, tmp_path):
+    from click.testing import CliRunner
+
+    from hazard_ledger.cli import cli
+
+    runner, env = CliRunner(), {"HAZARD_LEDGER_DATABASE_URL": database_url}
+    days = runner.invoke(cli, ["union", "workdays", "2026-09-30", "15"], env=env)
+    assert days.exit_code == 0 and days.output.strip() == "2026-10-27"
+    estimated = runner.invoke(cli, ["union", "workdays", "2026-12-24", "15"], env=env)
+    assert "2027-01-14" in estimated.output and "estimated" in estimated.output
+    bad = runner.invoke(cli, ["union", "workdays", "yesterday", "3"], env=env)
+    assert bad.exit_code != 0 and "START" in bad.output
+    sheets = runner.invoke(cli, ["union", "sheets"], env=env)
+    assert "ankang-default" in sheets.output and "100 points, line 95" in sheets.output
+    campaign = create(world).json
+    world.post("inspector_city", f"/api/v1/campaigns/{campaign['id']}/enrollments",
+               json={"enterprise_ids": [world.enterprise["B1"]]})
+    output = tmp_path / "results.xlsx"
+    exported = runner.invoke(cli, ["union", "export", str(campaign["id"]), "-o", str(output)], env=env)
+    assert exported.exit_code == 0, exported.output
+    assert [row[1] for row in load_workbook(output).active.iter_rows(values_only=True)][1:] == ["B1"]
+    missing = runner.invoke(cli, ["union", "export", "999", "-o", str(output)], env=env)
+    assert missing.exit_code != 0 and "no such campaign" in missing.output

@@ -272,3 +272,18 @@ def test_a_replied_notice_is_not_reminded(deep_world, database, runtime):
     move(world, "officer_a1", notice_id, "reply")
     result = run_job(runtime, "reminders", datetime(2026, 10, 28, 8, 0, tzinfo=SHANGHAI))
     assert "notice" not in result
+
+
+def test_county_or_higher_by_level_where_the_tree_records_it(deep_world, database):
+    from types import SimpleNamespace
+
+    from hazard_ledger.union.policy import is_county_or_higher
+
+    with database.unit_of_work(write=False) as session:
+        by_depth = {code: is_county_or_higher(session, session.get(Jurisdiction, world_id))
+                    for code, world_id in deep_world.jurisdiction.items()}
+        assert by_depth == {"PROV": True, "CITY": True, "A": True, "B": True, "AT": False}
+        township_by_level = SimpleNamespace(id=deep_world.jurisdiction["CITY"], level="township")
+        county_by_level = SimpleNamespace(id=deep_world.jurisdiction["AT"], level="county")
+        assert not is_county_or_higher(session, township_by_level)
+        assert is_county_or_higher(session, county_by_level)

@@ -341,8 +341,8 @@ def results_table(session: Session, viewer: User, campaign_id: int, today: date,
     campaign = _running(session, viewer, campaign_id)
     _campaign, sheet, results = compute_scores(session, viewer, campaign_id, today, settings)
     columns = [Column("名次", 6, "integer"), Column("企业编号", 10), Column("企业名称", 24),
-               *[Column(f"{item.title}（{item.max:g}）", 14, "number") for item in sheet.items],
-               Column(f"总分（{sheet.total:g}）", 10, "number"), Column(f"达标（{sheet.line:g} 分）", 10),
+               *[Column(f"{item.title}（{float(item.max):g}）", 14, "number") for item in sheet.items],
+               Column(f"总分（{float(sheet.total):g}）", 10, "number"), Column(f"达标（{float(sheet.line):g} 分）", 10),
                Column("荣誉", 16)]
     honoured = defaultdict(list)
     for honour in list_honours(session, viewer, campaign_id):

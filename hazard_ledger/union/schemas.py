@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from hazard_ledger.hazards.schemas import ActorOut
+from hazard_ledger.hazards.schemas import HistoryOut
 from hazard_ledger.union.models import CampaignKind, NoticeKind, NoticeState
 from hazard_ledger.validation import Day, Id
 
@@ -43,17 +43,6 @@ class NoticeQuery(Schema):
     kind = fields.String(load_default=None, validate=validate.OneOf([k.value for k in NoticeKind]))
 
 
-class NoticeHistoryOut(Schema):
-    seq = fields.Integer()
-    event = fields.String()
-    from_state = fields.String(allow_none=True)
-    to_state = fields.String()
-    actor = fields.Nested(ActorOut, allow_none=True)
-    at = fields.DateTime()
-    data = fields.Dict()
-    hash = fields.String()
-
-
 class NoticeSummaryOut(Schema):
     id = fields.Integer()
     number = fields.String()
@@ -78,7 +67,7 @@ class NoticeSummaryOut(Schema):
 
 
 class NoticeOut(NoticeSummaryOut):
-    history = fields.List(fields.Nested(NoticeHistoryOut))
+    history = fields.List(fields.Nested(HistoryOut))
 
 
 class NoticeList(Schema):

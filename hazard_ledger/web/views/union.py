@@ -77,6 +77,11 @@ def _refusal(error: DomainError):
                  fields={name: [one_language(p) for p in problems] for name, problems in (error.fields or {}).items()})
 
 
+def _problems(error: DomainError) -> list[str]:
+    """What a refused form did wrong, one line a problem, in the page's language."""
+    return [one_language(p) for texts in (error.fields or {"_": [error.message]}).values() for p in texts]
+
+
 def _not_worker() -> None:
     if current_user.role is Role.WORKER:
         abort(404)
@@ -147,7 +152,7 @@ def new_notice():
             return redirect(url_for("union.notice_page", notice_id=notice.id))
         except DomainError as error:
             session.rollback()
-            problems = [f"{one_language(p)}" for texts in (error.fields or {"_": [error.message]}).values() for p in texts]
+            problems = _problems(error)
     elif request.method == "POST":
         problems = [str(_l("请选择企业"))]
     hazards = _open_hazards(session, enterprise.id) if enterprise else []
@@ -204,7 +209,7 @@ def notice_move(notice_id: int, event: str):
         abort(404)
     except DomainError as error:
         session.rollback()
-        problems = [one_language(p) for texts in (error.fields or {"_": [error.message]}).values() for p in texts]
+        problems = _problems(error)
         return _render_notice(_visible(notice_id), "union/notice.html", error.status, problems, event)
     return redirect(url_for("union.notice_page", notice_id=notice_id))
 
@@ -295,15 +300,17 @@ def campaigns():
                     jurisdiction_id=request.form.get("jurisdiction_id", type=int) or 0, year=starts_on.year,
                     kind=request.form.get("kind", ""), title=(request.form.get("title") or "").strip()[:200],
                     theme=(request.form.get("theme") or "").strip()[:2000],
-                    focus=[line.strip()[:200] for line in (request.form.get("focus") or "").splitlines() if line.strip()][:50],
+                    focus=[line.strip()[:200] for line in (request.form.get("focus") or "").splitlines()
+                           if line.strip()][:50],
                     starts_on=starts_on, ends_on=ends_on, scoring=request.form.get("scoring") or None),
                     db.now(), db.settings())
                 db.commit()
                 return redirect(url_for("union.campaign_page", campaign_id=campaign.id))
             except DomainError as error:
                 session.rollback()
-                problems = [one_language(p) for texts in (error.fields or {"_": [error.message]}).values() for p in texts]
-    return _page("union/campaigns.html", 422 if problems else 200, campaigns=campaign_ops.list_campaigns(session, current_user),
+                problems = _problems(error)
+    return _page("union/campaigns.html", 422 if problems else 200,
+                 campaigns=campaign_ops.list_campaigns(session, current_user),
                  unions=unions, sheets=sheets_of(db.settings()), problems=problems, values=values,
                  kinds=[k.value for k in CampaignKind])
 
@@ -322,7 +329,7 @@ def campaign_page(campaign_id: int):
             return redirect(url_for("union.campaign_page", campaign_id=campaign.id))
         except DomainError as error:
             session.rollback()
-            problems = [one_language(p) for texts in (error.fields or {"_": [error.message]}).values() for p in texts]
+            problems = _problems(error)
     running = policy.may_run_campaign(session, current_user, campaign)
     _c, sheet, results = campaign_ops.compute_scores(session, current_user, campaign.id, db.today(), db.settings())
     enrolled = set(campaign_ops.enrolled_ids(session, campaign))
@@ -397,7 +404,7 @@ def campaign_honours(campaign_id: int):
             return redirect(url_for("union.campaign_honours", campaign_id=campaign.id))
         except DomainError as error:
             session.rollback()
-            problems = [one_language(p) for texts in (error.fields or {"_": [error.message]}).values() for p in texts]
+            problems = _problems(error)
     candidates = campaign_ops.honour_candidates(session, current_user, campaign.id, db.today(), db.settings())
     honours = campaign_ops.list_honours(session, current_user, campaign.id)
     names = dict(session.execute(select(Enterprise.id, Enterprise.name).where(
