@@ -139,3 +139,18 @@ def test_the_papers_of_an_enterprise(client, world, database):
 def test_english_pages_speak_one_language(client, world):
     page = client.get(f"/b/{world.report_token['A1']}?lang=en")
     assert page.status_code == 200 and "Hazard board" in page.text and "隐患治理公示栏" not in page.text
+
+
+def test_odd_form_values_are_refused_not_500(client, world):
+    sign_in(client, "inspector_city")
+    form = client.get("/campaigns")
+    token = csrf_token(form.text)
+    for value in ("99999999999999999999", "²", "abc", "-1"):
+        answer = client.post("/campaigns", data={"csrf_token": token, "jurisdiction_id": value, "kind": "ankang_cup",
+                                                 "title": "x", "starts_on": "2026-01-01", "ends_on": "2026-12-31"})
+        assert answer.status_code == 422, value
+        assert client.get(f"/notices/new?enterprise_id={value}&hazard_ids={value}").status_code in (200, 403), value
+    ancient = client.post("/campaigns", data={"csrf_token": token, "jurisdiction_id": world.jurisdiction["CITY"],
+                                              "kind": "ankang_cup", "title": "x", "starts_on": "0001-01-01",
+                                              "ends_on": "0001-12-31"})
+    assert ancient.status_code == 422

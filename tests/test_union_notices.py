@@ -116,7 +116,9 @@ def test_who_sees_a_notice(deep_world):
         assert [n["id"] for n in world.get(who, "/api/v1/notices").json["items"]] == [notice_id], who
     for who in ("worker_a1", "officer_a2", "officer_b1", "inspector_b", "inspector_at"):
         assert world.get(who, f"/api/v1/notices/{notice_id}").status_code == 404, who
+    for who in ("officer_a2", "officer_b1", "inspector_b", "inspector_at"):
         assert world.get(who, "/api/v1/notices").json["items"] == [], who
+    assert world.get("worker_a1", "/api/v1/notices").status_code == 404
     filtered = world.get("inspector_a", "/api/v1/notices?state=replied").json["items"]
     assert filtered == []
     assert world.get("inspector_a", "/api/v1/notices?kind=bogus").status_code == 422

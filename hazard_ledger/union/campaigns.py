@@ -56,6 +56,8 @@ def create_campaign(session: Session, actor: User, new: NewCampaign, now: dateti
         raise Forbidden("仅市、县级工会为本级创建活动 / a city or county union creates its own campaigns")
     if new.kind not in {k.value for k in CampaignKind}:
         raise ValidationFailed.on("kind", "须为 cha_bao_cu 或 ankang_cup / cha_bao_cu or ankang_cup")
+    if not 2000 <= new.year <= 2999:
+        raise ValidationFailed.on("year", "年度须在 2000 至 2999 之间 / a year between 2000 and 2999")
     if new.starts_on > new.ends_on:
         raise ValidationFailed.on("ends_on", "结束日期不能早于开始日期 / cannot be before starts_on")
     if new.starts_on.year != new.year:

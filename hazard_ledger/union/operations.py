@@ -218,6 +218,8 @@ def visible_notices(session: Session, viewer: User) -> Select:
 
 def list_notices(session: Session, viewer: User, *, state: str | None = None, enterprise_id: int | None = None,
                  kind: str | None = None, limit: int = 500) -> list[Notice]:
+    if viewer.role is Role.WORKER:
+        raise NotFound("文书不存在 / no notices here")  # the contract: workers, 404
     query = visible_notices(session, viewer)
     if state:
         query = query.where(Notice.state == NoticeState(state))

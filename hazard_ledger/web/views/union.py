@@ -31,6 +31,7 @@ from hazard_ledger.union.models import Campaign, CampaignKind, Notice, NoticeKin
 from hazard_ledger.union.scoring import sheets_of
 from hazard_ledger.web import db
 from hazard_ledger.web.downloads import send_written
+from hazard_ledger.validation import MAX_ID
 from hazard_ledger.web.i18n import select_locale
 
 bp = Blueprint("union", __name__)
@@ -82,6 +83,13 @@ def _problems(error: DomainError) -> list[str]:
     return [one_language(p) for texts in (error.fields or {"_": [error.message]}).values() for p in texts]
 
 
+def _form_id(values, name: str) -> int | None:
+    """A row id from a form or query string; anything else (text, a number no row can
+    have) is no id at all."""
+    text = (values.get(name) or "").strip()
+    return int(text) if text.isdecimal() and 0 < int(text) <= MAX_ID else None
+
+
 def _not_worker() -> None:
     if current_user.role is Role.WORKER:
         abort(404)
@@ -116,8 +124,8 @@ def new_notice():
     chosen on the audit page (?hazard_ids=…, all of one enterprise)."""
     session = db.session()
     source = request.form if request.method == "POST" else request.args
-    chosen = sorted({int(v) for v in source.getlist("hazard_ids") if v.isdigit() and len(v) < 10})
-    enterprise_id = source.get("enterprise_id", type=int)
+    chosen = sorted({int(v) for v in source.getlist("hazard_ids") if v.isdecimal() and len(v) < 10})
+    enterprise_id = _form_id(source, "enterprise_id")
     problems: list[str] = []
     if chosen and enterprise_id is None:
         owners = set(session.scalars(select(Hazard.enterprise_id).where(Hazard.id.in_(chosen),
@@ -138,7 +146,7 @@ def new_notice():
     if request.method == "POST" and enterprise is not None:
         try:
             days_text = values["reply_working_days"].strip()
-            days = int(days_text) if days_text.isdigit() and len(days_text) < 4 else None
+            days = int(days_text) if days_text.isdecimal() and len(days_text) < 4 else None
             if days_text and days is None:
                 raise ValidationFailed.on("reply_working_days", "须为 1 至 60 个工作日 / between 1 and 60 working days")
             for field in ("subject", "findings"):
@@ -297,7 +305,7 @@ def campaigns():
                 if not (request.form.get("title") or "").strip():
                     raise ValidationFailed.on("title", "必填 / required")
                 campaign = campaign_ops.create_campaign(session, current_user, campaign_ops.NewCampaign(
-                    jurisdiction_id=request.form.get("jurisdiction_id", type=int) or 0, year=starts_on.year,
+                    jurisdiction_id=_form_id(request.form, "jurisdiction_id") or 0, year=starts_on.year,
                     kind=request.form.get("kind", ""), title=(request.form.get("title") or "").strip()[:200],
                     theme=(request.form.get("theme") or "").strip()[:2000],
                     focus=[line.strip()[:200] for line in (request.form.get("focus") or "").splitlines()
@@ -322,7 +330,7 @@ def campaign_page(campaign_id: int):
     campaign = _campaign(campaign_id)
     problems = []
     if request.method == "POST":  # enrolment
-        ids = [int(v) for v in request.form.getlist("enterprise_ids") if v.isdigit() and len(v) < 10]
+        ids = [int(v) for v in request.form.getlist("enterprise_ids") if v.isdecimal() and len(v) < 10]
         try:
             campaign_ops.enrol(session, current_user, campaign.id, ids, db.now())
             db.commit()
@@ -397,7 +405,7 @@ def campaign_honours(campaign_id: int):
         try:
             campaign_ops.add_honour(
                 session, current_user, campaign.id, kind=form.get("kind", ""),
-                enterprise_id=form.get("enterprise_id", type=int), user_id=form.get("user_id", type=int),
+                enterprise_id=_form_id(form, "enterprise_id"), user_id=_form_id(form, "user_id"),
                 name=(form.get("name") or "").strip()[:100] or None,
                 reason=(form.get("reason") or "").strip()[:2000] or str(_l("事迹突出")), now=db.now())
             db.commit()
