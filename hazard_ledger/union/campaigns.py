@@ -15,7 +15,6 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from hazard_ledger import access
-from hazard_ledger.clock import local_today
 from hazard_ledger.compliance.operations import check as check_compliance
 from hazard_ledger.config import Settings
 from hazard_ledger.enums import Grade, HazardState, ReportChannel, Role

@@ -4,7 +4,6 @@ Visibility refusals become 404s in the operations, never 403s that confirm a thi
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hazard_ledger import access
@@ -121,7 +120,3 @@ def may_read_enterprise_papers(session: Session, user: User, enterprise: Enterpr
     return (user.role is Role.ADMIN or inspector_over(session, user, enterprise.jurisdiction_id)
             or officer_of(user, enterprise.id))
 
-
-def enterprise_ids_under(session: Session, jurisdiction_id: int) -> list[int]:
-    subtree = access.jurisdiction_subtree(session, jurisdiction_id)
-    return list(session.scalars(select(Enterprise.id).where(Enterprise.jurisdiction_id.in_(subtree))))
