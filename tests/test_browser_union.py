@@ -82,6 +82,9 @@ def test_an_inspector_issues_an_opinion_from_the_audit_the_officer_replies_the_i
     shot(inspector, "union-recommendation")
     officer.goto(server + "/")
     assert officer.locator("[data-testid=home-notices]").count() == 0  # nothing left for the officer to answer
+    inspector.goto(f"{notice_url}/print?lang=en")
+    assert "Labour protection opinion" in inspector.content() and "劳动保护监督" not in inspector.content()
+    shot(inspector, "union-notice-print-english")
     look_on_a_phone(browser, server, "officer_a1", ["/", notice_url.removeprefix(server), "/union"], "officer")
 
 

@@ -154,3 +154,13 @@ def test_odd_form_values_are_refused_not_500(client, world):
                                               "kind": "ankang_cup", "title": "x", "starts_on": "0001-01-01",
                                               "ends_on": "0001-12-31"})
     assert ancient.status_code == 422
+
+
+def test_an_estimated_reply_deadline_says_so_on_the_page(client, world, app):
+    app.config["CLOCK"] = lambda: datetime(2026, 12, 24, 2, 0, tzinfo=timezone.utc)
+    notice = world.post("inspector_a", "/api/v1/notices", json={
+        "enterprise_id": world.enterprise["A1"], "kind": "reminder", "subject": "年末安全检查", "findings": "请自查"}).json
+    assert notice["calendar_estimated"] is True
+    sign_in(client, "officer_a1")
+    page = client.get(f"/notices/{notice['id']}")
+    assert "按周末估算，待国务院公布放假安排" in page.text and "2027-01-14" in page.text
