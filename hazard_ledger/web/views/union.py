@@ -31,6 +31,7 @@ from hazard_ledger.union.models import Campaign, CampaignKind, Notice, NoticeKin
 from hazard_ledger.union.scoring import sheets_of
 from hazard_ledger.web import db
 from hazard_ledger.web.downloads import send_written
+from hazard_ledger.web.errors import PAGE_TITLES
 from hazard_ledger.validation import MAX_ID
 from hazard_ledger.web.i18n import select_locale
 
@@ -65,8 +66,8 @@ def union_open_notices() -> list[Notice]:
 
 
 def _words() -> dict:
-    return {"kind_words": KIND_WORDS, "document_titles": DOCUMENT_TITLES, "notice_state_words": NOTICE_STATE_WORDS, "move_words": MOVE_WORDS,
-            "hazard_state_words": HAZARD_STATE_WORDS, "grade_words": GRADE_WORDS, "campaign_words": CAMPAIGN_WORDS,
+    return {"kind_words": KIND_WORDS, "document_titles": DOCUMENT_TITLES, "notice_state_words": NOTICE_STATE_WORDS,
+            "move_words": MOVE_WORDS, "hazard_state_words": HAZARD_STATE_WORDS, "grade_words": GRADE_WORDS, "campaign_words": CAMPAIGN_WORDS,
             "honour_words": HONOUR_WORDS, "zone": db.zone(), "today": db.today()}
 
 
@@ -76,7 +77,8 @@ def _page(template: str, status: int = 200, **context):
 
 def _refusal(error: DomainError):
     """A refused move, on the site's error page, in the page's language."""
-    return _page("errors/error.html", error.status, title=error.status, message=one_language(error.message),
+    return _page("errors/error.html", error.status, title=PAGE_TITLES.get(error.status, error.status),
+                 message=one_language(error.message),
                  fields={name: [one_language(p) for p in problems] for name, problems in (error.fields or {}).items()})
 
 
