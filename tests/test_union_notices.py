@@ -157,6 +157,11 @@ def test_the_lifecycle_of_a_reminder_every_move_by_every_role(deep_world):
     assert [e["event"] for e in accepted.json["history"]] == ["issue", "reply", "accept"]
     for event in ("reply", "accept", "escalate"):
         assert move(world, "inspector_a", notice_id, event).status_code == 409, event
+    # an admin accepts too; the issuing inspector, of course
+    for accepter in ("admin", "inspector_a"):
+        other = issue(world, kind="reminder").json["id"]
+        move(world, "officer_a1", other, "reply")
+        assert move(world, accepter, other, "accept").json["state"] == "accepted", accepter
 
 
 def test_an_opinion_escalated_to_a_recommendation_by_a_county_union_only(deep_world, database):
