@@ -492,19 +492,86 @@ def audit() -> None:
 @audit.command("verify")
 @user_errors
 def audit_verify() -> None:
-    """Check every hazard's hash chain; exit non-zero on a break."""
+    """Check every hazard's and every notice's hash chain; exit non-zero on a break."""
     from hazard_ledger.hazards.chain import verify_all
+    from hazard_ledger.union.operations import verify_notice_chains
 
     rt = runtime()
-    breaks = 0
+    breaks = notice_breaks = 0
     with rt.database.unit_of_work(write=False) as session:
         for found in verify_all(session):
             breaks += 1
             where = f"entry {found.seq}" if found.seq else "chain head"
             click.echo(f"BROKEN {found.code} (id {found.hazard_id}) at {where}: {found.problem}")
-    if breaks:
-        raise UserError(f"{breaks} hazard chain(s) broken")
+        for found in verify_notice_chains(session):
+            notice_breaks += 1
+            where = f"entry {found.seq}" if found.seq else "chain head"
+            click.echo(f"BROKEN notice {found.code} (id {found.hazard_id}) at {where}: {found.problem}")
+    if breaks or notice_breaks:
+        raise UserError(f"{breaks} hazard chain(s) and {notice_breaks} notice chain(s) broken")
     click.echo("every hazard chain verifies")
+    click.echo("every notice chain verifies")
+
+
+@cli.group()
+def union() -> None:
+    """The union's instruments: working days, scoring sheets, campaign results."""
+
+
+@union.command("workdays")
+@click.argument("start")
+@click.argument("count", type=click.IntRange(0, 366))
+@user_errors
+def union_workdays(start: str, count: int) -> None:
+    """The day COUNT working days after START (the State Council's holiday arrangement)."""
+    from datetime import date
+
+    from hazard_ledger.workdays import add_working_days
+
+    try:
+        day = date.fromisoformat(start)
+    except ValueError:
+        raise UserError(f"START: not a date such as 2026-09-30: {start!r}") from None
+    answer = add_working_days(day, count)
+    click.echo(answer.day.isoformat() + ("  (estimated by weekends: the holiday arrangement is not published yet)"
+                                         if answer.estimated else ""))
+
+
+@union.command("sheets")
+@user_errors
+def union_sheets() -> None:
+    """List the campaign scoring sheets: name, total, line, items."""
+    from hazard_ledger.union.scoring import sheets_of
+
+    for sheet in sheets_of(runtime().settings).values():
+        click.echo(f"{sheet.name:<20} {float(sheet.total):g} points, line {float(sheet.line):g}: {sheet.title} "
+                   f"({sheet.source})")
+        for item in sheet.items:
+            click.echo(f"    {item.key:<14} {float(item.max):>5g}  {item.auto or 'inspector'}  {item.title}")
+
+
+@union.command("export")
+@click.argument("campaign_id", type=click.IntRange(1, 2**31 - 1))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="an .xlsx file")
+@user_errors
+def union_export(campaign_id: int, output: str) -> None:
+    """Write a campaign's results (items, totals, verdicts, honours) as .xlsx."""
+    from hazard_ledger.clock import local_today
+    from hazard_ledger.enums import Role
+    from hazard_ledger.organisations.models import User
+    from hazard_ledger.tabular import write_table
+    from hazard_ledger.union.campaigns import results_table
+
+    if not output.lower().endswith(".xlsx"):
+        raise UserError("-o: the results are written as an .xlsx file")
+    rt = runtime()
+    with rt.database.unit_of_work(write=False) as session:
+        # the command line is run by whoever runs the service: it sees as an admin does
+        everyone = User(id=0, username="cli", role=Role.ADMIN, active=True)
+        title, columns, rows = results_table(session, everyone, campaign_id, local_today(rt.clock(), rt.settings.timezone),
+                                             rt.settings)
+    write_table(output, ".xlsx", columns, rows, title=title)
+    click.echo(f"{title}: {len(rows)} enterprise(s) -> {output}")
 
 
 def main() -> None:

@@ -188,6 +188,9 @@ def _validate(settings: Settings) -> None:
     from hazard_ledger.rewards.profiles import load_profiles
 
     load_profiles()  # a malformed reward profile stops start-up, naming the file and the key
+    from hazard_ledger.union.scoring import check_union_settings
+
+    check_union_settings(values)  # [notices], [campaigns] and the scoring sheets, likewise
     url = settings.database_url
     try:
         from sqlalchemy.engine import make_url

@@ -15,6 +15,7 @@ from hazard_ledger.notifications.delivery import deliver_due
 from hazard_ledger.notifications.reminders import sweep_reminders
 from hazard_ledger.paperwork.statistics import file_statistics
 from hazard_ledger.rewards.operations import lapse_unclaimed
+from hazard_ledger.union.operations import sweep_notice_reminders
 
 
 def in_one_transaction(operation: Callable[..., Any]) -> Callable[[Database, datetime, Settings], Any]:
@@ -27,6 +28,14 @@ def in_one_transaction(operation: Callable[..., Any]) -> Callable[[Database, dat
     return run
 
 
+def reminders_job(session, now: datetime, settings: Settings) -> str:
+    """The hazards' sweep, then the union's notices (notice_due, notice_overdue)."""
+    swept = sweep_reminders(session, now, settings)
+    notices = sweep_notice_reminders(session, now, settings)
+    said = [f"{kind} {count}" for kind, count in {**swept.sent, **notices}.items()]
+    return ", ".join(said) or str(swept)
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -37,8 +46,8 @@ class Job:
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
-        Job("reminders", "due-soon, overdue, escalation, stale-progress and untriaged sweeps",
-            in_one_transaction(sweep_reminders)),
+        Job("reminders", "due-soon, overdue, escalation, stale-progress and untriaged sweeps; notices due and overdue",
+            in_one_transaction(reminders_job)),
         Job("deliver", "sends pending notifications through e-mail and webhooks", deliver_due),
         Job("compliance", "training and drill reminders, and the year-end report", in_one_transaction(compliance_job)),
         Job("rewards", "lapses anonymous awards not claimed within the claim window", in_one_transaction(lapse_unclaimed)),

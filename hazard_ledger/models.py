@@ -10,9 +10,14 @@ from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
 from hazard_ledger.paperwork.models import StatisticsReport
 from hazard_ledger.rewards.models import Award
 from hazard_ledger.throttle.models import LoginAttempt, RateLimitCounter
+from hazard_ledger.union.models import (
+    Campaign, Enrollment, Honour, InspectorScore, Notice, NoticeEvent, NoticeHazard, NoticeNumberCounter,
+)
 
 metadata = Base.metadata
 
 __all__ = ["Attachment", "Award", "ComplianceReport", "Drill", "Employee", "Training", "TrainingAttendance",
            "TrainingClass", "Delivery", "Enterprise", "Hazard", "HazardCodeCounter", "HazardEvent", "Jurisdiction",
-           "LoginAttempt", "Notification", "RateLimitCounter", "StatisticsReport", "User", "Webhook", "metadata"]
+           "LoginAttempt", "Notification", "RateLimitCounter", "StatisticsReport", "User", "Webhook", "metadata",
+           "Campaign", "Enrollment", "Honour", "InspectorScore", "Notice", "NoticeEvent", "NoticeHazard",
+           "NoticeNumberCounter"]

@@ -159,3 +159,10 @@ def _verify_one(row, entries: list[HazardEvent]) -> Iterator[ChainBreak]:
         prev = entry.hash
     if len(entries) != row.history_length or prev != row.chain_head:
         yield ChainBreak(row.id, row.code, None, "history was cut short: the chain head does not match")
+
+
+def verify_entries(row, entries: list) -> Iterator[ChainBreak]:
+    """The breaks of one chain, of a hazard or of any record chained the same way (a
+    union's notice): `row` has id, code, chain_head and history_length, `entries` seq,
+    prev_hash, hash and what `canonical` reads, in seq order."""
+    return _verify_one(row, entries)

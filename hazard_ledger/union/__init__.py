@@ -1,0 +1,1 @@
+"""The union's own instruments: formal notices, campaigns and the public board."""
