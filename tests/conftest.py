@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -256,12 +257,17 @@ def pytest_sessionfinish(session, exitstatus):
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     passed = reporter.stats.get("passed", []) if reporter else []
-    ran_on_postgresql = [report for report in passed if "postgresql" in report.nodeid]
-    database_tests = [item for item in session.items if "postgresql" in item.nodeid]
+    ran_on_postgresql = [report for report in passed if _on_postgresql(report.nodeid)]
+    database_tests = [item for item in session.items if _on_postgresql(item.nodeid)]
     skipped = [report.nodeid for report in (reporter.stats.get("skipped", []) if reporter else [])
-               if "postgresql" in report.nodeid]
+               if _on_postgresql(report.nodeid)]
     if (database_tests and not ran_on_postgresql) or skipped:
         if reporter:
             reporter.write_line("HAZARD_LEDGER_TEST_DATABASE_URL is set but PostgreSQL tests did not run: "
                                 + (", ".join(skipped[:5]) or "none passed"), red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _on_postgresql(nodeid: str) -> bool:
+    """Whether a test ran with the postgresql parameter (not merely names PostgreSQL)."""
+    return re.search(r"\[(?:[^\]]*-)?postgresql(?:-[^\]]*)?\]$", nodeid) is not None

@@ -123,6 +123,10 @@ class NoticeEvent(Base):
 
     notice: Mapped[Notice] = relationship(back_populates="history")
 
+    # hashed with the actor as it is (hazards/chain.py format 1): a notice's actors are
+    # the union's inspectors and the enterprise's officers, whom the documents name anyway
+    chain_format = 1
+
 
 class NoticeNumberCounter(Base):
     """The last serial a union gave in a year, for numbers like 兰山工劳监〔2026〕3号."""
