@@ -68,6 +68,13 @@ class Hazard(Base):
     verification_note: Mapped[str | None] = mapped_column(Text)
     rejection_reason: Mapped[str | None] = mapped_column(String(20))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("hazards.id"))
+    # where the hazard came from when not a report: "inspection" (a failed check of a
+    # planned inspection, hazard_ledger.prevention), with the risk point, the
+    # inspection and the index of the check in its checklist
+    source: Mapped[str | None] = mapped_column(String(12))
+    risk_point_id: Mapped[int | None] = mapped_column(ForeignKey("risk_points.id"), index=True)
+    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"), index=True)
+    check_index: Mapped[int | None] = mapped_column(Integer)
     # hash of the newest history entry: the head of this hazard's chain
     chain_head: Mapped[str] = mapped_column(String(64))
     history_length: Mapped[int] = mapped_column(Integer, default=0)
