@@ -38,6 +38,7 @@ SUBJECTS = {
     "assigned": "隐患整改任务", "due_soon": "整改即将到期", "overdue": "整改逾期", "escalation": "逾期督办",
     "stale_progress": "整改情况未更新", "untriaged": "隐患待处理", "training_due": "安全培训提醒",
     "drill_due": "应急演练提醒", "reward": "隐患举报奖励", "statistics_due": "统计报送提醒",
+    "inspection_missed": "隐患排查未完成",
 }
 # what a webhook of an enterprise, or of a jurisdiction, hears unless told otherwise
 ENTERPRISE_KINDS = "assigned,due_soon,overdue,stale_progress,untriaged"

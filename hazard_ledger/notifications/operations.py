@@ -16,7 +16,7 @@ from hazard_ledger.notifications.models import Notification
 from hazard_ledger.organisations.models import User
 
 KINDS = ("assigned", "due_soon", "overdue", "escalation", "stale_progress", "untriaged",
-         "training_due", "drill_due", "reward", "statistics_due")
+         "training_due", "drill_due", "reward", "statistics_due", "inspection_missed")
 
 
 def notify(session: Session, *, kind: str, recipient_id: int, message: str, dedup_key: str,

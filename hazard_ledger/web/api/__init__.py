@@ -71,7 +71,8 @@ class Blueprint(SmorestBlueprint):
 
 def register_api(app: Flask) -> None:
     from hazard_ledger.web.api import (
-        audit, auth, compliance, delivery, hazards, notifications, organisations, paperwork, public, rewards,
+        audit, auth, compliance, delivery, hazards, notifications, organisations, paperwork, prevention, public,
+        rewards,
     )
 
     app.config.update(
@@ -88,7 +89,7 @@ def register_api(app: Flask) -> None:
     )
     api = Api(app)
     for module in (auth, organisations, hazards, paperwork, public, rewards, compliance, notifications, audit,
-                   delivery):
+                   delivery, prevention):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.extensions["hazard_ledger.api"] = api
 
