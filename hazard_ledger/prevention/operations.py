@@ -281,7 +281,9 @@ def create_due_inspections(session: Session, now: datetime, zone: ZoneInfo, plan
     """Write the inspections due at `now` (in the configured zone) that are not written
     yet; answers how many were new."""
     parameters = {"now": now, **period_parameters(local_today(now, zone))}
-    return session.execute(creating_statement(session, plan_ids, risk_point_ids), parameters).rowcount
+    # an INSERT construct's rowcount is kept only when asked for (SQLAlchemy 2.0.28+)
+    return session.connection().execute(creating_statement(session, plan_ids, risk_point_ids), parameters,
+                                        execution_options={"preserve_rowcount": True}).rowcount
 
 
 def mark_missed(session: Session, now: datetime, zone: ZoneInfo) -> list[Inspection]:
