@@ -204,6 +204,19 @@ def list_plans(session: Session, viewer: User, enterprise_id: int) -> list[Inspe
                                 .order_by(InspectionPlan.id)))
 
 
+def assignable_users(session: Session, enterprise_id: int) -> list[User]:
+    """Who may be a plan's assignee: the enterprise's active workers and safety officers."""
+    return list(session.scalars(select(User).where(User.enterprise_id == enterprise_id, User.active.is_(True),
+                                                   User.role.in_([Role.WORKER, Role.SAFETY_OFFICER]))
+                                .order_by(User.role, User.name, User.username)))
+
+
+def recent_inspections(session: Session, viewer: User, risk_point_id: int, limit: int = 20) -> list[Inspection]:
+    return list(session.scalars(select(Inspection).where(Inspection.risk_point_id == risk_point_id,
+                                                         permissions.inspection_clause(session, viewer))
+                                .order_by(Inspection.period_start.desc(), Inspection.id.desc()).limit(limit)))
+
+
 def stop_plan(session: Session, actor: User, plan_id: int) -> InspectionPlan:
     """No new inspections from this plan; those written stay as they are."""
     plan = session.get(InspectionPlan, plan_id)
