@@ -96,9 +96,10 @@ def home():
 def four_colour_picture(areas: list[ops.Area]) -> Markup:
     """The areas as tiles in their colour (that of their most serious point), each with its
     points as dots and its counts: the 四色分布图, drawn here as SVG (no outside service)."""
-    columns, tile_w, tile_h, gap = 3, 190, 96, 10
+    # two tiles a row: at its natural width it fits a phone's screen, with text still legible
+    columns, tile_w, tile_h, gap = 2, 190, 96, 10
     rows = max(1, (len(areas) + columns - 1) // columns)
-    width, height = columns * tile_w + (columns + 1) * gap, rows * (tile_h + gap) + gap + 26
+    width, height = max(columns * tile_w + (columns + 1) * gap, 4 * 100), rows * (tile_h + gap) + gap + 26
     parts = []
     for index, area in enumerate(areas):
         x = gap + (index % columns) * (tile_w + gap)
@@ -122,11 +123,11 @@ def four_colour_picture(areas: list[ops.Area]) -> Markup:
     legend_y = height - 10
     for index, level in enumerate(RiskLevel):
         colour = COLOURS[level]
-        parts.append(f'<rect x="{gap + index * 120}" y="{legend_y - 12}" width="14" height="14" fill="{PAINT[colour][0]}"/>'
-                     f'<text x="{gap + index * 120 + 20}" y="{legend_y}" font-size="13">'
+        parts.append(f'<rect x="{gap + index * 100}" y="{legend_y - 12}" width="14" height="14" fill="{PAINT[colour][0]}"/>'
+                     f'<text x="{gap + index * 100 + 20}" y="{legend_y}" font-size="13">'
                      f'{escape(LEVEL_WORDS[level.value])}</text>')
     label = escape(_("风险四色分布图"))
-    return Markup(f'<svg viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{label}" '
+    return Markup(f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="{label}" '
                   f'class="four-colour" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')
 
 
