@@ -299,49 +299,54 @@ def create_due_inspections(session: Session, now: datetime, zone: ZoneInfo, plan
                                         execution_options={"preserve_rowcount": True}).rowcount
 
 
-def mark_missed(session: Session, now: datetime, zone: ZoneInfo) -> list[Inspection]:
+# what a notice of a missed inspection says, read with the inspection's risk point
+MISSED_FACTS = (Inspection.id, Inspection.enterprise_id, Inspection.period_start, Inspection.period_end,
+                Inspection.assignee_user_id, RiskPoint.id.label("risk_point_id"), RiskPoint.name, RiskPoint.location)
+
+
+def mark_missed(session: Session, now: datetime, zone: ZoneInfo) -> list:
     """Every inspection still due after its period's last day becomes `missed`, once: the
-    UPDATE takes each row's lock, so of two runs at once the second finds it missed."""
+    UPDATE takes each row's lock, so of two runs at once the second finds it missed.
+    Answers the facts of those it marked (MISSED_FACTS)."""
     today = local_today(now, zone)
     ids = list(session.scalars(
         update(Inspection).where(Inspection.state == InspectionState.DUE, Inspection.period_end < today)
         .values(state=InspectionState.MISSED, missed_at=now).returning(Inspection.id)
         .execution_options(synchronize_session=False)))
-    if not ids:
-        return []
-    return list(session.scalars(select(Inspection).where(Inspection.id.in_(ids))
-                                .options(selectinload(Inspection.risk_point)).order_by(Inspection.id)))
+    return [row for batch in _batches(sorted(ids)) for row in session.execute(
+        select(*MISSED_FACTS).join(RiskPoint, RiskPoint.id == Inspection.risk_point_id)
+        .where(Inspection.id.in_(batch)).order_by(Inspection.id))]
 
 
-def notify_missed(session: Session, missed: list[Inspection], now: datetime, base_url: str) -> int:
+def notify_missed(session: Session, missed: list, now: datetime, base_url: str) -> int:
     """Each missed inspection to the enterprise's safety officers (inbox and e-mail), and to
     the enterprise's group webhooks that listen for `inspection_missed`, once: the dedup
     keys name the inspection."""
     if not missed:
         return 0
-    enterprise_ids = {inspection.enterprise_id for inspection in missed}
+    enterprise_ids = sorted({row.enterprise_id for row in missed})
     officers: dict[int, list[int]] = defaultdict(list)
-    for user_id, enterprise_id in session.execute(
-            select(User.id, User.enterprise_id).where(User.enterprise_id.in_(enterprise_ids),
-                                                      User.role == Role.SAFETY_OFFICER, User.active.is_(True))):
-        officers[enterprise_id].append(user_id)
-    names = dict(session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(enterprise_ids))).all())
+    names: dict[int, str] = {}
+    for batch in _batches(enterprise_ids):
+        for user_id, enterprise_id in session.execute(
+                select(User.id, User.enterprise_id).where(User.enterprise_id.in_(batch),
+                                                          User.role == Role.SAFETY_OFFICER, User.active.is_(True))):
+            officers[enterprise_id].append(user_id)
+        names.update(session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(batch))).all())
     messages, announcements = [], []
-    for inspection in missed:
-        point = inspection.risk_point
-        period = (inspection.period_start.isoformat() if inspection.period_start == inspection.period_end
-                  else f"{inspection.period_start.isoformat()}–{inspection.period_end.isoformat()}")
-        link = f"{base_url.rstrip('/')}/inspections/{inspection.id}"
-        text = (f"【隐患排查未完成】{names[inspection.enterprise_id]} 风险点“{point.name}”（{point.location}）"
-                f"{period} 的排查未按时完成。{link}")
+    for row in missed:
+        period = (row.period_start.isoformat() if row.period_start == row.period_end
+                  else f"{row.period_start.isoformat()}–{row.period_end.isoformat()}")
+        link = f"{base_url.rstrip('/')}/inspections/{row.id}"
+        text = f"【隐患排查未完成】{names[row.enterprise_id]} 风险点“{row.name}”（{row.location}）{period} 的排查未按时完成。{link}"
         data = {"kind": "inspection_missed", "inspection": {
-            "id": inspection.id, "risk_point_id": point.id, "risk_point": point.name, "location": point.location,
-            "period_start": inspection.period_start.isoformat(), "period_end": inspection.period_end.isoformat(),
-            "assignee_user_id": inspection.assignee_user_id, "link": link}}
-        messages += [Message("inspection_missed", user_id, text, f"inspection_missed:{inspection.id}:{user_id}",
-                             None, data) for user_id in officers[inspection.enterprise_id]]
-        announcements.append(Announcement("inspection_missed", inspection.enterprise_id, "enterprise",
-                                          f"inspection:{inspection.id}", text, data))
+            "id": row.id, "risk_point_id": row.risk_point_id, "risk_point": row.name, "location": row.location,
+            "period_start": row.period_start.isoformat(), "period_end": row.period_end.isoformat(),
+            "assignee_user_id": row.assignee_user_id, "link": link}}
+        messages += [Message("inspection_missed", user_id, text, f"inspection_missed:{row.id}:{user_id}", None, data)
+                     for user_id in officers[row.enterprise_id]]
+        announcements.append(Announcement("inspection_missed", row.enterprise_id, "enterprise",
+                                          f"inspection:{row.id}", text, data))
     new = notify_many(session, messages, now)
     announce_many(session, announcements, now)
     return len(new)
