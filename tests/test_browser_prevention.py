@@ -5,13 +5,15 @@ hazard in the ledger with its source. Screenshots go to test-artifacts/screensho
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.conftest import PNG
 from tests.test_browser import CHROMIUM, browser, server, shot, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason="Debian's chromium is not installed")]
+              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed")]
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}

@@ -49,7 +49,8 @@ def test_colours_and_tiers_follow_the_level():
 
 @pytest.mark.parametrize("method,given,field", [
     ("lec", {"l": 5, "e": 6, "c": 15}, "l"), ("lec", {"l": 3, "e": 5, "c": 15}, "e"),
-    ("lec", {"l": 3, "e": 6, "c": 50}, "c"), ("lec", {"l": 3, "e": 6}, "c"), ("lec", {"l": 3, "e": 6, "c": 7, "s": 2}, "s"),
+    ("lec", {"l": 3, "e": 6, "c": 50}, "c"), ("lec", {"l": 3, "e": 6}, "c"),
+    ("lec", {"l": 3, "e": 6, "c": 7, "s": 2}, "s"),
     ("lec", {"l": "x", "e": 6, "c": 7}, "l"), ("matrix", {"l": 6, "s": 2}, "l"), ("matrix", {"l": 2.5, "s": 2}, "l"),
     ("matrix", {"l": 2, "s": 0}, "s"), ("matrix", {"l": 2, "s": 3, "e": 6}, "e"),
 ])
@@ -160,8 +161,9 @@ def test_periods(frequency, day, period):
 
 
 def make_plan(world, frequency, points, assignee="worker_a1", enterprise="A1"):
-    answer = world.post(f"officer_{enterprise.lower()}", f"/api/v1/enterprises/{world.enterprise[enterprise]}/inspection-plans",
-                        json={"risk_point_ids": points, "frequency": frequency, "assignee_user_id": world.user[assignee]})
+    path = f"/api/v1/enterprises/{world.enterprise[enterprise]}/inspection-plans"
+    answer = world.post(f"officer_{enterprise.lower()}", path, json={
+        "risk_point_ids": points, "frequency": frequency, "assignee_user_id": world.user[assignee]})
     assert answer.status_code == 201, answer.json
     return answer.json
 
@@ -206,8 +208,8 @@ def test_a_plan_is_checked(world):
     other = register(world, enterprise="A2")["id"]
     path = f"/api/v1/enterprises/{world.enterprise['A1']}/inspection-plans"
     body = {"risk_point_ids": [point], "frequency": "daily", "assignee_user_id": world.user["worker_a1"]}
-    assert world.post("officer_a1", path, json={**body, "risk_point_ids": [point, other]}).json["error"]["fields"].keys() \
-        == {"risk_point_ids"}
+    mixed = world.post("officer_a1", path, json={**body, "risk_point_ids": [point, other]})
+    assert mixed.status_code == 422 and mixed.json["error"]["fields"].keys() == {"risk_point_ids"}
     assert world.post("officer_a1", path, json={**body, "assignee_user_id": world.user["worker_b1"]}).status_code == 422
     assert world.post("officer_a1", path, json={**body, "frequency": "hourly"}).status_code == 422
     assert world.post("worker_a1", path, json=body).status_code == 403
@@ -362,6 +364,8 @@ def test_coverage_shows_inspections_and_serious_points_without_a_plan(world, run
     assert county["B"]["points"]["major"] == 0
     assert [e["code"] for e in world.get("inspector_b", "/api/v1/risk-coverage").json["enterprises"]] == ["B1"]
     assert world.get("worker_a1", "/api/v1/risk-coverage").status_code == 403
+    backwards = world.get("inspector_a", "/api/v1/risk-coverage?from=2026-05-01&to=2026-04-01")
+    assert backwards.status_code == 422 and "to" in backwards.json["error"]["fields"]
 
 
 # ---- the register as a workbook ------------------------------------------------------------

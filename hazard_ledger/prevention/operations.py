@@ -191,7 +191,8 @@ def create_plan(session: Session, actor: User, enterprise_id: int, risk_point_id
                           active=True, created_by_user_id=actor.id if actor else None, created_at=now)
     session.add(plan)
     session.flush()
-    session.execute(InspectionPlanPoint.__table__.insert(), [{"plan_id": plan.id, "risk_point_id": rid} for rid in wanted])
+    session.execute(InspectionPlanPoint.__table__.insert(),
+                    [{"plan_id": plan.id, "risk_point_id": rid} for rid in wanted])
     create_due_inspections(session, now, zone, plan_ids=[plan.id])
     session.flush()
     return plan

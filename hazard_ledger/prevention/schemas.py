@@ -154,6 +154,11 @@ class CoverageQuery(Schema):
     from_ = Day(data_key="from", load_default=None)
     to = Day(load_default=None)
 
+    @validates_schema
+    def _in_order(self, data, **kwargs):
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ValidationError("须不早于 from / must not be before from", "to")
+
 
 class CoverageOut(Schema):
     from_ = fields.Date(data_key="from")

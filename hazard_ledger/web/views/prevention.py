@@ -111,7 +111,8 @@ def four_colour_picture(areas: list[ops.Area]) -> Markup:
         parts.append(f'<g data-area="{escape(area.name)}" data-colour="{colour}">'
                      f'<title>{escape(area.name)}: {escape(LEVEL_WORDS[area.level.value])}</title>'
                      f'<rect x="{x}" y="{y}" width="{tile_w}" height="{tile_h}" rx="8" fill="{fill}"/>'
-                     f'<text x="{x + 10}" y="{y + 24}" font-size="16" font-weight="700" fill="{ink}">{escape(name)}</text>'
+                     f'<text x="{x + 10}" y="{y + 24}" font-size="16" font-weight="700" fill="{ink}">'
+                     f'{escape(name)}</text>'
                      f'<text x="{x + 10}" y="{y + 46}" font-size="13" fill="{ink}">{escape(counts)}</text>')
         for dot, point in enumerate(area.points[:14]):
             point_fill = PAINT[point.colour][0]
@@ -123,11 +124,13 @@ def four_colour_picture(areas: list[ops.Area]) -> Markup:
     legend_y = height - 10
     for index, level in enumerate(RiskLevel):
         colour = COLOURS[level]
-        parts.append(f'<rect x="{gap + index * 100}" y="{legend_y - 12}" width="14" height="14" fill="{PAINT[colour][0]}"/>'
+        parts.append(f'<rect x="{gap + index * 100}" y="{legend_y - 12}" width="14" height="14" '
+                     f'fill="{PAINT[colour][0]}"/>'
                      f'<text x="{gap + index * 100 + 20}" y="{legend_y}" font-size="13">'
                      f'{escape(LEVEL_WORDS[level.value])}</text>')
     label = escape(_("风险四色分布图"))
-    return Markup(f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" aria-label="{label}" '
+    return Markup(f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+                  f'aria-label="{label}" '
                   f'class="four-colour" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>')
 
 
@@ -291,7 +294,8 @@ def _qr_svg(address: str) -> Markup:
 def poster(risk_point_id: int):
     """The poster hung at the risk point: scanning it opens the due inspection."""
     point = ops.visible_risk_point(db.session(), current_user, risk_point_id)
-    address = f"{db.settings()['app']['base_url'].rstrip('/')}{url_for('dual_prevention.inspect', risk_point_id=point.id)}"
+    base = db.settings()["app"]["base_url"].rstrip("/")
+    address = f"{base}{url_for('dual_prevention.inspect', risk_point_id=point.id)}"
     return render_template("prevention/poster.html", point=point, enterprise=point.enterprise, address=address,
                            qr=_qr_svg(address), **_page_vocabulary())
 
@@ -391,9 +395,10 @@ def inspection(inspection_id: int):
             errors[f"items.{index}"] = [_("请选择合格或不合格")]
             continue
         photo = request.files.get(f"photo-{index}")
-        items.append(ops.CheckResult(check=index, ok=answer == "1", note=(request.form.get(f"note-{index}") or "")[:1000],
-                                     photo=photo.stream if photo is not None and photo.filename and answer == "0"
-                                     else None))
+        note = (request.form.get(f"note-{index}") or "")[:1000]
+        with_photo = photo is not None and photo.filename and answer == "0"
+        items.append(ops.CheckResult(check=index, ok=answer == "1", note=note,
+                                     photo=photo.stream if with_photo else None))
     values = dict(request.form)
     if errors:
         return _render_inspection(found, errors, values, 422)
