@@ -147,3 +147,8 @@ class HazardCodeCounter(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_value: Mapped[int] = mapped_column(Integer)
+
+
+# The tables a hazard's links refer to (risk_points, inspections): known to the metadata
+# wherever a hazard is written, not only where dual prevention is imported
+from hazard_ledger.prevention import models as _prevention_models  # noqa: E402,F401
