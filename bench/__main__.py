@@ -5,7 +5,7 @@ import argparse
 import platform
 import time
 
-from bench import export_memory, ledger_list, report_writes, sqlite_writers, sweep, transitions
+from bench import export_memory, inspections, ledger_list, report_writes, sqlite_writers, sweep, transitions
 from bench.common import postgres_available
 from bench.seed import seed
 
@@ -19,6 +19,8 @@ def main() -> None:
     for line in export_memory.run(*((10_000, 100_000) if full else (2_000, 20_000))):
         print(line)
     for line in sqlite_writers.run(20, 50 if full else 10):
+        print(line)
+    for line in inspections.run(1000 if full else 200):  # SQLite, and PostgreSQL when there is one
         print(line)
     if not postgres_available():
         print("no PostgreSQL at HAZARD_LEDGER_BENCH_DATABASE_URL: the PostgreSQL benchmarks are skipped")

@@ -401,6 +401,46 @@ def hazards_import(enterprise_code, file) -> None:
     click.echo(f"imported {count} hazard(s) into {code}")
 
 
+@cli.group("risk-points")
+def risk_points() -> None:
+    """The register of risk points (风险分级管控清单) as files."""
+
+
+@risk_points.command("import")
+@click.argument("enterprise_code")
+@click.argument("file", type=click.Path(dir_okay=False))
+@user_errors
+def risk_points_import(enterprise_code, file) -> None:
+    """Import a register: every row is checked first; lines are added, or updated by name and area."""
+    from hazard_ledger.prevention.operations import risk_rules
+    from hazard_ledger.prevention.register import import_register
+
+    count, code = import_into(enterprise_code, file, lambda session, enterprise, rt: import_register(
+        session, None, enterprise, file, risk_rules(rt.settings), rt.clock()))
+    click.echo(f"{count} risk point(s) imported or updated in {code}")
+
+
+@risk_points.command("export")
+@click.argument("enterprise_code")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="an .xlsx or .csv file")
+@user_errors
+def risk_points_export(enterprise_code, output) -> None:
+    """Write the register in the 风险分级管控清单 columns."""
+    from hazard_ledger.organisations import operations as ops
+    from hazard_ledger.prevention.register import export_register
+    from hazard_ledger.tabular import TableError, table_format
+
+    try:
+        fmt = table_format(output)
+    except TableError as error:
+        raise UserError(str(error)) from None
+    rt = runtime()
+    with rt.database.unit_of_work(write=False) as session:
+        enterprise = ops.enterprise_by_code(session, enterprise_code, "ENTERPRISE_CODE")
+        count = export_register(session, None, enterprise, output, fmt)
+    click.echo(f"{count} risk point(s) written to {output}")
+
+
 @cli.command()
 @click.argument("kind", type=click.Choice(["quarterly", "annual"]))
 @click.option("--enterprise", "enterprise_code", required=True)

@@ -185,6 +185,13 @@ def _validate(settings: Settings) -> None:
     for key in ("hours_principal", "hours_safety_manager", "hours_high_risk_managers", "hours_high_risk_frontline",
                 "hours_other"):
         _positive_int(values, "compliance", key, allow_zero=True)
+    from hazard_ledger.prevention.grading import rules_from
+
+    try:
+        rules_from(values["risk"])
+    except ValueError as error:
+        key, _, problem = str(error).partition(": ")
+        raise ConfigError(f"risk.{key}", problem) from None
     from hazard_ledger.rewards.profiles import load_profiles
 
     load_profiles()  # a malformed reward profile stops start-up, naming the file and the key

@@ -14,6 +14,7 @@ from hazard_ledger.db import Database
 from hazard_ledger.notifications.delivery import deliver_due
 from hazard_ledger.notifications.reminders import sweep_reminders
 from hazard_ledger.paperwork.statistics import file_statistics
+from hazard_ledger.prevention.operations import run_inspections
 from hazard_ledger.rewards.operations import lapse_unclaimed
 from hazard_ledger.union.operations import sweep_notice_reminders
 
@@ -53,6 +54,8 @@ JOBS: dict[str, Job] = {
         Job("rewards", "lapses anonymous awards not claimed within the claim window", in_one_transaction(lapse_unclaimed)),
         Job("statistics", "filing reminders and the stored quarterly and annual statistics",
             in_one_transaction(file_statistics)),
+        Job("inspections", "writes the inspections the plans make due, and marks those not done in time missed",
+            in_one_transaction(run_inspections)),
     )
 }
 

@@ -8,6 +8,7 @@ from hazard_ledger.hazards.models import Attachment, Hazard, HazardCodeCounter, 
 from hazard_ledger.notifications.models import Delivery, Notification, Webhook
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
 from hazard_ledger.paperwork.models import StatisticsReport
+from hazard_ledger.prevention.models import Inspection, InspectionPlan, InspectionPlanPoint, RiskPoint
 from hazard_ledger.rewards.models import Award
 from hazard_ledger.throttle.models import LoginAttempt, RateLimitCounter
 from hazard_ledger.union.models import (
@@ -17,7 +18,8 @@ from hazard_ledger.union.models import (
 metadata = Base.metadata
 
 __all__ = ["Attachment", "Award", "ComplianceReport", "Drill", "Employee", "Training", "TrainingAttendance",
-           "TrainingClass", "Delivery", "Enterprise", "Hazard", "HazardCodeCounter", "HazardEvent", "Jurisdiction",
-           "LoginAttempt", "Notification", "RateLimitCounter", "StatisticsReport", "User", "Webhook", "metadata",
+           "TrainingClass", "Delivery", "Enterprise", "Hazard", "HazardCodeCounter", "HazardEvent", "Inspection",
+           "InspectionPlan", "InspectionPlanPoint", "Jurisdiction", "LoginAttempt", "Notification", "RateLimitCounter",
+           "RiskPoint", "StatisticsReport", "User", "Webhook", "metadata",
            "Campaign", "Enrollment", "Honour", "InspectorScore", "Notice", "NoticeEvent", "NoticeHazard",
            "NoticeNumberCounter"]

@@ -69,6 +69,13 @@ class Hazard(Base):
     verification_note: Mapped[str | None] = mapped_column(Text)
     rejection_reason: Mapped[str | None] = mapped_column(String(20))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("hazards.id"))
+    # where the hazard came from when not a report: "inspection" (a failed check of a
+    # planned inspection, hazard_ledger.prevention), with the risk point, the
+    # inspection and the index of the check in its checklist
+    source: Mapped[str | None] = mapped_column(String(12))
+    risk_point_id: Mapped[int | None] = mapped_column(ForeignKey("risk_points.id"), index=True)
+    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"), index=True)
+    check_index: Mapped[int | None] = mapped_column(Integer)
     # hash of the newest history entry: the head of this hazard's chain
     chain_head: Mapped[str] = mapped_column(String(64))
     history_length: Mapped[int] = mapped_column(Integer, default=0)
@@ -148,3 +155,8 @@ class HazardCodeCounter(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_value: Mapped[int] = mapped_column(Integer)
+
+
+# The tables a hazard's links refer to (risk_points, inspections): known to the metadata
+# wherever a hazard is written, not only where dual prevention is imported
+from hazard_ledger.prevention import models as _prevention_models  # noqa: E402,F401

@@ -70,8 +70,23 @@ class Report:
     reporter_phone: str | None = None
 
 
+@dataclass(frozen=True)
+class Finding:
+    """Where a hazard found by a planned inspection (hazard_ledger.prevention) comes from:
+    the risk point, the inspection and the index of the failed check in its checklist."""
+
+    risk_point_id: int
+    inspection_id: int
+    check_index: int
+
+    SOURCE = "inspection"
+
+
 def _record_report(session: Session, enterprise_id: int, report: Report, *, channel: ReportChannel,
-                   reporter: User | None, now: datetime, zone: ZoneInfo, receipt: str | None = None) -> Hazard:
+                   reporter: User | None, now: datetime, zone: ZoneInfo, receipt: str | None = None,
+                   finding: Finding | None = None) -> Hazard:
+    links = {} if finding is None else {"source": Finding.SOURCE, "risk_point_id": finding.risk_point_id,
+                                        "inspection_id": finding.inspection_id, "check_index": finding.check_index}
     hazard = Hazard(
         enterprise_id=enterprise_id,
         state=HazardState.REPORTED,
@@ -87,13 +102,15 @@ def _record_report(session: Session, enterprise_id: int, report: Report, *, chan
         receipt_hash=receipt_hash(receipt) if receipt else None,
         history_length=1,
         version=1,
+        **links,
     )
     entry = chain.first_entry(
         event="report", to_state=HazardState.REPORTED.value, actor_user_id=hazard.reporter_user_id,
         actor_label=None if report.anonymous else (reporter.display_name if reporter else report.reporter_name),
         at=now,
         data=json_safe({"location": report.location, "description": report.description,
-                        "category": report.category, "channel": channel.value, "anonymous": report.anonymous}),
+                        "category": report.category, "channel": channel.value, "anonymous": report.anonymous,
+                        **links}),
     )
     year = local_today(now, zone).year
     if dialect_of(session) is postgresql:
@@ -202,6 +219,16 @@ def report_as_user(session: Session, actor: User, report: Report, enterprise_id:
             raise ValidationFailed.on("enterprise_id", "企业不存在或不可见 / no such enterprise in your scope")
     return _record_report(session, enterprise_id, report, channel=ReportChannel.LOGIN, reporter=actor, now=now,
                           zone=zone)
+
+
+def report_finding(session: Session, actor: User, enterprise_id: int, report: Report, finding: Finding,
+                   now: datetime, zone: ZoneInfo) -> Hazard:
+    """A failed check of a planned inspection becomes a hazard in `reported`, reported by
+    the inspecting user exactly as a logged-in report is, with its source and links: so
+    every rule of the ledger (triage, reminders, statistics, rewards) applies to it. The
+    caller has checked that `actor` may submit the inspection."""
+    return _record_report(session, enterprise_id, report, channel=ReportChannel.LOGIN, reporter=actor, now=now,
+                          zone=zone, finding=finding)
 
 
 def report_publicly(session: Session, report_token: str, report: Report, now: datetime,

@@ -7,7 +7,7 @@ from datetime import date
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from hazard_ledger import access
-from hazard_ledger.enums import Grade, HazardState
+from hazard_ledger.enums import Grade, HazardState, ReportChannel
 from hazard_ledger.hazards.models import Attachment, Hazard, HazardEvent
 from hazard_ledger.organisations.models import User
 from hazard_ledger.validation import MAX_ID, Day, DecimalString, Id
@@ -150,6 +150,12 @@ class HazardOut(Schema):
     overdue = fields.Boolean()
     days_overdue = fields.Integer()
     version = fields.Integer()
+    # where it came from: "report" (login or QR form), "import", or "inspection" (a failed
+    # check of a planned inspection, with its risk point, inspection and check index)
+    source = fields.String()
+    risk_point_id = fields.Integer(allow_none=True)
+    inspection_id = fields.Integer(allow_none=True)
+    check_index = fields.Integer(allow_none=True)
 
 
 class HazardDetail(HazardOut):
@@ -201,8 +207,14 @@ def present_hazard(hazard: Hazard, viewer: User | None, today: date) -> dict:
         duplicate_of=hazard.duplicate_of_id,
         overdue=hazard.is_overdue(today),
         days_overdue=hazard.days_overdue(today),
+        source=source_of(hazard),
     )
     return values
+
+
+def source_of(hazard: Hazard) -> str:
+    """"inspection" for a failed check, "import" for a line of an imported ledger, else "report"."""
+    return hazard.source or ("import" if hazard.channel is ReportChannel.IMPORT else "report")
 
 
 def present_history(hazard: Hazard, entry: HazardEvent, viewer: User, with_hash: bool = True) -> dict:

@@ -51,6 +51,7 @@ SUBJECTS = {
     "drill_due": "应急演练提醒", "reward": "隐患举报奖励", "statistics_due": "统计报送提醒",
     "notice_issued": "工会监督文书", "notice_replied": "文书已回复", "notice_due": "文书即将到期",
     "notice_overdue": "文书逾期未复",
+    "inspection_missed": "隐患排查未完成",
 }
 # what a webhook of an enterprise, or of a jurisdiction, hears unless told otherwise
 ENTERPRISE_KINDS = "assigned,due_soon,overdue,stale_progress,untriaged"

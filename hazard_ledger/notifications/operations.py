@@ -16,7 +16,7 @@ from hazard_ledger.notifications.models import Notification
 from hazard_ledger.organisations.models import User
 
 KINDS = ("assigned", "due_soon", "overdue", "escalation", "stale_progress", "untriaged",
-         "training_due", "drill_due", "reward", "statistics_due",
+         "training_due", "drill_due", "reward", "statistics_due", "inspection_missed",
          # the union's formal notices (hazard_ledger/union)
          "notice_issued", "notice_replied", "notice_due", "notice_overdue")
 

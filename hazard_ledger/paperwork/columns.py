@@ -26,6 +26,8 @@ LEDGER_COLUMNS = [
     # beyond the standard columns: the 五落实 items a major hazard also needs
     Column("治理资金（元）", 12, "number"),
     Column("应急预案", 24),
+    # where the hazard came from: a report, an imported ledger, or a failed check of a planned inspection
+    Column("来源", 10),
 ]
 HEADERS = [column.header for column in LEDGER_COLUMNS]
 
@@ -37,6 +39,8 @@ STATE_WORDS = {
     HazardState.REJECTED: "已驳回",
 }
 GRADE_WORDS = {Grade.GENERAL: "一般", Grade.MAJOR: "重大"}
+# hazards.schemas.source_of: where a hazard came from
+SOURCE_WORDS = {"report": "隐患报告", "import": "台账导入", "inspection": "隐患排查"}
 
 
 def state_from_word(word: str) -> HazardState:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.hazards.operations import HazardFilters, filtered_query
 from hazard_ledger.organisations.models import User
-from hazard_ledger.paperwork.columns import GRADE_WORDS, LEDGER_COLUMNS, STATE_WORDS
+from hazard_ledger.hazards.schemas import source_of
+from hazard_ledger.paperwork.columns import GRADE_WORDS, LEDGER_COLUMNS, SOURCE_WORDS, STATE_WORDS
 from hazard_ledger.tabular import write_table
 
 BATCH = 1000
@@ -30,7 +31,7 @@ def ledger_row(number: int, hazard: Hazard, today: date, zone: ZoneInfo) -> list
         hazard.deadline, hazard.protective_measures, hazard.rectification_note, hazard.completed_on,
         hazard.verification_note, _local(hazard.closed_at, zone), STATE_WORDS[hazard.state],
         "是" if hazard.is_overdue(today) else "否", hazard.days_overdue(today),
-        hazard.funds, hazard.emergency_plan,
+        hazard.funds, hazard.emergency_plan, SOURCE_WORDS[source_of(hazard)],
     ]
 
 

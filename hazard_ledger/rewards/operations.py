@@ -63,10 +63,13 @@ def propose_award(session: Session, hazard: Hazard, now: datetime, zone: ZoneInf
         return None
     if hazard.channel is ReportChannel.LOGIN and (reporter is None or reporter.role is not Role.WORKER):
         return None  # only workers' reports earn: a safety officer's own report earns nothing
+    profile = profile_for(hazard.reported_at.astimezone(zone).date())
+    own_staff = reporter is not None and reporter.enterprise_id == hazard.enterprise_id
+    if hazard.source == "inspection" and own_staff and not profile.inspection_findings_earn:
+        return None  # a failed check of the enterprise's own planned inspection: their duty, not a tip-off
     today = local_today(now, zone)
     enterprise = session.get(Enterprise, hazard.enterprise_id)
     top = _top_jurisdiction(session, enterprise)
-    profile = profile_for(hazard.reported_at.astimezone(zone).date())
     if reporter is not None:
         key = f"user:{reporter.id}"
     elif hazard.reporter_phone:

@@ -41,6 +41,9 @@ class Profile:
     own_unit_bonus_percent: Decimal
     # consequence tiers a reviewer may choose instead of the default: {grade: {tier: amount}}
     tiers: dict[str, dict[str, Decimal]]
+    # whether a hazard found by the enterprise's own planned inspection (a failed check,
+    # source "inspection") earns its own staff an award: checking is their duty, not a tip-off
+    inspection_findings_earn: bool = False
 
 
 def _money(value, where: str) -> Decimal:
@@ -85,6 +88,9 @@ def parse_profile(path: Path) -> Profile:
     claim_days = rules.get("claim_days", 30)
     if isinstance(claim_days, bool) or not isinstance(claim_days, int) or claim_days < 1:
         raise ConfigError(where("rules.claim_days"), f"expected a whole number of days ≥ 1, got {claim_days!r}")
+    findings_earn = rules.get("inspection_findings_earn", False)
+    if not isinstance(findings_earn, bool):
+        raise ConfigError(where("rules.inspection_findings_earn"), f"expected true or false, got {findings_earn!r}")
     tiers: dict[str, dict[str, Decimal]] = {}
     for grade, table in data.get("tiers", {}).items():
         if grade not in GRADES or not isinstance(table, dict) or not table:
@@ -103,6 +109,7 @@ def parse_profile(path: Path) -> Profile:
         annual_budget=_money(rules.get("annual_budget", 0), where("rules.annual_budget")),
         claim_days=claim_days,
         own_unit_bonus_percent=_money(rules.get("own_unit_bonus_percent", 0), where("rules.own_unit_bonus_percent")),
+        inspection_findings_earn=findings_earn,
     )
 
 

@@ -69,7 +69,8 @@ class Blueprint(SmorestBlueprint):
 
 def register_api(app: Flask) -> None:
     from hazard_ledger.web.api import (
-        audit, auth, compliance, delivery, hazards, notifications, organisations, paperwork, public, rewards, union,
+        audit, auth, compliance, delivery, hazards, notifications, organisations, paperwork, prevention, public,
+        rewards, union,
     )
 
     app.config.update(
@@ -86,7 +87,7 @@ def register_api(app: Flask) -> None:
     )
     api = Api(app)
     for module in (auth, organisations, hazards, paperwork, public, rewards, compliance, notifications, audit,
-                   delivery, union):
+                   delivery, union, prevention):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.extensions["hazard_ledger.api"] = api
 

@@ -11,7 +11,7 @@ csrf = CSRFProtect()
 
 
 def register_pages(app: Flask) -> None:
-    from hazard_ledger.web.views import pages, records, union, work
+    from hazard_ledger.web.views import pages, prevention, records, union, work
 
     # The API authenticates by bearer token only, so only pages need CSRF tokens.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
@@ -27,3 +27,4 @@ def register_pages(app: Flask) -> None:
     app.register_blueprint(records.bp)
     app.register_blueprint(work.bp)
     app.register_blueprint(union.bp)
+    app.register_blueprint(prevention.bp)

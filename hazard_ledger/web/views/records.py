@@ -41,7 +41,7 @@ HISTORY_LABELS = {"location": _l("隐患地点"), "description": _l("隐患描�
                   "rectification_note": _l("整改完成情况"), "verification_note": _l("验收意见"),
                   "category": _l("隐患类别"), "funds": _l("治理资金（元）"), "emergency_plan": _l("应急预案"),
                   "responsible_user_id": _l("整改责任人账号")}
-HISTORY_HIDDEN = {"channel", "anonymous", "row"}
+HISTORY_HIDDEN = {"channel", "anonymous", "row", "source", "risk_point_id", "inspection_id", "check_index"}
 
 
 def history_lines(data: dict) -> list[tuple[str, str]]:
