@@ -10,6 +10,7 @@ import re
 from openpyxl import load_workbook
 
 from tests.conftest import PNG
+from tests.helpers import sign_out
 from tests.test_work_pages import login
 
 
@@ -49,13 +50,13 @@ def test_an_officer_registers_a_risk_point_and_sees_its_colour(world, client):
 def test_workers_and_inspectors_see_what_is_theirs(world, client):
     login(client, "officer_a1")
     register_by_form(client, world.enterprise["A1"])
-    client.get("/logout")
+    sign_out(client)
     login(client, "inspector_city")
     assert client.get("/prevention").headers["Location"].endswith("/prevention/overview")
     overview = client.get("/prevention/overview")
     assert overview.status_code == 200 and "企业A1" in overview.text and "市总工会" in overview.text
     assert client.get(f"/enterprises/{world.enterprise['A1']}/risk-points/new").status_code == 403
-    client.get("/logout")
+    sign_out(client)
     login(client, "worker_a1")
     assert client.get("/prevention").headers["Location"].endswith("/inspections")
     assert client.get(f"/enterprises/{world.enterprise['A1']}/risk-points").status_code == 403
@@ -74,7 +75,7 @@ def test_the_qr_code_opens_the_due_inspection_and_a_failed_check_becomes_a_hazar
     assert made.status_code == 302
     poster = client.get(f"/risk-points/{point_id}/qr")
     assert poster.status_code == 200 and f"http://hazard-ledger.test/risk-points/{point_id}/inspect" in poster.text
-    client.get("/logout")
+    sign_out(client)
     # the assignee scans: sign in first, then back to the inspection
     scanned = client.get(f"/risk-points/{point_id}/inspect")
     assert scanned.status_code == 302 and "/login" in scanned.headers["Location"]
@@ -97,7 +98,7 @@ def test_the_qr_code_opens_the_due_inspection_and_a_failed_check_becomes_a_hazar
     hazard_path = re.search(r'href="(/hazards/\d+)(?:/print)?" data-testid="hazard-link"', record.text).group(1)
     again = client.post(opened.headers["Location"], data={"csrf_token": csrf(form), "ok-0": "1", "ok-1": "1"})
     assert again.status_code in (200, 409)  # the record, no form: nothing written twice
-    client.get("/logout")
+    sign_out(client)
     login(client, "officer_a1")
     ledger = client.get("/ledger")
     assert "隐患排查" in ledger.text.split('data-testid="source"')[1]

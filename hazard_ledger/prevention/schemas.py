@@ -160,7 +160,7 @@ class CoverageQuery(Schema):
             raise ValidationError("须不早于 from / must not be before from", "to")
 
 
-class CoverageOut(Schema):
+class InspectionCoverageOut(Schema):
     from_ = fields.Date(data_key="from")
     to = fields.Date()
     enterprises = fields.List(fields.Dict())

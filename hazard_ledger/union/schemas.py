@@ -150,7 +150,7 @@ class CoverageRow(Schema):
     share = fields.Float(allow_none=True)
 
 
-class CoverageOut(Schema):
+class CampaignCoverageOut(Schema):
     campaign_id = fields.Integer()
     jurisdictions = fields.List(fields.Nested(CoverageRow))
 

@@ -3,7 +3,7 @@ plans, inspections and their results, and the coverage inspectors read."""
 
 from hazard_ledger.prevention import operations as ops
 from hazard_ledger.prevention.schemas import (
-    CoverageOut, CoverageQuery, InspectionOut, InspectionPage, InspectionQuery, PlanIn, PlanList, PlanOut,
+    InspectionCoverageOut, CoverageQuery, InspectionOut, InspectionPage, InspectionQuery, PlanIn, PlanList, PlanOut,
     ResultsIn, ResultsOut, RiskPointIn, RiskPointList, RiskPointOut, present_inspection, present_plan,
     present_point,
 )
@@ -125,7 +125,7 @@ def submit_results(data, inspection_id, caller):
 @blp.route("/risk-coverage")
 @login_required_api
 @blp.arguments(CoverageQuery, location="query")
-@blp.response(200, CoverageOut)
+@blp.response(200, InspectionCoverageOut)
 def risk_coverage(query, caller):
     """Per enterprise and jurisdiction in scope: points by colour, inspections by state whose
     period meets the window (default: this month), red and orange points without a plan."""

@@ -8,7 +8,7 @@ from hazard_ledger.union import board
 from hazard_ledger.union import campaigns as campaign_ops
 from hazard_ledger.union import operations as ops
 from hazard_ledger.union.schemas import (
-    AcceptIn, BoardOut, CampaignIn, CampaignList, CampaignOut, CoverageOut, EnrolledOut, EnrollIn, EscalateIn,
+    AcceptIn, BoardOut, CampaignIn, CampaignList, CampaignOut, CampaignCoverageOut, EnrolledOut, EnrollIn, EscalateIn,
     ExportQuery, HonourIn, HonourList, HonourOut, NoticeIn, NoticeList, NoticeOut, NoticeQuery, ReplyIn, ScoresIn,
     ScoresOut, YearQuery, present_notice,
 )
@@ -139,7 +139,7 @@ def enrol(data, campaign_id, caller):
 
 @blp.route("/campaigns/<id:campaign_id>/coverage")
 @login_required_api
-@blp.response(200, CoverageOut)
+@blp.response(200, CampaignCoverageOut)
 def coverage(campaign_id, caller):
     """Each union of the subtree: unionized enterprises, enrolled, share; the worst first."""
     return campaign_ops.coverage(db.session(), caller, campaign_id)
