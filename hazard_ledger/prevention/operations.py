@@ -426,6 +426,7 @@ class CheckResult:
 class Uploads:
     upload_dir: Any
     max_bytes: int
+    max_pixels: int
 
 
 def submit_results(session: Session, actor: User, inspection_id: int, items: Sequence[CheckResult],
@@ -456,7 +457,7 @@ def submit_results(session: Session, actor: User, inspection_id: int, items: Seq
                                            ledger.Finding(point.id, inspection.id, item.check), now, zone)
             if item.photo is not None and uploads is not None:
                 ledger.add_attachment(session, actor, hazard, item.photo, upload_dir=uploads.upload_dir,
-                                      max_bytes=uploads.max_bytes, now=now)
+                                      max_bytes=uploads.max_bytes, max_pixels=uploads.max_pixels, now=now)
             hazards.append(hazard)
             hazard_id = hazard.id
         results.append({"check": item.check, "text": text, "ok": item.ok, "note": note, "hazard_id": hazard_id})

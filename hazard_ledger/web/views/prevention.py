@@ -405,7 +405,8 @@ def inspection(inspection_id: int):
     settings = db.settings()
     try:
         done, _hazards = ops.submit_results(session, current_user, inspection_id, items, db.now(), db.zone(),
-                                            ops.Uploads(settings.upload_dir, settings["uploads"]["max_bytes"]))
+                                            ops.Uploads(settings.upload_dir, settings["uploads"]["max_bytes"],
+                                                        settings["uploads"]["max_pixels"]))
         db.commit()
     except NotFound:
         abort(404)
