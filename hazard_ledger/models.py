@@ -8,10 +8,12 @@ from hazard_ledger.hazards.models import Attachment, Hazard, HazardCodeCounter, 
 from hazard_ledger.notifications.models import Delivery, Notification, Webhook
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
 from hazard_ledger.paperwork.models import StatisticsReport
+from hazard_ledger.reliability.models import IdempotencyKey, JobRun, SchedulerLeadership
 from hazard_ledger.rewards.models import Award
 
 metadata = Base.metadata
 
 __all__ = ["Attachment", "Award", "ComplianceReport", "Drill", "Employee", "Training", "TrainingAttendance",
-           "TrainingClass", "Delivery", "Enterprise", "Hazard", "HazardCodeCounter", "HazardEvent", "Jurisdiction",
-           "Notification", "StatisticsReport", "User", "Webhook", "metadata"]
+           "TrainingClass", "Delivery", "Enterprise", "Hazard", "HazardCodeCounter", "HazardEvent", "IdempotencyKey",
+           "JobRun", "Jurisdiction", "Notification", "SchedulerLeadership", "StatisticsReport", "User", "Webhook",
+           "metadata"]
