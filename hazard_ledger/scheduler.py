@@ -44,6 +44,7 @@ def wait_for_leadership(runtime: Runtime, stop: threading.Event, poll_seconds: f
     is one machine: no lock, no epoch. A database that is away is waited for, not a
     reason to exit."""
     if not runtime.database.is_postgresql:
+        log.info("SQLite: one scheduler process, no lock; running jobs")
         return None, None
     connection = None
     announced = False
