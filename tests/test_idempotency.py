@@ -174,3 +174,14 @@ def test_old_keys_are_forgotten_by_the_idempotency_job(world, client, database, 
     assert run_job(runtime, "idempotency", utcnow()) == {"forgotten": 0}
     assert run_job(runtime, "idempotency", utcnow() + timedelta(hours=24, seconds=1)) == {"forgotten": 1}
     assert count(database, IdempotencyKey) == 0
+
+
+def test_a_keyed_multipart_request_of_any_shape_is_never_a_500(world, client):
+    from io import BytesIO
+
+    hazard = world.report("worker_a1")
+    for _ in range(2):
+        data = {"file": [(BytesIO(b"not an image"), "a.txt"), (BytesIO(JPEG), "")], "note": ["a", "b"], "": "x"}
+        answer = client.post(f"/api/v1/hazards/{hazard['id']}/attachments", data=data,
+                             content_type="multipart/form-data", headers=keyed(world, "worker_a1", "odd-upload"))
+        assert answer.status_code < 500, answer.data

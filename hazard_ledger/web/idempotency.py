@@ -46,15 +46,15 @@ DOCUMENTED = {
 def _request_hash() -> str:
     digest = hashlib.sha256(f"{request.method} {request.path}?{request.query_string.decode('latin-1')}\n".encode())
     if request.mimetype == "multipart/form-data":
-        # a client's retry may choose another multipart boundary: compare what it carries
-        for name, value in sorted(request.form.items(multi=True)):
-            digest.update(f"field {name}={value}\n".encode())
-        for name, upload in sorted(request.files.items(multi=True), key=lambda item: (item[0], item[1].filename or "")):
+        # a client's retry may choose another multipart boundary: compare what it carries, in its order
+        for name, value in request.form.items(multi=True):
+            digest.update(f"field {name!r}={value!r}\n".encode())
+        for name, upload in request.files.items(multi=True):
             content = hashlib.sha256()
             for chunk in iter(lambda: upload.stream.read(1 << 16), b""):
                 content.update(chunk)
             upload.stream.seek(0)
-            digest.update(f"file {name}={upload.filename}:{content.hexdigest()}\n".encode())
+            digest.update(f"file {name!r}={upload.filename!r}:{content.hexdigest()}\n".encode())
     else:
         digest.update(request.get_data(cache=True))
     return digest.hexdigest()
