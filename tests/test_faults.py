@@ -268,7 +268,8 @@ class Proxy:
 
 
 class Client:
-    """HTTP to the server under test; a connection failure is an OSError."""
+    """HTTP to the server under test; a connection failure is an OSError or an
+    http.client.HTTPException (an answer cut short)."""
 
     def __init__(self, port: int):
         self.port = port
@@ -292,7 +293,7 @@ class Client:
             try:
                 if self.request("GET", "/healthz", timeout=2)[0] == 200:
                     return
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 pass
             assert time.monotonic() < deadline, "the server did not start"
             time.sleep(0.2)
@@ -386,8 +387,20 @@ def worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in children]
 
 
-def test_a_burst_with_faults_and_keyed_retries_stores_each_acknowledged_report_exactly_once(
-        world, database, database_url, backend, tmp_path, processes):
+# the faults of a burst, each when this share of the reports is acknowledged
+STORMS = {
+    "postgresql": [("terminate every backend", k / 10) for k in (1, 2, 3, 4)] + [("kill -9 a web worker", 0.5)]
+    + [("terminate every backend", k / 10) for k in (6, 7, 8, 9)],
+    "sqlite": [("kill -9 a web worker", share) for share in (0.15, 0.35, 0.55, 0.75, 0.95)],
+}
+
+
+@pytest.mark.parametrize("keys", ["with keys", "without keys"])
+def test_a_burst_with_faults_and_retries_stores_each_acknowledged_report_exactly_once_with_keys(
+        world, database, database_url, backend, tmp_path, processes, keys):
+    """Without keys no acknowledged report is lost either, but a retry after an answer lost
+    in the fault may store its report twice: the figures show how often."""
+    keyed = keys == "with keys"
     name = f"hl-faults-{secrets.token_hex(3)}"
     url = make_url(database_url)
     if backend == "postgresql":
@@ -400,9 +413,10 @@ def test_a_burst_with_faults_and_keyed_retries_stores_each_acknowledged_report_e
 
     def request_of(number: int):
         body = {"location": "装配车间", "description": f"burst-{number:04d}"}
+        headers = {"Idempotency-Key": f"burst-{number}"} if keyed else {}
         if number % 2:
-            return "/api/v1/hazards", body, {"Authorization": f"Bearer {worker_token}"}
-        return public_path, {**body, "anonymous": True}, {}
+            return "/api/v1/hazards", body, {**headers, "Authorization": f"Bearer {worker_token}"}
+        return public_path, {**body, "anonymous": True}, headers
 
     acknowledged: dict[int, bytes] = {}
     tally = {"attempts": 0, "unavailable_503": 0, "connection_errors": 0, "replayed": 0, "client_errors": 0}
@@ -417,13 +431,12 @@ def test_a_burst_with_faults_and_keyed_retries_stores_each_acknowledged_report_e
             if number is None:
                 return
             path, body, headers = request_of(number)
-            headers = {**headers, "Idempotency-Key": f"burst-{number}"}
             for _ in range(200):
                 with lock:
                     tally["attempts"] += 1
                 try:
                     status, answer_headers, data = client.request("POST", path, body, headers=headers, timeout=30)
-                except OSError:  # the worker died, or the connection with it
+                except (OSError, http.client.HTTPException):  # the worker died, or the connection with it
                     with lock:
                         tally["connection_errors"] += 1
                     time.sleep(0.1)
@@ -445,13 +458,11 @@ def test_a_burst_with_faults_and_keyed_retries_stores_each_acknowledged_report_e
     faults: list[tuple[str, float]] = []
 
     def inject():
-        plan = ([("terminate every backend", 0.25), ("kill -9 a web worker", 0.5), ("terminate every backend", 0.75)]
-                if backend == "postgresql" else [("kill -9 a web worker", 0.33), ("kill -9 a web worker", 0.66)])
         administrator = create_engine(database_url, poolclass=NullPool) if backend == "postgresql" else None
         try:
-            for fault, share in plan:
+            for fault, share in STORMS[backend]:
                 while len(acknowledged) < reports * share and any(t.is_alive() for t in senders):
-                    time.sleep(0.01)
+                    time.sleep(0.005)
                 if fault == "kill -9 a web worker":
                     pids = worker_pids(client.server.process.pid)
                     if pids:
@@ -476,7 +487,7 @@ def test_a_burst_with_faults_and_keyed_retries_stores_each_acknowledged_report_e
     injector.join(60)
     elapsed = time.monotonic() - started
 
-    # every acknowledged report is stored exactly once, with the code it was acknowledged with
+    # every acknowledged report is stored, with the code it was acknowledged with
     with database.unit_of_work(write=False) as session:
         rows = session.execute(select(Hazard.description, Hazard.code).where(Hazard.description.like("burst-%"))).all()
     stored: dict[int, list[str]] = {}
@@ -485,20 +496,21 @@ def test_a_burst_with_faults_and_keyed_retries_stores_each_acknowledged_report_e
     lost = [n for n in acknowledged if n not in stored]
     duplicated = {n: codes for n, codes in stored.items() if len(codes) > 1}
     wrong_code = [n for n, data in acknowledged.items() if n in stored and json.loads(data)["code"] not in stored[n]]
-    # and every retry now answers the first answer
+    # and, with keys, every retry now answers the first answer
     mismatched_replays = 0
-    for number, first in acknowledged.items():
+    for number, first in acknowledged.items() if keyed else ():
         path, body, headers = request_of(number)
-        status, answer_headers, data = client.request("POST", path, body,
-                                                      headers={**headers, "Idempotency-Key": f"burst-{number}"})
+        status, answer_headers, data = client.request("POST", path, body, headers=headers)
         mismatched_replays += not (status == 201 and data == first and answer_headers.get("Idempotent-Replayed"))
     recovery = [round(min((t for t in successes if t > at), default=float("nan")) - at, 2) for _, at in faults]
-    publish(f"d-burst-{backend}", reports=reports, client_threads=threads, faults=[f for f, _ in faults],
-            acknowledged=len(acknowledged), stored=len(stored), lost=len(lost), duplicated=len(duplicated),
+    publish(f"d-burst-{backend}-{keys.replace(' ', '-')}", reports=reports, client_threads=threads,
+            faults=len(faults), fault_kinds=sorted({f for f, _ in faults}), acknowledged=len(acknowledged),
+            stored=len(stored), stored_rows=len(rows), lost=len(lost), duplicated=len(duplicated),
             acknowledged_with_another_code=len(wrong_code), unacknowledged=reports - len(acknowledged),
             replays_differing_from_the_first_answer=mismatched_replays, seconds=round(elapsed, 1),
-            seconds_to_next_success_after_each_fault=recovery, **tally)
-    assert len(faults) == (3 if backend == "postgresql" else 2)
+            max_seconds_to_next_success_after_a_fault=max(recovery, default=None), **tally)
+    assert len(faults) == len(STORMS[backend])
     assert len(acknowledged) == reports and tally["client_errors"] == 0
-    assert lost == [] and duplicated == {} and wrong_code == [] and len(stored) == reports
-    assert mismatched_replays == 0
+    assert lost == [] and len(stored) == reports
+    if keyed:
+        assert duplicated == {} and wrong_code == [] and mismatched_replays == 0
