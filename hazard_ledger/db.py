@@ -127,7 +127,8 @@ def make_engine(url: str, busy_timeout_ms: int = 30000, limits: ConnectionLimits
         engine = create_engine(url, **options)
         event.listen(engine, "checkout", _refuse_closed_by_server)
         if limits is not None:
-            event.listen(engine, "do_connect", lambda _dialect, _record, cargs, cparams: connect(limits, cargs, cparams))
+            event.listen(engine, "do_connect",
+                         lambda _dialect, _record, cargs, cparams: connect(limits, cargs, cparams))
         return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

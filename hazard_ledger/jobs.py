@@ -76,12 +76,14 @@ JOBS: dict[str, Job] = {
     for job in (
         Job("reminders", "due-soon, overdue, escalation, stale-progress and untriaged sweeps",
             in_one_transaction(sweep_reminders)),
-        Job("deliver", "sends pending notifications through e-mail and webhooks", in_transactions_of_its_own(deliver_due)),
+        Job("deliver", "sends pending notifications through e-mail and webhooks",
+            in_transactions_of_its_own(deliver_due)),
         Job("compliance", "training and drill reminders, and the year-end report", in_one_transaction(compliance_job)),
         Job("rewards", "lapses anonymous awards not claimed within the claim window", in_one_transaction(lapse_unclaimed)),
         Job("statistics", "filing reminders and the stored quarterly and annual statistics",
             in_one_transaction(file_statistics)),
-        Job("idempotency", "forgets the API's Idempotency-Keys older than 24 hours", in_one_transaction(forget_old_keys)),
+        Job("idempotency", "forgets the API's Idempotency-Keys older than 24 hours",
+            in_one_transaction(forget_old_keys)),
     )
 }
 

@@ -143,7 +143,7 @@ def test_a_statement_unanswered_past_the_clients_deadline_gives_up_and_its_conne
         before = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
         # the server would answer in 30 s; the client waits 1 s (the server's own timeout, 1 s, is lifted)
         connection.execute(text("SET statement_timeout = 0"))
-        with answer_within(connection, 1), pytest.raises(OperationalError, match="no answer from the database within 1"):
+        with answer_within(connection, 1), pytest.raises(OperationalError, match="no answer from the database within"):
             connection.execute(text("SELECT pg_sleep(30)"))
         assert connection.invalidated
     with database.engine.connect() as connection:

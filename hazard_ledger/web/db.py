@@ -105,4 +105,5 @@ def today():
     return local_today(now(), zone())
 
 
-__all__ = ["commit", "commit_answered", "database", "now", "one_statement", "passwords", "session", "settings", "today", "zone"]
+__all__ = ["commit", "commit_answered", "database", "now", "one_statement", "passwords", "session", "settings", "today",
+           "zone"]
