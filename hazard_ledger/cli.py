@@ -292,7 +292,7 @@ def jobs_list() -> None:
 
     schedule = runtime().settings["scheduler"]
     for job in JOBS.values():
-        click.echo(f"{job.name:<12} {schedule.get(job.name, '(not scheduled)'):<16} {job.description}")
+        click.echo(f"{job.name:<12} {schedule.get(job.name) or '(not scheduled)':<16} {job.description}")
 
 
 @jobs.command("run")

@@ -34,6 +34,15 @@ KNOWN_SECRET_KEYS = frozenset({"change-me-in-production"})
 MIN_SECRET_KEY_LENGTH = 32
 SECRET_KEY_FILE = "secret_key"
 
+# [database] settings in whole seconds (or a count): PostgreSQL's timeouts and keepalives
+DATABASE_SECONDS = (
+    "connect_timeout_seconds", "pool_timeout_seconds", "web_statement_timeout_seconds",
+    "jobs_statement_timeout_seconds", "web_idle_in_transaction_timeout_seconds",
+    "jobs_idle_in_transaction_timeout_seconds", "answer_grace_seconds", "tcp_keepalives_idle_seconds",
+    "tcp_keepalives_interval_seconds", "tcp_keepalives_count", "tcp_user_timeout_seconds",
+    "readiness_timeout_seconds",
+)
+
 
 class ConfigError(Exception):
     """A setting that cannot be used; str() is one line naming it."""
@@ -136,6 +145,8 @@ def _validate(settings: Settings) -> None:
     _positive_int(values, "uploads", "max_bytes")
     _positive_int(values, "uploads", "max_pixels")
     _positive_int(values, "database", "sqlite_busy_timeout_ms")
+    for key in DATABASE_SECONDS:
+        _positive_int(values, "database", key, allow_zero=key == "answer_grace_seconds")
     for key in ("due_soon_days", "stale_progress_days", "untriaged_days", "untriaged_escalation_days"):
         _positive_int(values, "notifications", key, allow_zero=key == "due_soon_days")
     for key in ("escalation_days", "major_escalation_days"):
@@ -148,12 +159,13 @@ def _validate(settings: Settings) -> None:
         _positive_int(values, "delivery", key)
     _allowed_hosts(values["delivery"]["allowed_hosts"])
     _positive_int(values, "scheduler", "misfire_grace_seconds")
+    _positive_int(values, "scheduler", "catch_up_grace_seconds", allow_zero=True)
     poll = values["scheduler"]["standby_poll_seconds"]
     if not isinstance(poll, (int, float)) or isinstance(poll, bool) or poll <= 0:
         raise ConfigError("scheduler.standby_poll_seconds", f"expected a positive number, got {poll!r}")
     for name, expression in values["scheduler"].items():
-        if name in ("misfire_grace_seconds", "standby_poll_seconds"):
-            continue
+        if name in ("misfire_grace_seconds", "standby_poll_seconds", "catch_up_grace_seconds") or expression == "":
+            continue  # an empty expression turns the job off
         try:
             from apscheduler.triggers.cron import CronTrigger
 
@@ -164,6 +176,15 @@ def _validate(settings: Settings) -> None:
     _port(values, "server", "port")
     _positive_int(values, "server", "workers", allow_zero=True)
     _positive_int(values, "server", "threads")
+    _positive_int(values, "server", "retry_after_seconds")
+    _positive_int(values, "server", "worker_timeout_seconds")
+    database = values["database"]
+    longest_wait = (database["pool_timeout_seconds"] + database["connect_timeout_seconds"]
+                    + database["web_statement_timeout_seconds"] + database["answer_grace_seconds"])
+    if values["server"]["worker_timeout_seconds"] <= longest_wait:
+        raise ConfigError("server.worker_timeout_seconds", f"must exceed a request's longest wait for the database, "
+                          f"[database] pool_timeout + connect_timeout + web_statement_timeout + answer_grace "
+                          f"= {longest_wait} s; got {values['server']['worker_timeout_seconds']}")
     _positive_int(values, "server", "trusted_proxies", allow_zero=True)
     _positive_int(values, "limits", "known_address_days")
     for key in ("public_report", "failed_login", "failed_login_per_address", "failed_login_per_account"):

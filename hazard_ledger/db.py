@@ -20,11 +20,13 @@ from typing import Iterator, Sequence
 from sqlalchemy import JSON, DateTime, MetaData, Row, Table, Text, bindparam, cast, create_engine, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
+from hazard_ledger.reliability.connections import ConnectionLimits, connect
 from hazard_ledger.sqltext import sqlite_local_minute
 
 NAMING_CONVENTION = {
@@ -115,12 +117,18 @@ def _refuse_closed_by_server(dbapi_connection, _record, _proxy) -> None:
         raise DisconnectionError()
 
 
-def make_engine(url: str, busy_timeout_ms: int = 30000, **options) -> Engine:
-    """An engine for `url`; SQLite gets WAL, busy timeout and IMMEDIATE writers."""
+def make_engine(url: str, busy_timeout_ms: int = 30000, limits: ConnectionLimits | None = None, **options) -> Engine:
+    """An engine for `url`; SQLite gets WAL, busy timeout and IMMEDIATE writers;
+    PostgreSQL the `limits` of the process's role (hazard_ledger/reliability/connections.py)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        if limits is not None and "poolclass" not in options:
+            options.setdefault("pool_timeout", limits.pool_timeout)
         engine = create_engine(url, **options)
         event.listen(engine, "checkout", _refuse_closed_by_server)
+        if limits is not None:
+            event.listen(engine, "do_connect",
+                         lambda _dialect, _record, cargs, cparams: connect(limits, cargs, cparams))
         return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -148,17 +156,42 @@ def make_engine(url: str, busy_timeout_ms: int = 30000, **options) -> Engine:
 class Database:
     """One engine and its session factory; created once per process."""
 
-    def __init__(self, url: str, busy_timeout_ms: int = 30000, **options):
+    def __init__(self, url: str, busy_timeout_ms: int = 30000, limits: ConnectionLimits | None = None, **options):
         self.url = url
-        self.engine = make_engine(url, busy_timeout_ms, **options)
+        self.limits = limits
+        self.engine = make_engine(url, busy_timeout_ms, limits, **options)
+        self._probe: Engine | None = None
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         # The same engine and pool, its connections in autocommit while checked out:
         # for a unit of work that is one statement (see open_session)
         self._autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
+    @classmethod
+    def for_role(cls, settings, role: str) -> "Database":
+        """The database as a process of `role` uses it: "web" (requests) or "jobs" (the
+        scheduler, jobs and the command line), each with its own timeouts on PostgreSQL."""
+        database = settings["database"]
+        return cls(settings.database_url, database["sqlite_busy_timeout_ms"], ConnectionLimits.for_role(database, role))
+
     @property
     def is_postgresql(self) -> bool:
         return self.engine.dialect.name == "postgresql"
+
+    def reachable(self, seconds: int) -> bool:
+        """Whether the database answers within `seconds` (GET /readyz). On PostgreSQL by a
+        connection of its own, never one from the pool, which may be exhausted or stuck."""
+        try:
+            if not self.is_postgresql or self.limits is None:
+                with self.engine.connect() as connection:
+                    connection.exec_driver_sql("SELECT 1")
+                return True
+            if self._probe is None:
+                self._probe = make_engine(self.url, limits=self.limits.for_probe(seconds), poolclass=NullPool)
+            with self._probe.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+            return True
+        except SQLAlchemyError:
+            return False
 
     @contextlib.contextmanager
     def unit_of_work(self, write: bool = True) -> Iterator[Session]:
@@ -191,3 +224,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._probe is not None:
+            self._probe.dispose()

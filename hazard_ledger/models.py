@@ -9,6 +9,7 @@ from hazard_ledger.notifications.models import Delivery, Notification, Webhook
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
 from hazard_ledger.paperwork.models import StatisticsReport
 from hazard_ledger.prevention.models import Inspection, InspectionPlan, InspectionPlanPoint, RiskPoint
+from hazard_ledger.reliability.models import IdempotencyKey, JobRun, SchedulerLeadership
 from hazard_ledger.rewards.models import Award
 from hazard_ledger.throttle.models import LoginAttempt, RateLimitCounter
 from hazard_ledger.union.models import (
@@ -18,8 +19,9 @@ from hazard_ledger.union.models import (
 metadata = Base.metadata
 
 __all__ = ["Attachment", "Award", "ComplianceReport", "Drill", "Employee", "Training", "TrainingAttendance",
-           "TrainingClass", "Delivery", "Enterprise", "Hazard", "HazardCodeCounter", "HazardEvent", "Inspection",
-           "InspectionPlan", "InspectionPlanPoint", "Jurisdiction", "LoginAttempt", "Notification", "RateLimitCounter",
-           "RiskPoint", "StatisticsReport", "User", "Webhook", "metadata",
+           "TrainingClass", "Delivery", "Enterprise", "Hazard", "HazardCodeCounter", "HazardEvent", "IdempotencyKey",
+           "Inspection", "InspectionPlan", "InspectionPlanPoint", "JobRun", "Jurisdiction", "LoginAttempt",
+           "Notification", "RateLimitCounter", "RiskPoint", "SchedulerLeadership", "StatisticsReport", "User",
+           "Webhook", "metadata",
            "Campaign", "Enrollment", "Honour", "InspectorScore", "Notice", "NoticeEvent", "NoticeHazard",
            "NoticeNumberCounter"]

@@ -26,6 +26,6 @@ class Runtime:
         hashing = settings["passwords"]
         return cls(
             settings=settings,
-            database=Database(settings.database_url, settings["database"]["sqlite_busy_timeout_ms"]),
+            database=Database.for_role(settings, "jobs"),
             passwords=Passwords(hashing["argon2_time_cost"], hashing["argon2_memory_kib"], hashing["argon2_parallelism"]),
         )

@@ -37,7 +37,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None, 
         "workers": workers,
         "worker_class": "gthread",
         "threads": server["threads"],
-        "timeout": 60,
+        # above a request's longest wait for the database (checked in config.py), which ends in a 503
+        "timeout": server["worker_timeout_seconds"],
         "graceful_timeout": 20,
         # No access log: the public form promises not to keep reporters' addresses.
         "accesslog": None,

@@ -62,7 +62,7 @@ def init_database(app: Flask) -> None:
     from hazard_ledger.web import db as request_db
 
     settings: Settings = app.extensions["hazard_ledger.settings"]
-    app.extensions["hazard_ledger.db"] = Database(settings.database_url, settings["database"]["sqlite_busy_timeout_ms"])
+    app.extensions["hazard_ledger.db"] = Database.for_role(settings, "web")
     passwords = settings["passwords"]
     app.extensions["hazard_ledger.passwords"] = Passwords(
         passwords["argon2_time_cost"], passwords["argon2_memory_kib"], passwords["argon2_parallelism"]

@@ -8,7 +8,7 @@ from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -44,10 +44,15 @@ def one_statement(view):
     ends (`Database.open_session`). The year's code counter is then held for the
     statement alone, not also for the round trip of a COMMIT, and the request saves the
     BEGIN and COMMIT round trips (about a fifth more reports a second under load).
-    Place it above the login check, which would open an ordinary session."""
+    Place it above the login check, which would open an ordinary session.
+
+    Under an Idempotency-Key the session is an ordinary transaction, opened before (the
+    key's row must commit with the report: web/idempotency.py)."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
+        if "idempotency" in g:
+            return view(*args, **kwargs)
         if "db_session" in g:  # a decorator placed too low: the session has begun its transaction
             raise RuntimeError("db.one_statement must come before anything that opens the session")
         g.db_session, g.db_token = database().open_session(write=True, one_statement=True)
@@ -57,8 +62,22 @@ def one_statement(view):
 
 
 def commit() -> None:
+    """Commit the request's unit of work. Under an Idempotency-Key this flushes only: the
+    answer is stored with the write, in the same transaction, and web/idempotency.py
+    commits both once the view has answered (commit_answered)."""
+    _end_unit_of_work(flush_only="idempotency" in g)
+
+
+def commit_answered() -> None:
+    _end_unit_of_work(flush_only=False)
+
+
+def _end_unit_of_work(flush_only: bool) -> None:
     try:
-        session().commit()
+        if flush_only:
+            session().flush()
+        else:
+            session().commit()
     except (StaleDataError, IntegrityError) as error:
         session().rollback()
         raise Conflict("数据已被他人修改，请刷新后重试 / the data changed meanwhile; reload and retry") from error
@@ -67,7 +86,10 @@ def commit() -> None:
 def close_request_session(_exception=None) -> None:
     db_session = g.pop("db_session", None)
     if db_session is not None:
-        db_session.rollback()
+        try:
+            db_session.rollback()
+        except SQLAlchemyError:  # the connection died with the request (answered 503); it is discarded
+            current_app.logger.info("rollback of a request's session failed", exc_info=True)
         Database.close_session(db_session, g.pop("db_token"))
 
 
@@ -83,4 +105,5 @@ def today():
     return local_today(now(), zone())
 
 
-__all__ = ["commit", "database", "now", "one_statement", "passwords", "session", "settings", "today", "zone"]
+__all__ = ["commit", "commit_answered", "database", "now", "one_statement", "passwords", "session", "settings", "today",
+           "zone"]

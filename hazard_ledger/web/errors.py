@@ -1,13 +1,15 @@
-"""One error shape everywhere: {"error": {"code", "message", "fields"?}} for the API and
-/healthz, a page in the site's look for browsers. No input ever produces a 500; an
-unexpected failure is logged and answered in the same shape."""
+"""One error shape everywhere: {"error": {"code", "message", "fields"?}} for the API,
+/healthz and /readyz, a page in the site's look for browsers. No input ever produces a
+500; an unexpected failure is logged and answered in the same shape. A database that
+cannot be reached is a 503 `unavailable` with Retry-After, for the client to retry."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from hazard_ledger.errors import DomainError, flatten_messages
@@ -27,6 +29,7 @@ CODES = {
     422: ("validation_error", "输入有误 / invalid input"),
     429: ("rate_limited", "请求过于频繁，请稍后再试 / too many requests, try again later"),
     500: ("internal_error", "服务器内部错误 / internal error"),
+    503: ("unavailable", "数据库暂时无法访问，请稍后重试 / the database cannot be reached; retry later"),
 }
 
 
@@ -34,6 +37,7 @@ CODES = {
 PAGE_TITLES = {
     400: _l("请求无效"), 401: _l("请先登录"), 403: _l("没有权限"), 404: _l("页面不存在"),
     413: _l("上传内容过大"), 422: _l("输入有误"), 429: _l("提交太频繁了"), 500: _l("服务器出错了"),
+    503: _l("服务暂时不可用"),
 }
 PAGE_MESSAGES = {
     403: _l("您的账号不能查看或办理这一项。"),
@@ -41,11 +45,12 @@ PAGE_MESSAGES = {
     413: _l("照片太大，请压缩后重新上传。"),
     429: _l("为防止刷单，同一网络每分钟只能提交有限次数。请稍等一分钟再提交。"),
     500: _l("请稍后再试；问题已记录。"),
+    503: _l("数据库暂时无法连接，请稍后再试。"),
 }
 
 
 def wants_json() -> bool:
-    return is_api_path(request.path) or request.path == "/healthz"
+    return is_api_path(request.path) or request.path in ("/healthz", "/readyz")
 
 
 def error_response(status: int, code: str | None = None, message: str | None = None,
@@ -123,6 +128,32 @@ def refuse_unreadable_text():
     return error_response(422, fields=bad) if bad else None
 
 
+def unavailable():
+    """503 `unavailable`, with the Retry-After of [server] retry_after_seconds."""
+    seconds = current_app.extensions["hazard_ledger.settings"]["server"]["retry_after_seconds"]
+    if not wants_json():
+        # the page's header shows the caller; reading them now would only fail again
+        g._login_user = current_app.login_manager.anonymous_user()
+    return error_response(503, headers={"Retry-After": str(seconds)})
+
+
+def is_database_unavailable(error: Exception) -> bool:
+    """A failure of the database's reachability, not of the request: a lost or refused
+    connection, a statement or lock timeout, an exhausted pool."""
+    if isinstance(error, (OperationalError, InterfaceError, PoolTimeout)):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def handle_database_error(error: Exception):
+    if not is_database_unavailable(error):
+        return handle_unexpected(error)
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+    current_app.logger.warning("database unavailable on %s %s: %s", request.method, request.path,
+                               reason[0] if reason else type(error).__name__)
+    return unavailable()
+
+
 def handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
@@ -136,5 +167,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(Unauthorized, handle_unauthorized)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(DataError, handle_data_error)
+    for failure in (DBAPIError, PoolTimeout):
+        app.register_error_handler(failure, handle_database_error)
     app.before_request(refuse_unreadable_text)
     app.register_error_handler(Exception, handle_unexpected)

@@ -62,6 +62,14 @@ class JsonParser(FlaskParser):
 class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = JsonParser()
 
+    def route(self, rule, *, parameters=None, **options):
+        # every POST takes an Idempotency-Key (web/idempotency.py): say so in the OpenAPI document
+        if list(options.get("methods") or ()) == ["POST"]:
+            from hazard_ledger.web.idempotency import DOCUMENTED
+
+            parameters = [*(parameters or ()), DOCUMENTED]
+        return super().route(rule, parameters=parameters, **options)
+
     def arguments(self, schema, *args, **kwargs):
         # one schema object per view: given a class, webargs would build one per request
         return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
@@ -90,7 +98,22 @@ def register_api(app: Flask) -> None:
                    delivery, union, prevention):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.extensions["hazard_ledger.api"] = api
+    from hazard_ledger.web.idempotency import make_posts_idempotent
+
+    make_posts_idempotent(app)
 
     @app.get("/healthz")
     def healthz():
+        """The process answers: never the database, nor a pool that may be stuck."""
         return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz():
+        """For load balancers: 200 while the database answers a connection of its own within
+        [database] readiness_timeout_seconds, else 503 `unavailable`."""
+        from hazard_ledger.web import db
+        from hazard_ledger.web.errors import unavailable
+
+        if db.database().reachable(db.settings()["database"]["readiness_timeout_seconds"]):
+            return {"status": "ok"}
+        return unavailable()
