@@ -163,8 +163,9 @@ def test_every_post_of_the_api_documents_the_key(client):
     document = client.get("/api/v1/openapi.json").json
     for path, item in document["paths"].items():
         if "post" in item:
-            names = [p.get("name") for p in item.get("parameters", []) + item["post"].get("parameters", [])]
-            assert "Idempotency-Key" in names, path
+            assert "Idempotency-Key" in [p.get("name") for p in item["post"].get("parameters", [])], path
+        for method in set(item) - {"post", "parameters"}:
+            assert "Idempotency-Key" not in [p.get("name") for p in item[method].get("parameters", [])], (method, path)
 
 
 def test_old_keys_are_forgotten_by_the_idempotency_job(world, client, database, runtime):

@@ -53,7 +53,7 @@ def closed_port() -> int:
 def unreachable(tmp_path):
     """The app on a PostgreSQL server that is not there (nothing listens on the port)."""
     settings = load_settings({
-        "app": {"secret_key": "test-secret"}, "uploads": {"dir": str(tmp_path)},
+        "app": {"secret_key": "a-test-secret-key-long-enough-for-the-rules-0123"}, "uploads": {"dir": str(tmp_path)},
         "database": {"url": f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/test",
                      "connect_timeout_seconds": 2, "readiness_timeout_seconds": 2},
     }, environ={})

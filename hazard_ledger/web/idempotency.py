@@ -95,6 +95,7 @@ def idempotent(view):
         db.commit_answered()
         return response
 
+    wrapper.honours_idempotency_key = True  # functools.wraps carries it up through later decorators
     return wrapper
 
 
@@ -106,8 +107,8 @@ def _replayed(answer: Answer):
 
 def make_posts_idempotent(app: Flask) -> None:
     """Every POST of the API, present and future, takes an Idempotency-Key."""
-    wrapped = set()
     for rule in app.url_map.iter_rules():
-        if "POST" in (rule.methods or ()) and is_api_path(rule.rule) and rule.endpoint not in wrapped:
-            app.view_functions[rule.endpoint] = idempotent(app.view_functions[rule.endpoint])
-            wrapped.add(rule.endpoint)
+        view = app.view_functions[rule.endpoint]
+        # a view may place it itself, below its rate limit (web/limits.py)
+        if "POST" in (rule.methods or ()) and is_api_path(rule.rule) and not getattr(view, "honours_idempotency_key", False):
+            app.view_functions[rule.endpoint] = idempotent(view)

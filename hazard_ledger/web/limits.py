@@ -65,7 +65,14 @@ def public_report_limit() -> str:
     return current_app.config["RATELIMIT_PUBLIC_REPORT"]
 
 
-limit_public_reports = limiter.limit(public_report_limit, methods=["POST"])
+def limit_public_reports(view):
+    """The public form's limit per client address, checked before the request's
+    Idempotency-Key is claimed (web/idempotency.py): the limiter counts on a connection of
+    its own, which on SQLite would wait for the claim's write transaction to end. Place
+    it above `db.one_statement`."""
+    from hazard_ledger.web.idempotency import idempotent
+
+    return limiter.limit(public_report_limit, methods=["POST"])(idempotent(view))
 
 
 def authenticate_within_limits(username: str, password: str) -> User | None:

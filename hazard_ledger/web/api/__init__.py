@@ -62,13 +62,19 @@ class JsonParser(FlaskParser):
 class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = JsonParser()
 
-    def route(self, rule, *, parameters=None, **options):
-        # every POST takes an Idempotency-Key (web/idempotency.py): say so in the OpenAPI document
-        if list(options.get("methods") or ()) == ["POST"]:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._document_idempotency_key)
+
+    @staticmethod
+    def _document_idempotency_key(doc, _doc_info, *, method, **_kwargs):
+        # every POST takes an Idempotency-Key (web/idempotency.py): say so on the operation
+        # itself (a path's parameters would also speak for its GET)
+        if method == "post":
             from hazard_ledger.web.idempotency import DOCUMENTED
 
-            parameters = [*(parameters or ()), DOCUMENTED]
-        return super().route(rule, parameters=parameters, **options)
+            doc.setdefault("parameters", []).append(dict(DOCUMENTED))
+        return doc
 
     def arguments(self, schema, *args, **kwargs):
         # one schema object per view: given a class, webargs would build one per request

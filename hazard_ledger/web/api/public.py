@@ -30,8 +30,8 @@ def public_report(data) -> ops.Report:
 
 
 @blp.route("/public/enterprises/<report_token>/hazards", methods=["POST"])
-@db.one_statement
 @limit_public_reports
+@db.one_statement
 @blp.arguments(PublicReportIn)
 @blp.response(201, PublicReportOut)
 @blp.doc(security=[])
