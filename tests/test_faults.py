@@ -71,7 +71,7 @@ class Process:
         config_file = tmp_path / f"{name}.toml"
         config_file.write_text(toml(config), encoding="utf-8")
         env = {**os.environ, "HAZARD_LEDGER_DATABASE_URL": database_url, "HAZARD_LEDGER_CONFIG": str(config_file),
-               "HAZARD_LEDGER_UPLOAD_DIR": str(tmp_path / "uploads"), "HAZARD_LEDGER_SECRET_KEY": "faults-secret"}
+               "HAZARD_LEDGER_UPLOAD_DIR": str(tmp_path / "uploads"), "HAZARD_LEDGER_SECRET_KEY": "a-secret-key-for-the-fault-experiments-0123456789"}
         with open(self.log, "w") as output:
             self.process = subprocess.Popen([sys.executable, "-m", "hazard_ledger.cli", *args], env=env, stdout=output,
                                             stderr=subprocess.STDOUT, start_new_session=True)

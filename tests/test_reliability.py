@@ -203,7 +203,7 @@ def test_a_deposed_leader_runs_nothing(world, database, runtime, backend):
     with database.unit_of_work(write=False) as session:
         assert session.scalar(select(func.count()).select_from(Notification)) == 0
     assert runs_of(database, "reminders") == (None, 0)
-    assert run_job(runtime, "reminders", now, Fence("reminders", now, old + 1)).sent["untriaged"] > 0
+    assert "untriaged" in run_job(runtime, "reminders", now, Fence("reminders", now, old + 1))
 
 
 def test_a_new_leader_waits_for_the_deposed_leaders_running_job_to_commit(app, settings, runtime, backend):
