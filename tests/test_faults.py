@@ -453,6 +453,7 @@ def test_a_burst_with_faults_and_retries_stores_each_acknowledged_report_exactly
                         tally["replayed"] += answer_headers.get("Idempotent-Replayed") == "true"
                     else:
                         tally["client_errors"] += 1
+                        tally.setdefault("client_error_answers", []).append(f"{status} {data[:120]!r}")
                 break
 
     faults: list[tuple[str, float]] = []

@@ -55,6 +55,10 @@ def init_limits(app, settings) -> None:
     app.config.update(
         RATELIMIT_STORAGE_URI=settings["limits"]["storage_uri"],
         RATELIMIT_HEADERS_ENABLED=True,
+        # the count lives in the database: while the database is away, the view that needs
+        # it answers 503 `unavailable` itself; the limiter's own reads (the rate-limit
+        # headers, written after the view) must not turn a stored report into a 500
+        RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_PUBLIC_REPORT=settings["limits"]["public_report"],
     )
     app.extensions["hazard_ledger.login_limits"] = logins.LoginLimits.from_settings(settings["limits"])
