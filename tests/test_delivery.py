@@ -400,7 +400,16 @@ class Banner(socketserver.ThreadingTCPServer):
     def __init__(self):
         class Greet(socketserver.BaseRequestHandler):
             def handle(self):
+                # Greet and keep listening until the client hangs up, as a real banner service
+                # does: closing at once would make the client's write fail (a broken pipe) before
+                # it reads the greeting, and the test would check the network, not the answer.
                 self.request.sendall(b"SSH-2.0-OpenSSH_9.6 internal-build-SECRET\r\n")
+                self.request.settimeout(5)
+                try:
+                    while self.request.recv(65536):
+                        pass
+                except OSError:
+                    pass
 
         super().__init__(("127.0.0.1", 0), Greet)
 
