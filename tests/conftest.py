@@ -74,15 +74,22 @@ def database_url(request, tmp_path_factory):
 
 
 def empty_database(database: Database) -> None:
+    """Each test starts from the migrated schema with no rows and ids counting from 1.
+    DELETE, not TRUNCATE: PostgreSQL's TRUNCATE of every table gives each a new file and
+    took ~0.6 s a test; deleting the few rows a test leaves and rewinding the sequences
+    takes ~0.02 s. (No table has a DELETE trigger, so DELETE empties what TRUNCATE did.)"""
     tables = [table.name for table in reversed(metadata.sorted_tables)]
     with database.engine.begin() as connection:
+        for table in tables:
+            connection.execute(text(f"DELETE FROM {table}"))
         if database.is_postgresql:
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
-            if _has_sqlite_sequence(connection):
-                connection.execute(text("DELETE FROM sqlite_sequence"))
+            sequences = connection.execute(text(
+                "SELECT sequence_name FROM information_schema.sequences WHERE sequence_schema = current_schema()"
+            )).scalars().all()
+            if sequences:
+                connection.execute(text("SELECT " + ", ".join(f"setval('{name}', 1, false)" for name in sequences)))
+        elif _has_sqlite_sequence(connection):
+            connection.execute(text("DELETE FROM sqlite_sequence"))
 
 
 def _has_sqlite_sequence(connection) -> bool:
