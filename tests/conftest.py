@@ -10,7 +10,7 @@ import re
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterator
 
@@ -27,6 +27,7 @@ from hazard_ledger.models import metadata
 from hazard_ledger.organisations import operations as orgs
 from hazard_ledger.runtime import Runtime
 from hazard_ledger.security import Passwords
+from tests import clock as suite_clock
 
 PG_URL = os.environ.get("HAZARD_LEDGER_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -117,9 +118,9 @@ def settings(settings_override):
 
 
 @pytest.fixture
-def app(settings):
+def app(settings, clock):
     app = create_app(settings=settings)
-    app.config.update(TESTING=True)
+    app.config.update(TESTING=True, CLOCK=clock)
     database: Database = app.extensions["hazard_ledger.db"]
     empty_database(database)
     yield app
@@ -137,14 +138,37 @@ def database(app) -> Database:
 
 
 @pytest.fixture
-def runtime(app, settings) -> Runtime:
+def runtime(app, settings, clock) -> Runtime:
     return Runtime(settings=settings, database=app.extensions["hazard_ledger.db"],
-                   passwords=app.extensions["hazard_ledger.passwords"])
+                   passwords=app.extensions["hazard_ledger.passwords"], clock=clock)
+
+
+@pytest.fixture(autouse=True)
+def clock(request, monkeypatch) -> Iterator[suite_clock.FrozenClock]:
+    """The one clock of a test (see tests/clock.py): frozen at a fixed instant, at the
+    `frozen_at` marker's, or the machine's for a `wall_clock` test. The app, the `runtime`
+    fixture and every Runtime a command builds in this process read it."""
+    if request.node.get_closest_marker("wall_clock"):
+        chosen = suite_clock.WallClock()
+    else:
+        marker = request.node.get_closest_marker("frozen_at")
+        chosen = suite_clock.frozen(*(marker.args if marker else ()))
+        built_by_commands = Runtime.from_settings.__func__
+
+        def reading_the_suite_clock(cls, settings=None):
+            runtime = built_by_commands(cls, settings)
+            runtime.clock = chosen
+            return runtime
+
+        monkeypatch.setattr(Runtime, "from_settings", classmethod(reading_the_suite_clock))
+    suite_clock.install(chosen)
+    yield chosen
+    suite_clock.install(None)
 
 
 @pytest.fixture
-def now() -> datetime:
-    return datetime.now(timezone.utc)
+def now(clock) -> datetime:
+    return clock()
 
 
 @dataclass
@@ -239,10 +263,9 @@ WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x1
 
 
 def assign_fields(**overrides) -> dict:
-    from datetime import date, timedelta
-
     fields = {
-        "grade": "general", "measure": "更换破损绝缘垫", "deadline": (date.today() + timedelta(days=10)).isoformat(),
+        "grade": "general", "measure": "更换破损绝缘垫",
+        "deadline": (suite_clock.current().today() + timedelta(days=10)).isoformat(),
         "responsible_unit": "设备科", "responsible_person": "张三", "protective_measures": "设置警示标识",
     }
     fields.update(overrides)

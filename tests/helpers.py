@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.organisations.models import User
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from tests.clock import SHANGHAI, current
 
 
 def local_today() -> date:
-    return datetime.now(timezone.utc).astimezone(SHANGHAI).date()
+    """The service's day by the suite's clock (tests/clock.py), not the machine's."""
+    return current().today()
 
 
 def plan(grade: str = "general", responsible_user_id: int | None = None, deadline: date | None = None) -> dict:
@@ -30,7 +29,7 @@ def make_hazard(database, world, state: str = "reported", grade: str = "general"
                 reporter: str = "worker_a1", responsible: str | None = "worker2_a1", now: datetime | None = None,
                 location: str = "二号车间", description: str = "配电箱漏电") -> int:
     """A hazard of `enterprise` reported by `reporter`, brought to `state` by the safety officer."""
-    now = now or datetime.now(timezone.utc)
+    now = now or current()()
     with database.unit_of_work() as session:
         hazard = ops.report_as_user(session, session.get(User, world.user[reporter]),
                                     ops.Report(location, description, "电气安全"), None, now, SHANGHAI)
@@ -45,7 +44,7 @@ def make_hazard(database, world, state: str = "reported", grade: str = "general"
             deadline = now.astimezone(SHANGHAI).date() + timedelta(days=10)
             step("assign", **plan(grade, world.user[responsible] if responsible else None, deadline=deadline))
             if state in ("rectified", "closed"):
-                step("rectify", note="已整改", completed_on=local_today().isoformat())
+                step("rectify", note="已整改", completed_on=now.astimezone(SHANGHAI).date().isoformat())
             if state == "closed":
                 if grade == "major":
                     inspector = session.get(User, world.user["inspector_city"])

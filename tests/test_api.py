@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 from hazard_ledger.hazards import chain
 from hazard_ledger.hazards.models import Hazard
 from tests.conftest import JPEG, PASSWORD, PNG, WEBP
-from tests.helpers import local_today, make_hazard, plan
+from tests.helpers import make_hazard, plan
 
 
 def assert_error(answer, status: int, code: str, field: str | None = None):
@@ -204,7 +204,7 @@ def ids(answer) -> set[int]:
     return {item["id"] for item in answer.json["items"]}
 
 
-def test_list_filters(world, ledger):
+def test_list_filters(world, ledger, clock):
     get = lambda query: ids(world.get("admin", f"/api/v1/hazards?{query}"))  # noqa: E731
     assert get("") == set(ledger.values())
     assert get("state=assigned") == {ledger["assigned"], ledger["major"], ledger["old_overdue"]}
@@ -215,7 +215,7 @@ def test_list_filters(world, ledger):
     assert ledger["old_overdue"] not in get("overdue=false")
     assert get("q=配电箱") == set(ledger.values())
     assert get("q=找不到的内容") == set()
-    today = local_today()
+    today = clock.today()
     assert get(f"reported_from={(today - timedelta(days=1)).isoformat()}") == set(ledger.values()) - {ledger["old_overdue"]}
     assert get(f"reported_to={(today - timedelta(days=30)).isoformat()}") == {ledger["old_overdue"]}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -75,7 +75,7 @@ def test_a_worker_reports_from_a_phone_and_gets_a_receipt(server, browser, world
     phone.close()
 
 
-def test_a_safety_officer_assigns_progresses_rectifies_and_closes(server, browser, world, database):
+def test_a_safety_officer_assigns_progresses_rectifies_and_closes(server, browser, world, database, clock):
     hazard_id = make_hazard(database, world)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     sign_in(page, server, "officer_a1")
@@ -84,14 +84,14 @@ def test_a_safety_officer_assigns_progresses_rectifies_and_closes(server, browse
     page.goto(f"{server}/hazards/{hazard_id}")
     page.click("details[data-event=assign] summary")
     page.fill("#assign-measure", "更换防水配电箱")
-    page.fill("#assign-deadline", (date.today() + timedelta(days=7)).isoformat())
+    page.fill("#assign-deadline", (clock.today() + timedelta(days=7)).isoformat())
     page.fill("#assign-responsible_unit", "设备科")
     page.fill("#assign-responsible_person", "张三")
     page.fill("#assign-protective_measures", "设置警戒线")
     page.click("details[data-event=assign] button[type=submit]")
     assert "整改中" in page.content()
     for event, fields in (("progress", {"note": "已采购"}),
-                          ("rectify", {"note": "已更换", "completed_on": date.today().isoformat()}),
+                          ("rectify", {"note": "已更换", "completed_on": clock.today().isoformat()}),
                           ("close", {"note": "验收合格，同意销号"})):
         page.click(f"details[data-event={event}] summary")
         for name, value in fields.items():
@@ -101,8 +101,8 @@ def test_a_safety_officer_assigns_progresses_rectifies_and_closes(server, browse
     shot(page, "hazard-closed")
 
 
-def test_an_inspector_sees_the_most_overdue_enterprise_first(server, browser, world, database):
-    now = datetime.now(timezone.utc)
+def test_an_inspector_sees_the_most_overdue_enterprise_first(server, browser, world, database, clock):
+    now = clock()
     make_hazard(database, world, state="assigned", enterprise="B1", reporter="worker_b1", responsible=None,
                 now=now - timedelta(days=60))
     make_hazard(database, world, state="assigned", enterprise="B1", reporter="worker_b1", responsible=None,
@@ -124,9 +124,9 @@ PHONE_PAGES = {
 
 
 @pytest.mark.parametrize("username", sorted(PHONE_PAGES))
-def test_every_main_page_fits_a_phone(server, browser, world, database, username):
+def test_every_main_page_fits_a_phone(server, browser, world, database, username, clock):
     """On a 390-pixel screen the page never scrolls sideways: wide tables scroll inside their card."""
-    make_hazard(database, world, state="assigned", now=datetime.now(timezone.utc) - timedelta(days=12))
+    make_hazard(database, world, state="assigned", now=clock() - timedelta(days=12))
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = phone.new_page()
     sign_in(page, server, username)

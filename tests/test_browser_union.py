@@ -5,11 +5,11 @@ form. Screenshots go to test-artifacts/screenshots/union-*.png."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
-from tests.helpers import local_today, make_hazard
+from tests.helpers import make_hazard
 from tests.test_browser import CHROMIUM, browser, server, shot, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
@@ -38,8 +38,8 @@ def look_on_a_phone(browser, server, username: str, paths: list[str], name: str)
 
 
 def test_an_inspector_issues_an_opinion_from_the_audit_the_officer_replies_the_inspector_escalates(
-        server, browser, world, database):  # noqa: F811
-    hazard_id = make_hazard(database, world, state="assigned", now=datetime.now(timezone.utc) - timedelta(days=20))
+        server, browser, world, database, clock):  # noqa: F811
+    hazard_id = make_hazard(database, world, state="assigned", now=clock() - timedelta(days=20))
     inspector = browser.new_context(viewport=WIDE).new_page()
     sign_in(inspector, server, "inspector_a")
     inspector.goto(f"{server}/audit")
@@ -53,7 +53,7 @@ def test_an_inspector_issues_an_opinion_from_the_audit_the_officer_replies_the_i
     shot(inspector, "union-notice-form")
     inspector.click("[data-testid=issue]")
     number = inspector.text_content("[data-testid=number]").strip()
-    assert number == f"甲区工劳监〔{local_today().year}〕1号"
+    assert number == f"甲区工劳监〔{clock.today().year}〕1号"
     assert "待回复" in inspector.text_content("[data-testid=state]")
     notice_url = inspector.url
     inspector.goto(f"{notice_url}/print")
@@ -78,7 +78,7 @@ def test_an_inspector_issues_an_opinion_from_the_audit_the_officer_replies_the_i
     assert "已提出建议" in inspector.text_content("[data-testid=state]")
     inspector.click("[data-testid=recommendation]")
     assert "建议书" in inspector.content() and "兰山区应急管理局" in inspector.content()
-    assert inspector.text_content("[data-testid=number]").strip() == f"甲区工劳监〔{local_today().year}〕2号"
+    assert inspector.text_content("[data-testid=number]").strip() == f"甲区工劳监〔{clock.today().year}〕2号"
     shot(inspector, "union-recommendation")
     officer.goto(server + "/")
     assert officer.locator("[data-testid=home-notices]").count() == 0  # nothing left for the officer to answer
@@ -89,12 +89,12 @@ def test_an_inspector_issues_an_opinion_from_the_audit_the_officer_replies_the_i
 
 
 def test_a_union_creates_a_campaign_enrols_scores_selects_honours_and_exports(
-        server, browser, world, database, tmp_path):  # noqa: F811
+        server, browser, world, database, tmp_path, clock):  # noqa: F811
     make_hazard(database, world, state="assigned")  # worker_a1's confirmed report: a candidate
     page = browser.new_context(viewport=WIDE, accept_downloads=True).new_page()
     sign_in(page, server, "inspector_city")
     page.goto(f"{server}/campaigns")
-    year = local_today().year
+    year = clock.today().year
     page.select_option("#kind", "ankang_cup")
     page.fill("#title", f"{year}年“安康杯”竞赛")
     page.fill("#theme", "落实安全责任 推动安全发展")
@@ -140,8 +140,8 @@ def test_a_union_creates_a_campaign_enrols_scores_selects_honours_and_exports(
     look_on_a_phone(browser, server, "inspector_city", [campaign_url.removeprefix(server), "/campaigns"], "inspector")
 
 
-def test_a_worker_opens_the_board_from_the_qr_form_on_a_phone(server, browser, world, database):  # noqa: F811
-    make_hazard(database, world, state="assigned", now=datetime.now(timezone.utc) - timedelta(days=12))
+def test_a_worker_opens_the_board_from_the_qr_form_on_a_phone(server, browser, world, database, clock):  # noqa: F811
+    make_hazard(database, world, state="assigned", now=clock() - timedelta(days=12))
     make_hazard(database, world, state="closed", location="仓库", description="消防通道堵塞")
     phone = browser.new_context(viewport=PHONE, is_mobile=True)
     page = phone.new_page()

@@ -30,6 +30,7 @@ from hazard_ledger.hazards.models import Hazard, HazardEvent
 from hazard_ledger.migrations import upgrade
 from hazard_ledger.organisations.models import User
 from hazard_ledger.security import Passwords
+from tests.clock import service_now
 from tests.conftest import FAST_HASHING, PASSWORD, new_database
 from tests.helpers import SHANGHAI, make_hazard, plan
 from tests.test_evidence_chain import verify  # noqa: F401 (a fixture)
@@ -58,7 +59,7 @@ def insert_v1_hazard(connection, enterprise_id: int, code: str, *, reporter_user
                      officer: tuple[int, str] | None = None) -> int:
     """A hazard with a format 1 chain, its rows written with the columns the old code knew
     (the new ones take their defaults: format 1, no salt). With `officer`, assigned by them."""
-    at = datetime.now(timezone.utc).replace(microsecond=123456) - timedelta(days=3)
+    at = service_now().replace(microsecond=123456) - timedelta(days=3)
     report_data = {"location": "旧车间", "description": "旧的隐患", "category": None, "channel":
                    "login" if reporter_user_id else "public_form", "anonymous": False}
     label = reporter_name
@@ -201,7 +202,7 @@ def test_a_format_1_chain_hides_its_hashes_from_those_who_may_not_see_the_report
 # ---- audit verify: both formats, and tampering in each --------------------------------
 
 @pytest.fixture
-def both_formats(world, database):
+def both_formats(world, database, clock):
     """Format 1 chains written by the old code, one of them continued in format 2 since,
     and format 2 chains."""
     with database.engine.begin() as connection:
@@ -211,7 +212,7 @@ def both_formats(world, database):
         continued = insert_v1_hazard(connection, world.enterprise["A1"], "YH-2020-000002", reporter_name=PUBLIC_NAME)
     with database.unit_of_work() as session:
         officer = session.get(User, world.user["officer_a1"])
-        ops.transition(session, officer, continued, "assign", plan(), version=None, now=datetime.now(timezone.utc),
+        ops.transition(session, officer, continued, "assign", plan(), version=None, now=clock(),
                        zone=SHANGHAI)
     new = make_hazard(database, world, state="closed")
     with database.unit_of_work(write=False) as session:
@@ -278,9 +279,9 @@ def insert_0006_organisation(connection, now: datetime) -> tuple[int, int]:
     return enterprise, officer
 
 
-def test_the_migration_keeps_old_chains_verifiable(database_at_0006):
+def test_the_migration_keeps_old_chains_verifiable(database_at_0006, clock):
     database = Database(database_at_0006)
-    now = datetime.now(timezone.utc)
+    now = clock()
     try:
         with database.engine.begin() as connection:  # the rows as the schema of 0006 knew them
             enterprise_id, officer_id = insert_0006_organisation(connection, now)

@@ -1,7 +1,6 @@
 """Twenty people press the same button at once: exactly one wins."""
 
 import threading
-from datetime import date
 
 import pytest
 
@@ -44,7 +43,7 @@ def test_one_of_twenty_simultaneous_transitions_wins(app, world, database):
     assert inbox == []  # plan() names no responsible user: nobody was notified, and nothing twice
 
 
-def test_simultaneous_reports_get_consecutive_codes(app, world, database):
+def test_simultaneous_reports_get_consecutive_codes(app, world, database, clock):
     headers = world.auth("worker_a1")
     start = threading.Barrier(10)
     codes: list[str] = []
@@ -62,7 +61,7 @@ def test_simultaneous_reports_get_consecutive_codes(app, world, database):
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    year = date.today().year
+    year = clock.today().year
     assert sorted(codes) == [f"YH-{year}-{n:06d}" for n in range(1, 11)]  # distinct, and no number skipped
     with database.unit_of_work(write=False) as session:
         assert list(chain.verify_all(session)) == []  # each first link hashed over its own code

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from email import message_from_bytes
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +43,7 @@ from hazard_ledger.notifications.delivery import add_webhook, deliver_due
 from hazard_ledger.notifications.models import Delivery
 from hazard_ledger.notifications.targets import AllowedHosts
 from hazard_ledger.notifications.reminders import sweep_reminders
+from tests.clock import service_now
 from tests.helpers import SHANGHAI, make_hazard
 
 DINGTALK_SECRET = "SEC-test-secret"
@@ -155,7 +156,7 @@ def hooks(database, world, receiver, allowed_hosts=tuple(LOOPBACK_ALLOWED), **wh
             owner_field = {"enterprise_id": world.enterprise[owner]} if owner in world.enterprise else \
                 {"jurisdiction_id": world.jurisdiction[owner]}
             add_webhook(session, kind=kind, url=f"{receiver.url}/{name}", secret=secret, kinds=None,
-                        now=datetime.now(timezone.utc), allowed_hosts=allowed_hosts,
+                        now=service_now(), allowed_hosts=allowed_hosts,
                         **{"enterprise_id": None, "jurisdiction_id": None, **owner_field})
 
 
@@ -164,10 +165,10 @@ def deliveries(database, **where):
         return list(session.scalars(select(Delivery).filter_by(**where).order_by(Delivery.id)))
 
 
-def test_email_in_chinese_plain_and_html(database, settings, world, mailbox):
+def test_email_in_chinese_plain_and_html(database, settings, world, mailbox, clock):
     box, _ = mailbox
     make_hazard(database, world, state="assigned")  # worker2_a1 is made responsible: an `assigned` notification
-    result = deliver_due(database, datetime.now(timezone.utc), settings)
+    result = deliver_due(database, clock(), settings)
     assert result.sent == 1 and result.failed == 0
     (recipients, message), = box.messages
     assert recipients == ["worker2_a1@example.test"]
@@ -178,10 +179,10 @@ def test_email_in_chinese_plain_and_html(database, settings, world, mailbox):
     assert "http://hazard-ledger.test/hazards/" in plain  # what to open, even for an assignment
     sent, = deliveries(database, channel="email")
     assert sent.status == "sent" and f"delivery-{sent.id}" in message["Message-ID"]
-    assert deliver_due(database, datetime.now(timezone.utc), settings).sent == 0  # nothing twice
+    assert deliver_due(database, clock(), settings).sent == 0  # nothing twice
 
 
-def test_webhooks_signed_and_in_each_robot_format(database, settings, world, receiver):
+def test_webhooks_signed_and_in_each_robot_format(database, settings, world, receiver, clock):
     hooks(database, world, receiver, ding=("dingtalk", "A1", DINGTALK_SECRET), generic=("generic", "A1", GENERIC_SECRET),
           wecom=("wecom", "A", None), other=("generic", "B1", None))
     start = datetime(2026, 3, 2, 9, tzinfo=SHANGHAI)
@@ -190,7 +191,7 @@ def test_webhooks_signed_and_in_each_robot_format(database, settings, world, rec
     with database.unit_of_work() as session:
         sweep_reminders(session, datetime(deadline.year, deadline.month, deadline.day, 9, tzinfo=SHANGHAI)
                         + timedelta(days=7), settings)
-    deliver_due(database, datetime.now(timezone.utc) + timedelta(days=60), settings)
+    deliver_due(database, clock() + timedelta(days=60), settings)
     by_path = {}
     for request in receiver.requests:
         by_path.setdefault(urllib.parse.urlsplit(request["path"]).path, []).append(request)
@@ -216,10 +217,10 @@ def test_webhooks_signed_and_in_each_robot_format(database, settings, world, rec
     assert len(wecom) == 1 and "逾期督办" in wecom[0]["markdown"]["content"]
 
 
-def test_retries_back_off_then_give_up_visibly(database, settings, world, receiver):
+def test_retries_back_off_then_give_up_visibly(database, settings, world, receiver, clock):
     hooks(database, world, receiver, flaky=("generic", "A1", None))
     make_hazard(database, world, state="assigned")
-    now = datetime.now(timezone.utc)
+    now = clock()
     receiver.script = [500, 503]
     assert deliver_due(database, now, settings).retried == 1
     assert deliver_due(database, now + timedelta(seconds=30), settings).sent == 0  # not yet due
@@ -237,11 +238,11 @@ def test_retries_back_off_then_give_up_visibly(database, settings, world, receiv
     assert failed.attempts == 3 and "HTTP 500" in failed.last_error
 
 
-def test_admins_see_failures(world, database, settings, receiver):
+def test_admins_see_failures(world, database, settings, receiver, clock):
     hooks(database, world, receiver, down=("wecom", "A1", None))
     receiver.script = [500] * 10
     make_hazard(database, world, state="assigned")
-    now = datetime.now(timezone.utc)
+    now = clock()
     for step in range(3):
         deliver_due(database, now + timedelta(hours=step), settings)
     listed = world.get("admin", "/api/v1/deliveries?status=failed").json["items"]
@@ -294,15 +295,15 @@ def test_a_webhook_pointing_inside_is_refused_when_added(world, database_url, al
                                                          "enterprise_id": world.enterprise["A1"]}).status_code == 201
 
 
-def test_an_intranet_robot_is_allowed_once_listed(database, world):
+def test_an_intranet_robot_is_allowed_once_listed(database, world, clock):
     allowed = ["robot.corp.example", "10.20.0.0/16"]
     with database.unit_of_work() as session:
         for url in ("http://robot.corp.example:8080/send", "http://10.20.3.4/send", "http://[::ffff:10.20.3.4]/send"):
-            add_webhook(session, kind="generic", url=url, secret=None, kinds=None, now=datetime.now(timezone.utc),
+            add_webhook(session, kind="generic", url=url, secret=None, kinds=None, now=clock(),
                         enterprise_id=world.enterprise["A1"], jurisdiction_id=None, allowed_hosts=allowed)
         with pytest.raises(ValidationFailed):
             add_webhook(session, kind="generic", url="http://10.21.0.1/", secret=None, kinds=None,
-                        now=datetime.now(timezone.utc), enterprise_id=world.enterprise["A1"], jurisdiction_id=None,
+                        now=clock(), enterprise_id=world.enterprise["A1"], jurisdiction_id=None,
                         allowed_hosts=allowed)
     for wrong in ("127.0.0.1", [""], [7], ["not a host!"]):
         with pytest.raises(ConfigError, match="delivery.allowed_hosts"):
@@ -311,24 +312,24 @@ def test_an_intranet_robot_is_allowed_once_listed(database, world):
 
 @pytest.mark.parametrize("allowed_hosts", [[]])
 def test_without_allowed_hosts_a_loopback_receiver_never_gets_a_request(database, settings, world, receiver,
-                                                                        allowed_hosts):
+                                                                        allowed_hosts, clock):
     # added while allowed (or a name since re-pointed at loopback): the send checks again
     port = receiver.server_address[1]
     with database.unit_of_work() as session:
         for url in (receiver.url, f"http://localhost:{port}/", f"http://0x7f000001:{port}/", f"http://2130706433:{port}/",
                     f"http://[::ffff:127.0.0.1]:{port}/"):
-            add_webhook(session, kind="generic", url=url, secret=None, kinds=None, now=datetime.now(timezone.utc),
+            add_webhook(session, kind="generic", url=url, secret=None, kinds=None, now=clock(),
                         enterprise_id=world.enterprise["A1"], jurisdiction_id=None,
                         allowed_hosts=["127.0.0.1", "localhost", "::ffff:127.0.0.1"])
     make_hazard(database, world, state="assigned", responsible=None)
-    run = deliver_due(database, datetime.now(timezone.utc), settings)
+    run = deliver_due(database, clock(), settings)
     assert run.retried == 5 and run.sent == 0
     assert receiver.hits == 0
     for refused in deliveries(database, channel="webhook"):
         assert refused.status == "pending" and "must not point at a loopback" in refused.last_error
 
 
-def test_a_webhook_is_sent_to_the_address_that_was_checked(database, settings, world, receiver, monkeypatch):
+def test_a_webhook_is_sent_to_the_address_that_was_checked(database, settings, world, receiver, monkeypatch, clock):
     """DNS rebinding: the name answers a permitted address to the check and an inside one
     to any later question. The send asks once and connects where the check looked, with
     the name in the Host header. (The resolver is the one part played: no DNS server here.)"""
@@ -345,10 +346,10 @@ def test_a_webhook_is_sent_to_the_address_that_was_checked(database, settings, w
 
     with database.unit_of_work() as session:
         add_webhook(session, kind="generic", url=f"http://robot.rebind.test:{port}/hook", secret=None, kinds=None,
-                    now=datetime.now(timezone.utc), enterprise_id=world.enterprise["A1"], jurisdiction_id=None)
+                    now=clock(), enterprise_id=world.enterprise["A1"], jurisdiction_id=None)
     make_hazard(database, world, state="assigned", responsible=None)
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
-    assert deliver_due(database, datetime.now(timezone.utc), settings).sent == 1
+    assert deliver_due(database, clock(), settings).sent == 1
     request, = receiver.requests
     assert request["headers"]["Host"] == f"robot.rebind.test:{port}" and request["path"] == "/hook"
     assert answers["count"] == 1
@@ -356,7 +357,7 @@ def test_a_webhook_is_sent_to_the_address_that_was_checked(database, settings, w
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="makes its certificate with the openssl command")
 def test_an_https_webhook_is_verified_for_its_name_at_the_checked_address(database, settings_override, world,
-                                                                           tmp_path, monkeypatch):
+                                                                           tmp_path, monkeypatch, clock):
     """TLS to the checked address still names the URL's host: SNI, certificate check and
     Host header. (A made-up name, answered by the played resolver; the certificate is
     trusted through SSL_CERT_FILE.)"""
@@ -382,9 +383,9 @@ def test_an_https_webhook_is_verified_for_its_name_at_the_checked_address(databa
     try:
         with database.unit_of_work() as session:
             add_webhook(session, kind="generic", url=f"https://{name}:{port}/hook", secret=None, kinds=None,
-                        now=datetime.now(timezone.utc), enterprise_id=world.enterprise["A1"], jurisdiction_id=None)
+                        now=clock(), enterprise_id=world.enterprise["A1"], jurisdiction_id=None)
         make_hazard(database, world, state="assigned", responsible=None)
-        assert deliver_due(database, datetime.now(timezone.utc), settings).sent == 1
+        assert deliver_due(database, clock(), settings).sent == 1
     finally:
         receiver.shutdown()
         receiver.server_close()
@@ -443,7 +444,7 @@ def test_a_receivers_answer_never_reaches_the_error_list(receiver):
 
 # ---- sending with nothing held, and again under the same name -------------------------------
 
-def test_nothing_is_held_open_while_sending(database, settings, world, mailbox, receiver):
+def test_nothing_is_held_open_while_sending(database, settings, world, mailbox, receiver, clock):
     """The claim is committed before a send begins and the outcome written after it ends:
     a slow receiver holds no transaction, no lock and no pooled connection."""
     box, _ = mailbox
@@ -451,20 +452,20 @@ def test_nothing_is_held_open_while_sending(database, settings, world, mailbox, 
     held = []
     box.during = receiver.during = lambda: held.append(database.engine.pool.checkedout())
     make_hazard(database, world, state="assigned")
-    assert deliver_due(database, datetime.now(timezone.utc), settings).sent == 2
+    assert deliver_due(database, clock(), settings).sent == 2
     assert held == [0, 0]
 
 
-def test_a_message_sent_again_after_a_crash_has_the_same_message_id(database, settings, world, mailbox, receiver):
+def test_a_message_sent_again_after_a_crash_has_the_same_message_id(database, settings, world, mailbox, receiver, clock):
     box, _ = mailbox
     hooks(database, world, receiver, group=("generic", "A1", None))
     make_hazard(database, world, state="assigned")
-    assert deliver_due(database, datetime.now(timezone.utc), settings).sent == 2
+    assert deliver_due(database, clock(), settings).sent == 2
     # the sender died after sending, before recording it: the claims are left to lapse
     with database.unit_of_work() as session:
         session.execute(update(Delivery).values(status="sending", claim_token="f" * 32, sent_at=None, attempts=0,
-                                                lease_until=datetime.now(timezone.utc) - timedelta(seconds=1)))
-    assert deliver_due(database, datetime.now(timezone.utc), settings).sent == 2
+                                                lease_until=clock() - timedelta(seconds=1)))
+    assert deliver_due(database, clock(), settings).sent == 2
     first, again = (message for _, message in box.messages)
     email, = deliveries(database, channel="email")
     assert first["Message-ID"] == again["Message-ID"]
@@ -473,12 +474,12 @@ def test_a_message_sent_again_after_a_crash_has_the_same_message_id(database, se
     assert receiver.keys() == [f"delivery-{webhook.id}"] * 2
 
 
-def test_two_deliver_runs_at_once_send_each_message_once(database, settings, world, receiver):
+def test_two_deliver_runs_at_once_send_each_message_once(database, settings, world, receiver, clock):
     hooks(database, world, receiver, first=("generic", "A1", None), second=("generic", "A1", None))
     for _ in range(12):
         make_hazard(database, world, state="assigned", responsible=None)
     receiver.delay = 0.01
-    now = datetime.now(timezone.utc)
+    now = clock()
     runs = [threading.Thread(target=deliver_due, args=(database, now, settings)) for _ in range(2)]
     for run in runs:
         run.start()
@@ -490,8 +491,9 @@ def test_two_deliver_runs_at_once_send_each_message_once(database, settings, wor
 
 
 @pytest.mark.slow
+@pytest.mark.wall_clock  # another process (or thread) holds real leases
 def test_a_deliver_killed_mid_batch_loses_nothing(database, settings, world, receiver, database_url, tmp_path,
-                                                  backend):
+                                                  backend, clock):
     if backend != "postgresql":
         pytest.skip("the kill test runs against PostgreSQL, where several deliver processes may share the outbox")
     hooks(database, world, receiver, slow=("generic", "A1", None))
@@ -512,7 +514,7 @@ def test_a_deliver_killed_mid_batch_loses_nothing(database, settings, world, rec
     assert 5 <= delivered_before < 20
     receiver.delay = 0
     # its claims expire after the lease; the next run takes them again
-    deliver_due(database, datetime.now(timezone.utc) + timedelta(seconds=121), settings)
+    deliver_due(database, clock() + timedelta(seconds=121), settings)
     keys = receiver.keys()
     with database.unit_of_work(write=False) as session:
         assert session.scalar(select(func.count()).where(Delivery.status != "sent")) == 0
@@ -524,6 +526,7 @@ def test_a_deliver_killed_mid_batch_loses_nothing(database, settings, world, rec
 
 
 @pytest.mark.slow
+@pytest.mark.wall_clock  # another process (or thread) holds real leases
 def test_one_scheduler_runs_the_other_stands_by_and_takes_over(database_url, backend, tmp_path, app, database):
     if backend != "postgresql":
         pytest.skip("the scheduler lock is a PostgreSQL advisory lock")
@@ -577,8 +580,9 @@ def test_one_scheduler_runs_the_other_stands_by_and_takes_over(database_url, bac
 
 
 @pytest.mark.slow
+@pytest.mark.wall_clock  # another process (or thread) holds real leases
 def test_a_deliver_run_carries_on_when_its_database_connections_are_terminated(database, settings_override, world,
-                                                                               mailbox, database_url, backend):
+                                                                               mailbox, database_url, backend, clock):
     """A restart or an admin's pg_terminate_backend while a run is sending: it reconnects,
     records what it sent, and carries on. Its connections are cut twice: while it sends (the
     idle pooled one) and while it records (held up by a row lock, so the cut lands mid-statement)."""
@@ -604,7 +608,7 @@ def test_a_deliver_run_carries_on_when_its_database_connections_are_terminated(d
 
     def run():
         try:
-            outcome["run"] = deliver_due(deliverer, datetime.now(timezone.utc), settings)
+            outcome["run"] = deliver_due(deliverer, clock(), settings)
         except BaseException as error:  # noqa: BLE001 (reported by the test below)
             outcome["error"] = error
 
@@ -649,5 +653,5 @@ def test_a_deliver_run_carries_on_when_its_database_connections_are_terminated(d
     assert [d.status for d in deliveries(database)] == ["sent", "sent"]
     assert [d.attempts for d in deliveries(database)] == [1, 1]
     # nothing is sent again once every lease is over
-    assert deliver_due(database, datetime.now(timezone.utc) + timedelta(seconds=121), settings).sent == 0
+    assert deliver_due(database, clock() + timedelta(seconds=121), settings).sent == 0
     assert sorted(int(m["X-Hazard-Ledger-Delivery"]) for _, m in box.messages) == [d.id for d in deliveries(database)]

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import create_engine, event, insert, text
@@ -19,7 +19,7 @@ from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.notifications.reminders import reminders, sweep_reminders
 from tests.helpers import make_hazard
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.wall_clock]  # other processes and real leases read the machine's clock
 
 
 @pytest.fixture
@@ -36,14 +36,14 @@ def plan_of(database, sql: str, **params) -> str:
     return "\n".join(rows)
 
 
-def test_the_sweep_and_the_list_use_their_indexes(postgresql, world, database, settings):
-    now = datetime.now(timezone.utc)
+def test_the_sweep_and_the_list_use_their_indexes(postgresql, world, database, settings, clock):
+    now = clock()
     with database.engine.begin() as connection:
         connection.execute(insert(Hazard), [
             # like a city: one enterprise's rows are a small share of the ledger
             {"code": f"YH-T-{n:06d}", "enterprise_id": world.enterprise["A1" if n % 60 == 0 else "B1"],
              "state": ("assigned", "closed", "reported")[n % 3], "location": "车间", "description": "x",
-             "reported_at": now, "channel": "login", "anonymous": False, "deadline": date.today() + timedelta(days=n % 60 - 30),
+             "reported_at": now, "channel": "login", "anonymous": False, "deadline": clock.today() + timedelta(days=n % 60 - 30),
              "chain_head": "0" * 64, "history_length": 0, "version": 1} for n in range(3000)])
         connection.execute(text("ANALYZE hazards"))
     # every statement of the sweep, as it runs: each finds its hazards through an index

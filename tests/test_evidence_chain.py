@@ -1,6 +1,5 @@
 """The history is evidence: any edit of it in the database is found by `audit verify`."""
 
-from datetime import date
 
 import pytest
 from click.testing import CliRunner
@@ -56,8 +55,8 @@ def test_any_edit_breaks_the_chain_and_names_the_hazard(ledger, verify, database
     assert result.output.count("BROKEN") == 1  # the other hazards still verify
 
 
-def test_codes_keep_counting_past_a_million_and_still_verify(world, database, verify):
-    year = date.today().year
+def test_codes_keep_counting_past_a_million_and_still_verify(world, database, verify, clock):
+    year = clock.today().year
     with database.unit_of_work() as session:
         session.add(HazardCodeCounter(year=year, last_value=999_998))
     codes = [world.post("worker_a1", "/api/v1/hazards", json={"location": "车间", "description": "漏油"}).json["code"]

@@ -34,7 +34,7 @@ from hazard_ledger.reliability.models import JobRun
 from tests.conftest import PASSWORD
 from tests.helpers import make_hazard
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.wall_clock]  # other processes and real leases read the machine's clock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -20,7 +19,7 @@ from hazard_ledger.organisations.models import User
 from hazard_ledger.rewards.operations import claim_award
 from hazard_ledger.tabular import FORMULA_STARTS
 from tests.conftest import PASSWORD
-from tests.helpers import SHANGHAI, local_today, plan
+from tests.helpers import SHANGHAI, plan
 
 PAYLOADS = ('=HYPERLINK("http://evil.example","点此查看")', "+1", "-1", "@SUM(A1)", "=1+1", "\t=cmd|' /C calc'!A0")
 
@@ -33,10 +32,10 @@ def run(database_url):
 
 
 @pytest.fixture
-def hostile_ledger(world, database):
+def hostile_ledger(world, database, clock):
     """For each payload, an open major hazard of A1 reported anonymously through the QR
     form, its every text field the payload, and its award claimed under the payload."""
-    now = datetime.now(timezone.utc)
+    now = clock()
     with database.unit_of_work() as session:
         officer = session.get(User, world.user["officer_a1"])
         for payload in PAYLOADS:
@@ -76,8 +75,8 @@ def downloaded(response) -> bytes:
     return data
 
 
-def test_every_workbook_keeps_formulas_as_text(world, client, hostile_ledger, run, tmp_path):
-    today = local_today()
+def test_every_workbook_keeps_formulas_as_text(world, client, hostile_ledger, run, tmp_path, clock):
+    today = clock.today()
     quarter, year = f"{today.year}Q{(today.month - 1) // 3 + 1}", str(today.year)
     enterprise = world.enterprise["A1"]
     workbooks = {

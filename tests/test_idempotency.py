@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from hazard_ledger.clock import utcnow
 from hazard_ledger.hazards.models import Attachment, Hazard, HazardEvent
 from hazard_ledger.reliability.models import IdempotencyKey
 from tests.conftest import JPEG
@@ -75,13 +74,13 @@ def test_a_key_belongs_to_its_caller(world, client, database):
     assert count(database, Hazard) == 2
 
 
-def test_a_key_is_kept_24_hours(world, client, database, app):
+def test_a_key_is_kept_24_hours(world, client, database, app, clock):
     headers = keyed(world, "worker_a1", "daily")
     assert client.post("/api/v1/hazards", json=REPORT, headers=headers).status_code == 201
-    later = utcnow() + timedelta(hours=23, minutes=59)
-    app.config["CLOCK"] = lambda: later
+    later = clock() + timedelta(hours=23, minutes=59)
+    clock.set(later)
     assert client.post("/api/v1/hazards", json=REPORT, headers=headers).headers.get("Idempotent-Replayed") == "true"
-    app.config["CLOCK"] = lambda: later + timedelta(minutes=2)
+    clock.advance(minutes=2)
     fresh = client.post("/api/v1/hazards", json=REPORT, headers=headers)
     assert fresh.status_code == 201 and "Idempotent-Replayed" not in fresh.headers
     assert count(database, Hazard) == 2 and count(database, IdempotencyKey) == 1
@@ -168,12 +167,12 @@ def test_every_post_of_the_api_documents_the_key(client):
             assert "Idempotency-Key" not in [p.get("name") for p in item[method].get("parameters", [])], (method, path)
 
 
-def test_old_keys_are_forgotten_by_the_idempotency_job(world, client, database, runtime):
+def test_old_keys_are_forgotten_by_the_idempotency_job(world, client, database, runtime, clock):
     from hazard_ledger.jobs import run_job
 
     assert client.post("/api/v1/hazards", json=REPORT, headers=keyed(world, "worker_a1", "old")).status_code == 201
-    assert run_job(runtime, "idempotency", utcnow()) == {"forgotten": 0}
-    assert run_job(runtime, "idempotency", utcnow() + timedelta(hours=24, seconds=1)) == {"forgotten": 1}
+    assert run_job(runtime, "idempotency", clock()) == {"forgotten": 0}
+    assert run_job(runtime, "idempotency", clock() + timedelta(hours=24, seconds=1)) == {"forgotten": 1}
     assert count(database, IdempotencyKey) == 0
 
 

@@ -2,7 +2,6 @@
 or higher" unions follows each union's level, not its depth below our tree's root."""
 
 import secrets
-from datetime import datetime, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -97,10 +96,10 @@ def empty_database_url(backend, tmp_path):
         admin.dispose()
 
 
-def test_the_migration_backfills_levels_from_codes_else_from_depth(empty_database_url):
+def test_the_migration_backfills_levels_from_codes_else_from_depth(empty_database_url, clock):
     upgrade(empty_database_url, "0006")
     engine = create_engine(empty_database_url)
-    now = datetime.now(timezone.utc)
+    now = clock()
     rows = [(1, "370000", None), (2, "371300", 1), (3, "371302", 2), (4, "371302001", 3), (5, "ZONE", 1),
             (6, "ZONE-1", 5), (7, "CITY", None), (8, "A", 7), (9, "A-1", 8), (10, "A-1-1", 9)]
     with engine.begin() as connection:

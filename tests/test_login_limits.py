@@ -3,7 +3,6 @@ page and the API share one count. The guesser is refused with 429 and Retry-Afte
 the real user still signs in; the public form's limit holds across processes too, and
 behind a trusted reverse proxy counts each reporter's own address."""
 
-from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -30,20 +29,12 @@ def page_login(client, username, password, address=GUESSER):
 
 
 @pytest.fixture
-def second_app(settings):
+def second_app(settings, clock):
     """Another worker process: its own app, engine and limiter state, the same database."""
     other = create_app(settings=settings)
-    other.config.update(TESTING=True)
+    other.config.update(TESTING=True, CLOCK=clock)
     yield other
     other.extensions["hazard_ledger.db"].dispose()
-
-
-class Clock:
-    def __init__(self):
-        self.now = datetime.now(timezone.utc)
-
-    def __call__(self):
-        return self.now
 
 
 def test_the_page_and_the_api_share_one_count(client, world):
@@ -90,18 +81,16 @@ def test_a_guess_from_many_addresses_spares_the_users_known_address(client, worl
     assert api_login(client, "officer_b1", PASSWORD, {"REMOTE_ADDR": "203.0.113.200"}).status_code == 200
 
 
-def test_the_refusal_ends_when_the_window_moves_on(app, client, world):
-    clock = Clock()
-    app.config["CLOCK"] = clock
+def test_the_refusal_ends_when_the_window_moves_on(app, client, world, clock):
     for _ in range(10):
         assert api_login(client, "officer_a1", "wrong-guess").status_code == 401
-        clock.now += timedelta(seconds=30)
+        clock.advance(seconds=30)
     refused = api_login(client, "officer_a1", PASSWORD)
     wait = int(refused.headers["Retry-After"])
     assert refused.status_code == 429 and wait == 15 * 60 - 10 * 30  # until the first guess leaves the window
-    clock.now += timedelta(seconds=wait - 1)
+    clock.advance(seconds=wait - 1)
     assert api_login(client, "officer_a1", PASSWORD).status_code == 429
-    clock.now += timedelta(seconds=1)
+    clock.advance(seconds=1)
     assert api_login(client, "officer_a1", PASSWORD).status_code == 200
 
 

@@ -21,6 +21,9 @@ COMPARED = ("location", "description", "category", "grade", "measure", "responsi
             "deadline", "protective_measures", "rectification_note", "completed_on", "verification_note", "state",
             "funds", "emergency_plan")
 
+# the quarters below are Q3 and Q4 of 2026, ended or under way: the clock stands in Q4
+pytestmark = pytest.mark.frozen_at("2026-12-03 10:00")
+
 
 @pytest.fixture
 def ledger(world, database):
@@ -266,7 +269,7 @@ TODAY_IN_Q4 = at("2026-12-03T10:00")
 
 
 @pytest.fixture
-def running_quarter(world, database, app):
+def running_quarter(world, database, app, clock):
     """Q4 2026 of A1 seen on 3 December: three items overdue today, three whose deadline
     is today or still to come, one rectified in time."""
     officer_id = world.user["officer_a1"]
@@ -293,11 +296,11 @@ def running_quarter(world, database, app):
     hazard("2026-11-20T09:00", "2026-12-25")                                               # due this month
     hazard("2026-11-02T09:00", "2026-12-03")                                               # due today: not overdue
     hazard("2026-10-03T09:00", "2026-10-20", completed="2026-10-18")                       # done
-    app.config["CLOCK"] = lambda: TODAY_IN_Q4.astimezone(timezone.utc)
+    clock.set(TODAY_IN_Q4)
     return world
 
 
-def test_a_running_period_agrees_with_the_audit_on_the_same_day(running_quarter, client, run, tmp_path, monkeypatch):
+def test_a_running_period_agrees_with_the_audit_on_the_same_day(running_quarter, client, run, tmp_path):
     world = running_quarter
     a1 = world.enterprise["A1"]
     audit = world.get("inspector_a", "/api/v1/audit/overdue").json
@@ -312,16 +315,6 @@ def test_a_running_period_agrees_with_the_audit_on_the_same_day(running_quarter,
     assert "截至 2026-12-03（本期未结束）" in page
     assert f'<td data-testid="overdue">{audited}</td>' in page
 
-    from hazard_ledger.runtime import Runtime
-
-    made = Runtime.from_settings.__func__
-
-    def at_the_same_instant(cls, settings=None):
-        built = made(cls, settings)
-        built.clock = lambda: TODAY_IN_Q4.astimezone(timezone.utc)
-        return built
-
-    monkeypatch.setattr(Runtime, "from_settings", classmethod(at_the_same_instant))
     output = tmp_path / "q4.xlsx"
     result = run("stats", "quarterly", "--enterprise", "A1", "--period", "2026Q4", "-o", str(output))
     assert result.exit_code == 0, result.output

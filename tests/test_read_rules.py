@@ -40,10 +40,10 @@ def test_nobody_signed_in_reads_nothing(client, world, resource):
         assert client.get(page_path).status_code == 302  # to the sign-in page
 
 
-def test_a_safety_officer_reads_only_their_own_enterprise(world, database, client):
-    from datetime import datetime, timedelta, timezone
+def test_a_safety_officer_reads_only_their_own_enterprise(world, database, client, clock):
+    from datetime import timedelta
 
-    late = datetime.now(timezone.utc) - timedelta(days=30)
+    late = clock() - timedelta(days=30)
     make_hazard(database, world, state="assigned", now=late)
     make_hazard(database, world, state="assigned", enterprise="B1", reporter="worker_b1", responsible=None, now=late)
     audit = world.get("officer_a1", "/api/v1/audit/overdue").json

@@ -188,16 +188,16 @@ def test_a_new_leader_finds_the_instant_its_predecessor_missed_and_runs_it_once(
     assert runs_of(database, "reminders") == (at(8, day=4), 2)
 
 
-def test_a_deposed_leader_runs_nothing(world, database, runtime, backend):
+def test_a_deposed_leader_runs_nothing(world, database, runtime, backend, clock):
     if backend != "postgresql":
         pytest.skip("the leadership epoch goes with the PostgreSQL lock")
-    make_hazard(database, world, state="reported", now=datetime.now(SHANGHAI) - timedelta(days=5))
+    make_hazard(database, world, state="reported", now=clock() - timedelta(days=5))
     with database.engine.connect() as connection:
-        old = take_leadership(connection, "old", datetime.now(SHANGHAI))
+        old = take_leadership(connection, "old", clock())
         connection.commit()
-        assert take_leadership(connection, "new", datetime.now(SHANGHAI)) == old + 1
+        assert take_leadership(connection, "new", clock()) == old + 1
         connection.commit()
-    now = datetime.now(SHANGHAI)
+    now = clock()
     with pytest.raises(NotLeader):
         run_job(runtime, "reminders", now, Fence("reminders", now, old))
     with database.unit_of_work(write=False) as session:
@@ -206,14 +206,14 @@ def test_a_deposed_leader_runs_nothing(world, database, runtime, backend):
     assert "untriaged" in run_job(runtime, "reminders", now, Fence("reminders", now, old + 1))
 
 
-def test_a_new_leader_waits_for_the_deposed_leaders_running_job_to_commit(app, settings, runtime, backend):
+def test_a_new_leader_waits_for_the_deposed_leaders_running_job_to_commit(app, settings, runtime, backend, clock):
     if backend != "postgresql":
         pytest.skip("the leadership epoch goes with the PostgreSQL lock")
     database = runtime.database = Database.for_role(settings, "jobs")  # this module's web role waits 1 s at most
     with database.engine.connect() as connection:
-        epoch = take_leadership(connection, "old", datetime.now(SHANGHAI))
+        epoch = take_leadership(connection, "old", clock())
         connection.commit()
-    now = datetime.now(SHANGHAI)
+    now = clock()
     admitted, finish, taken = threading.Event(), threading.Event(), []
 
     def slow_job():  # the old leader's job, admitted, still at work
@@ -225,7 +225,7 @@ def test_a_new_leader_waits_for_the_deposed_leaders_running_job_to_commit(app, s
 
     def take_over():
         with database.engine.connect() as connection:
-            taken.append(take_leadership(connection, "new", datetime.now(SHANGHAI)))
+            taken.append(take_leadership(connection, "new", clock()))
             connection.commit()
 
     job = threading.Thread(target=slow_job)

@@ -1,6 +1,6 @@
 """The reward engine, table by table from the shipped profiles, and the awards' lifecycle."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,6 +12,7 @@ from hazard_ledger.rewards.engine import Facts, assess
 from hazard_ledger.rewards.models import Award
 from hazard_ledger.rewards.operations import lapse_unclaimed
 from hazard_ledger.rewards.profiles import load_profiles, parse_profile, profile_for
+from tests.clock import service_now, service_today
 from tests.helpers import SHANGHAI, make_hazard, plan
 
 DEFAULT = profile_for(date(2026, 6, 1))
@@ -79,7 +80,7 @@ def award_of(database, hazard_id) -> Award:
         return session.scalar(select(Award).where(Award.hazard_id == hazard_id))
 
 
-def test_a_confirmed_worker_report_is_proposed_approved_and_paid(world, database):
+def test_a_confirmed_worker_report_is_proposed_approved_and_paid(world, database, clock):
     hazard_id = make_hazard(database, world, state="assigned")
     mine = world.get("worker_a1", "/api/v1/rewards").json["items"]
     assert len(mine) == 1 and mine[0]["amount"] == "100.00" and mine[0]["status"] == "proposed"
@@ -92,7 +93,7 @@ def test_a_confirmed_worker_report_is_proposed_approved_and_paid(world, database
     assert approved.status_code == 200 and approved.json["status"] == "approved"
     assert approved.json["reporter"]["user_id"] == world.user["worker_a1"]
     paid = world.post("inspector_a", f"/api/v1/rewards/{award_id}/pay",
-                      json={"paid_on": date.today().isoformat(), "reference": "财务-2026-118"})
+                      json={"paid_on": clock.today().isoformat(), "reference": "财务-2026-118"})
     assert paid.status_code == 200 and paid.json["status"] == "paid"
     kinds = [n["kind"] for n in world.get("worker_a1", "/api/v1/notifications").json["items"]]
     assert kinds.count("reward") == 2
@@ -163,7 +164,7 @@ def assign_by_receipt(world, database, receipt):
     return hazard_id
 
 
-def test_an_anonymous_reporter_claims_with_the_receipt(world, client, database):
+def test_an_anonymous_reporter_claims_with_the_receipt(world, client, database, clock):
     receipt = anonymous_report(world, client)
     assert client.get(f"/api/v1/public/receipts/{receipt}").json["reward"] is None
     hazard_id = assign_by_receipt(world, database, receipt)
@@ -171,7 +172,7 @@ def test_an_anonymous_reporter_claims_with_the_receipt(world, client, database):
     assert status["amount"] == "100.00" and status["claimed"] is False and status["claim_deadline"]
     award_id = award_of(database, hazard_id).id
     assert world.post("admin", f"/api/v1/rewards/{award_id}/approve", json={}).status_code == 200
-    unpaid = world.post("admin", f"/api/v1/rewards/{award_id}/pay", json={"paid_on": date.today().isoformat(),
+    unpaid = world.post("admin", f"/api/v1/rewards/{award_id}/pay", json={"paid_on": clock.today().isoformat(),
                                                                            "reference": "x"})
     assert unpaid.status_code == 409  # nobody to pay yet
     claim = {"name": "匿名职工", "phone": "13700000000", "payout_account": "6222 0000 1111 2222"}
@@ -181,14 +182,14 @@ def test_an_anonymous_reporter_claims_with_the_receipt(world, client, database):
     seen = [i for i in world.get("inspector_a", "/api/v1/rewards").json["items"] if i["id"] == award_id][0]
     assert seen["reporter"]["payout_account"] == "6222 0000 1111 2222"
     assert world.get("officer_a1", f"/api/v1/hazards/{hazard_id}").json["reporter"] is None
-    assert world.post("admin", f"/api/v1/rewards/{award_id}/pay", json={"paid_on": date.today().isoformat(),
+    assert world.post("admin", f"/api/v1/rewards/{award_id}/pay", json={"paid_on": clock.today().isoformat(),
                                                                          "reference": "x"}).status_code == 200
 
 
-def test_an_unclaimed_anonymous_award_lapses(world, client, database, settings):
+def test_an_unclaimed_anonymous_award_lapses(world, client, database, settings, clock):
     receipt = anonymous_report(world, client)
     hazard_id = assign_by_receipt(world, database, receipt)
-    now = datetime.now(timezone.utc)
+    now = clock()
     with database.unit_of_work() as session:
         assert lapse_unclaimed(session, now + timedelta(days=29), settings) == "lapsed 0"
     with database.unit_of_work() as session:
@@ -199,11 +200,11 @@ def test_an_unclaimed_anonymous_award_lapses(world, client, database, settings):
     assert late.status_code == 409
 
 
-def test_summary_and_the_finance_export(world, database, tmp_path):
+def test_summary_and_the_finance_export(world, database, tmp_path, clock):
     for _ in range(2):
         award_id = award_of(database, make_hazard(database, world, state="assigned")).id
         world.post("admin", f"/api/v1/rewards/{award_id}/approve", json={})
-    year = date.today().year
+    year = clock.today().year
     summary = world.get("inspector_city", f"/api/v1/rewards/summary?year={year}").json["items"]
     assert summary == [{"enterprise_id": world.enterprise["A1"], "month": summary[0]["month"], "count": 2,
                         "amount": "200.00"}]
@@ -228,8 +229,8 @@ def insert_awards(database, world, count: int) -> None:
 
     from hazard_ledger.hazards.models import Hazard
 
-    now = datetime.now(timezone.utc)
-    year = date.today().year
+    now = service_now()
+    year = service_today().year
     hazards = [{"id": 100000 + n, "code": f"YH-T-{n:06d}", "enterprise_id": world.enterprise["A1"],
                 "state": "assigned", "grade": "general", "location": "车间", "description": "隐患", "reported_at": now,
                 "channel": "login", "anonymous": False, "reporter_user_id": world.user["worker_a1"],
@@ -245,10 +246,10 @@ def insert_awards(database, world, count: int) -> None:
         connection.execute(insert(Award), awards)
 
 
-def test_summary_and_export_count_every_award_of_the_year(world, database, tmp_path):
+def test_summary_and_export_count_every_award_of_the_year(world, database, tmp_path, clock):
     insert_awards(database, world, MANY)
     payable = [n for n in range(MANY) if n % 10 != 0]
-    year = date.today().year
+    year = clock.today().year
     summary = world.get("inspector_city", f"/api/v1/rewards/summary?year={year}").json["items"]
     assert sum(item["count"] for item in summary) == len(payable)
     by_month = {item["month"]: item for item in summary}

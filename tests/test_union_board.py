@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from hazard_ledger.hazards.models import Attachment, Hazard
 from tests.conftest import PASSWORD, PNG
-from tests.helpers import local_today, make_hazard, plan
+from tests.helpers import make_hazard, plan
 
 REPORTER_NAME, REPORTER_PHONE = "李秘密", "13912345678"
 FORM_NAME, FORM_PHONE = "王保密", "13800001111"
@@ -28,7 +29,7 @@ def sign_in(client, username: str) -> None:
     assert answer.status_code == 302
 
 
-def test_the_board_never_shows_identity(client, world, database):
+def test_the_board_never_shows_identity(client, world, database, clock):
     token = world.report_token["A1"]
     # by name through the API, and by name with a photo through the QR form
     by_api = client.post(f"/api/v1/public/enterprises/{token}/hazards", json={
@@ -55,7 +56,7 @@ def test_the_board_never_shows_identity(client, world, database):
         assert answer.status_code == 200, answer.json
     hid = hazards["行车钢丝绳断股"]
     client.post(f"/api/v1/hazards/{hid}/transitions", headers=officer,
-                json={"event": "rectify", "note": "已更换", "completed_on": local_today().isoformat()})
+                json={"event": "rectify", "note": "已更换", "completed_on": clock.today().isoformat()})
     client.post(f"/api/v1/hazards/{hid}/transitions", headers=officer, json={"event": "close", "note": "验收合格"})
     make_hazard(database, world, state="assigned")  # a logged-in worker's report
     make_hazard(database, world)  # not yet confirmed: not on the board
@@ -82,16 +83,16 @@ def test_the_board_of_an_unknown_token_is_a_404(client, world):
     assert client.get("/b/nope").status_code == 404
 
 
-def test_closed_more_than_90_days_ago_leaves_the_board(client, world, database, app):
+def test_closed_more_than_90_days_ago_leaves_the_board(client, world, database, app, clock):
     make_hazard(database, world, state="closed")
     token = world.report_token["A1"]
     assert len(client.get(f"/api/v1/public/enterprises/{token}/board").json["closed_recently"]) == 1
-    app.config["CLOCK"] = lambda: datetime.now(timezone.utc) + timedelta(days=91)
+    clock.advance(days=91)
     assert client.get(f"/api/v1/public/enterprises/{token}/board").json["closed_recently"] == []
 
 
-def test_an_inspector_issues_from_the_audit_page_and_the_officer_replies(client, world, database):
-    overdue = make_hazard(database, world, state="assigned", now=datetime.now(timezone.utc) - timedelta(days=20))
+def test_an_inspector_issues_from_the_audit_page_and_the_officer_replies(client, world, database, clock):
+    overdue = make_hazard(database, world, state="assigned", now=clock() - timedelta(days=20))
     sign_in(client, "inspector_a")
     audit = client.get("/audit")
     assert 'name="hazard_ids"' in audit.text
@@ -124,10 +125,10 @@ def test_an_inspector_issues_from_the_audit_page_and_the_officer_replies(client,
     assert client.get(notice_path).status_code == 404
 
 
-def test_the_papers_of_an_enterprise(client, world, database):
+def test_the_papers_of_an_enterprise(client, world, database, clock):
     make_hazard(database, world, state="closed", grade="major")
     sign_in(client, "officer_a1")
-    year = local_today().year
+    year = clock.today().year
     report = client.get(f"/enterprises/{world.enterprise['A1']}/major-hazards-report?year={year}")
     assert report.status_code == 200 and "专项应急预案" in report.text
     evidence = client.get(f"/enterprises/{world.enterprise['A1']}/evidence?year={year}")
@@ -156,8 +157,8 @@ def test_odd_form_values_are_refused_not_500(client, world):
     assert ancient.status_code == 422
 
 
-def test_an_estimated_reply_deadline_says_so_on_the_page(client, world, app):
-    app.config["CLOCK"] = lambda: datetime(2026, 12, 24, 2, 0, tzinfo=timezone.utc)
+@pytest.mark.frozen_at("2026-12-24 10:00")
+def test_an_estimated_reply_deadline_says_so_on_the_page(client, world):
     notice = world.post("inspector_a", "/api/v1/notices", json={
         "enterprise_id": world.enterprise["A1"], "kind": "reminder", "subject": "年末安全检查", "findings": "请自查"}).json
     assert notice["calendar_estimated"] is True

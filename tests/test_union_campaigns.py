@@ -5,7 +5,6 @@ export, and a malformed scoring sheet stopping start-up."""
 from __future__ import annotations
 
 import io
-from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,10 +13,11 @@ from openpyxl import load_workbook
 from hazard_ledger.config import ConfigError, load_settings
 from hazard_ledger.organisations import operations as orgs
 from hazard_ledger.union.scoring import load_sheets
+from tests.clock import frozen, service_today
 from tests.helpers import make_hazard
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-YEAR = datetime.now(timezone.utc).astimezone(SHANGHAI).year
+YEAR = frozen().today().year  # the year the suite's clock stands in
 
 # a sheet whose automatic items give known points: 90 for 1 report a 20-strong staff
 # (5 per 100 people), and 0.5 a person trained of 20
@@ -129,7 +129,7 @@ def seed_staff(world, enterprise: str, employees: int, trained: int) -> None:
     roster = [{"number": f"{enterprise}-{n:03d}", "name": f"职工{n}"} for n in range(employees)]
     assert world.client.put(f"/api/v1/enterprises/{world.enterprise[enterprise]}/employees", json=roster,
                             headers=world.auth(officer)).status_code == 200
-    today = datetime.now(timezone.utc).astimezone(SHANGHAI).date()
+    today = service_today()
     answer = world.post(officer, "/api/v1/trainings", json={
         "enterprise_id": world.enterprise[enterprise], "held_on": today.isoformat(), "topic": "全员安全培训", "hours": 2,
         "attendees": [row["number"] for row in roster[:trained]]})

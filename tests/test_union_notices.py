@@ -28,7 +28,7 @@ ISSUED_AT = datetime(2026, 9, 30, 10, 0, tzinfo=SHANGHAI)  # the eve of the Nati
 
 
 @pytest.fixture
-def deep_world(app, world, database, now):
+def deep_world(app, world, database, now, clock):
     """The world with a province above the city union and a township union (AT) below
     county A, with its own enterprise AT1: PROV > CITY > A > AT. The clock reads ISSUED_AT."""
     passwords = app.extensions["hazard_ledger.passwords"]
@@ -47,7 +47,7 @@ def deep_world(app, world, database, now):
                 enterprise_id=enterprise.id if role is Role.SAFETY_OFFICER else None,
                 jurisdiction_id=township.id if role is Role.INSPECTOR else None), passwords, now)
             world.user[username] = user.id
-    app.config["CLOCK"] = lambda: ISSUED_AT
+    clock.set(ISSUED_AT)
     return world
 
 
@@ -79,11 +79,11 @@ def test_an_inspector_issues_an_opinion_numbered_in_the_union_series(deep_world,
     assert {item["kind"] for item in inbox} == {"notice_issued"}
 
 
-def test_a_configured_prefix_and_an_estimated_deadline(settings_override, deep_world, app):
+def test_a_configured_prefix_and_an_estimated_deadline(settings_override, deep_world, app, clock):
     world = deep_world
     settings = app.extensions["hazard_ledger.settings"]
     settings.values["notices"]["prefixes"]["A"] = "兰山"
-    app.config["CLOCK"] = lambda: datetime(2026, 12, 24, 10, 0, tzinfo=SHANGHAI)
+    clock.set(datetime(2026, 12, 24, 10, 0, tzinfo=SHANGHAI))
     answer = issue(world)
     assert answer.json["number"] == "兰山工劳监〔2026〕1号"
     assert answer.json["calendar_estimated"] is True and answer.json["reply_due_on"] == "2027-01-14"
@@ -198,10 +198,10 @@ def test_an_opinion_escalated_to_a_recommendation_by_a_county_union_only(deep_wo
     assert world.get("officer_a1", f"/api/v1/hazards/{hazard_id}").json["state"] == "assigned"
 
 
-def test_an_unanswered_opinion_is_escalated_after_its_deadline(deep_world, app):
+def test_an_unanswered_opinion_is_escalated_after_its_deadline(deep_world, app, clock):
     world = deep_world
     opinion = issue(world).json
-    app.config["CLOCK"] = lambda: datetime(2026, 10, 28, 9, 0, tzinfo=SHANGHAI)
+    clock.set(datetime(2026, 10, 28, 9, 0, tzinfo=SHANGHAI))
     assert move(world, "inspector_a", opinion["id"], "escalate").status_code == 200
     assert move(world, "officer_a1", opinion["id"], "reply").status_code == 409
 

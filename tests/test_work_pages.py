@@ -2,7 +2,7 @@
 the reporter's status page with the reward claim."""
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from tests.conftest import PASSWORD
 from tests.helpers import make_hazard, plan, sign_out
@@ -14,8 +14,8 @@ def login(client, username):
     assert client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token}).status_code == 302
 
 
-def test_the_ledger_table_marks_overdue_rows(world, database, client):
-    late = make_hazard(database, world, state="assigned", now=datetime.now(timezone.utc) - timedelta(days=30))
+def test_the_ledger_table_marks_overdue_rows(world, database, client, clock):
+    late = make_hazard(database, world, state="assigned", now=clock() - timedelta(days=30))
     make_hazard(database, world, state="reported")
     make_hazard(database, world, enterprise="B1", reporter="worker_b1", responsible=None)
     login(client, "officer_a1")
@@ -27,8 +27,8 @@ def test_the_ledger_table_marks_overdue_rows(world, database, client):
     assert client.get("/ledger?cursor=!!").status_code == 404
 
 
-def test_the_audit_ranks_the_most_overdue_first_with_a_chart(world, database, client):
-    now = datetime.now(timezone.utc)
+def test_the_audit_ranks_the_most_overdue_first_with_a_chart(world, database, client, clock):
+    now = clock()
     make_hazard(database, world, state="assigned", now=now - timedelta(days=40))
     make_hazard(database, world, state="assigned", now=now - timedelta(days=15))
     make_hazard(database, world, state="assigned", enterprise="B1", reporter="worker_b1", responsible=None,
@@ -85,8 +85,7 @@ def csrf(page) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
 
 
-def test_a_safety_officer_works_a_hazard_through_its_page(world, database, client):
-    from datetime import date
+def test_a_safety_officer_works_a_hazard_through_its_page(world, database, client, clock):
 
     hazard_id = make_hazard(database, world)
     login(client, "officer_a1")
@@ -103,7 +102,7 @@ def test_a_safety_officer_works_a_hazard_through_its_page(world, database, clien
                        data={"csrf_token": token, "version": version, **fields}).status_code == 302
     page = client.get(f"/hazards/{hazard_id}")
     assert "整改中" in page.text and 'data-event="rectify"' in page.text
-    for event, data in (("progress", {"note": "已采购"}), ("rectify", {"note": "已整改", "completed_on": date.today().isoformat()}),
+    for event, data in (("progress", {"note": "已采购"}), ("rectify", {"note": "已整改", "completed_on": clock.today().isoformat()}),
                         ("close", {"note": "验收合格"})):
         page = client.get(f"/hazards/{hazard_id}")
         assert client.post(f"/hazards/{hazard_id}/events/{event}", data={"csrf_token": csrf(page), **data}).status_code == 302

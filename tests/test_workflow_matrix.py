@@ -4,7 +4,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.helpers import local_today, make_hazard, plan
+from tests.clock import service_today
+from tests.helpers import make_hazard, plan
 
 EVENTS = ("assign", "reject", "progress", "extend", "rectify", "reopen", "close")
 SOURCES = {"assign": "reported", "reject": "reported", "progress": "assigned", "extend": "assigned",
@@ -32,10 +33,10 @@ def fields_for(event: str, detail: dict) -> dict:
     if event == "assign":
         return plan(responsible_user_id=None)
     if event == "extend":
-        current = date.fromisoformat(detail["deadline"]) if detail["deadline"] else local_today()
+        current = date.fromisoformat(detail["deadline"]) if detail["deadline"] else service_today()
         return {"deadline": (current + timedelta(days=5)).isoformat(), "reason": "材料未到"}
     return {"reject": {"reason": "not_a_hazard", "comment": "现场核实无隐患"}, "progress": {"note": "已采购材料"},
-            "rectify": {"note": "已整改", "completed_on": local_today().isoformat()},
+            "rectify": {"note": "已整改", "completed_on": service_today().isoformat()},
             "reopen": {"reason": "验收不合格"}, "close": {"note": "验收合格，同意销号"}}[event]
 
 
@@ -118,9 +119,9 @@ def test_extend_must_move_the_deadline_later(world, database):
     assert answer.status_code == 422 and "deadline" in answer.json["error"]["fields"]
 
 
-def test_rectify_cannot_be_completed_in_the_future(world, database):
+def test_rectify_cannot_be_completed_in_the_future(world, database, clock):
     hazard_id = make_hazard(database, world, state="assigned")
-    tomorrow = (local_today() + timedelta(days=2)).isoformat()
+    tomorrow = (clock.today() + timedelta(days=2)).isoformat()
     answer = world.fire("officer_a1", hazard_id, "rectify", note="好了", completed_on=tomorrow)
     assert answer.status_code == 422 and "completed_on" in answer.json["error"]["fields"]
 
@@ -140,9 +141,9 @@ def test_unknown_event_is_named(world, database):
     assert answer.status_code == 422 and "event" in answer.json["error"]["fields"]
 
 
-def test_reopen_sends_it_back_with_a_new_deadline(world, database):
+def test_reopen_sends_it_back_with_a_new_deadline(world, database, clock):
     hazard_id = make_hazard(database, world, state="rectified")
-    deadline = (local_today() + timedelta(days=30)).isoformat()
+    deadline = (clock.today() + timedelta(days=30)).isoformat()
     answer = world.fire("officer_a1", hazard_id, "reopen", reason="验收不合格", deadline=deadline)
     assert answer.status_code == 200
     assert answer.json["state"] == "assigned" and answer.json["deadline"] == deadline
