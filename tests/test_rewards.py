@@ -135,9 +135,8 @@ def test_approving_at_a_consequence_tier_of_the_profile(world, database):
     # union-default has no tiers: a tier is refused by name
     answer = world.post("admin", f"/api/v1/rewards/{award_id}/approve", json={"tier": "严重"})
     assert answer.status_code == 422 and "tier" in answer.json["error"]["fields"]
-    with database.unit_of_work() as session:
-        session.execute(update(Award).where(Award.id == award_id).values(profile="tiered-2027"))
-    approved = world.post("admin", f"/api/v1/rewards/{award_id}/approve", json={"tier": "较重"})
+    # a report of 2027 falls under tiered-2027, whose tiers the approval applies
+    approved = world.post("admin", f"/api/v1/rewards/{tiered_award(world, database)}/approve", json={"tier": "较重"})
     assert approved.status_code == 200 and approved.json["amount"] == "360.00"  # 300, and 20 % for one's own unit
     assert any("较重" in line for line in approved.json["explanation"])
 
