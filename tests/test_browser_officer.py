@@ -1,7 +1,7 @@
-"""The roster and the compliance overview in a real browser, at a phone's and a laptop's
+"""The landing page, the roster and the compliance overview in a real browser, at a phone's and a laptop's
 width, in both languages: nothing runs off the side, the recorded training is listed, and
 a gap on the compliance page opens the form that closes it. Screenshots go to
-test-artifacts/screenshots/roster-*.png and compliance-*.png."""
+test-artifacts/screenshots/home-*.png, roster-*.png and compliance-*.png."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import io
 
 import pytest
 
+from tests.helpers import make_hazard
 from tests.test_browser import CHROMIUM, browser, server, shot, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -19,7 +20,9 @@ def overflows(page) -> bool:
     return page.evaluate("document.scrollingElement.scrollWidth > window.innerWidth + 1")
 
 
-def test_the_roster_and_the_compliance_gaps_at_both_widths(server, browser, world):  # noqa: F811
+def test_the_landing_page_roster_and_compliance_gaps_at_both_widths(server, browser, world, database):  # noqa: F811
+    for state in ("reported", "assigned", "rectified"):
+        make_hazard(database, world, state=state)
     roster = f"{server}/enterprises/{world.enterprise['A1']}/roster"
     for name, viewport in WIDTHS.items():
         context = browser.new_context(viewport=viewport, is_mobile=name == "phone")
@@ -38,6 +41,9 @@ def test_the_roster_and_the_compliance_gaps_at_both_widths(server, browser, worl
             page.click("#training button[type=submit]")
         assert "001 赵强" in page.text_content("[data-testid=trainings]")
         for language in ("zh", "en"):
+            page.goto(f"{server}/?lang={language}")
+            assert not overflows(page), f"the landing page overflows at {name} in {language}"
+            shot(page, f"home-officer-{name}-{language}")
             page.goto(f"{roster}?lang={language}")
             assert not overflows(page), f"roster overflows at {name} in {language}"
             shot(page, f"roster-{name}-{language}")
