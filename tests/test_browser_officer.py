@@ -20,12 +20,12 @@ def overflows(page) -> bool:
     return page.evaluate("document.scrollingElement.scrollWidth > window.innerWidth + 1")
 
 
-def test_the_landing_page_roster_and_compliance_gaps_at_both_widths(server, browser, world, database):  # noqa: F811
-    from datetime import datetime, timedelta, timezone
+def test_the_landing_page_roster_and_compliance_gaps_at_both_widths(server, browser, world, database, clock):  # noqa: F811
+    from datetime import timedelta
 
     for state in ("reported", "assigned", "rectified"):
         make_hazard(database, world, state=state)
-    make_hazard(database, world, state="assigned", grade="major", now=datetime.now(timezone.utc) - timedelta(days=30),
+    make_hazard(database, world, state="assigned", grade="major", now=clock() - timedelta(days=30),
                 description="二号车间东侧配电箱门锁损坏，箱内接线端子裸露，地面有积水")
     roster = f"{server}/enterprises/{world.enterprise['A1']}/roster"
     for name, viewport in WIDTHS.items():

@@ -223,10 +223,10 @@ def test_the_roster_lists_what_was_recorded_and_the_compliance_gaps_lead_there(w
     assert f'/enterprises/{world.enterprise["A2"]}/roster#import' in overview  # no roster: import one
 
 
-def test_the_landing_page_counts_what_waits_and_each_number_opens_its_list(world, database, client):
+def test_the_landing_page_counts_what_waits_and_each_number_opens_its_list(world, database, client, clock):
     """Each tile's number is the number of rows of the list it links to, for an officer (their
     enterprise) and an inspector (their subtree); a worker sees only their own."""
-    month_ago = datetime.now(timezone.utc) - timedelta(days=40)
+    month_ago = clock() - timedelta(days=40)
     make_hazard(database, world, state="assigned", now=month_ago)  # overdue
     make_hazard(database, world, state="assigned", grade="major", now=month_ago)  # major and overdue
     make_hazard(database, world, state="assigned")  # due in ten days
