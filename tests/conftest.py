@@ -24,14 +24,14 @@ from hazard_ledger.db import Database
 from hazard_ledger.enums import Role
 from hazard_ledger.migrations import upgrade
 from hazard_ledger.models import metadata
-from hazard_ledger.organisations import operations as orgs
 from hazard_ledger.runtime import Runtime
 from hazard_ledger.security import Passwords
 from tests import clock as suite_clock
+from tests import factories
+from tests.factories import PASSWORD
 
 PG_URL = os.environ.get("HAZARD_LEDGER_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
-PASSWORD = "correct-horse-9"
 # Argon2 at production cost takes ~100 ms a hash; the tests check the production
 # parameters once (test_security) and hash cheaply everywhere else.
 FAST_HASHING = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
@@ -223,27 +223,17 @@ USERS = [
 
 
 @pytest.fixture
-def world(app, client, database, now) -> World:
+def world(app, client, database) -> World:
     passwords: Passwords = app.extensions["hazard_ledger.passwords"]
     built = World(client=client)
     with database.unit_of_work() as session:
-        city = orgs.create_jurisdiction(session, None, code="CITY", name="市总工会", parent_id=None, now=now)
-        county_a = orgs.create_jurisdiction(session, None, code="A", name="甲区总工会", parent_id=city.id, now=now)
-        county_b = orgs.create_jurisdiction(session, None, code="B", name="乙区总工会", parent_id=city.id, now=now)
-        built.jurisdiction = {"CITY": city.id, "A": county_a.id, "B": county_b.id}
-        for code, jurisdiction, high_risk in (("A1", county_a, True), ("A2", county_a, False), ("B1", county_b, False)):
-            enterprise = orgs.create_enterprise(session, None, code=code, name=f"企业{code}", jurisdiction_id=jurisdiction.id,
-                                                high_risk=high_risk, unionized=True, industry=None, now=now)
-            built.enterprise[code] = enterprise.id
-            built.report_token[code] = enterprise.report_token
+        factories.jurisdiction(session, built, "CITY", "市总工会")
+        factories.jurisdiction(session, built, "A", "甲区总工会", parent="CITY")
+        factories.jurisdiction(session, built, "B", "乙区总工会", parent="CITY")
+        for code, county, high_risk in (("A1", "A", True), ("A2", "A", False), ("B1", "B", False)):
+            factories.enterprise(session, built, code, county, high_risk=high_risk)
         for username, role, scope in USERS:
-            user = orgs.create_user(session, None, orgs.NewUser(
-                username=username, password=PASSWORD, role=role, name=username.replace("_", " ").title(),
-                email=f"{username}@example.test",
-                enterprise_id=built.enterprise.get(scope), jurisdiction_id=built.jurisdiction.get(scope)
-                if role is Role.INSPECTOR else None,
-            ), passwords, now)
-            built.user[username] = user.id
+            factories.user(session, built, passwords, username, role, scope)
     return built
 
 

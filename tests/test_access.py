@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.helpers import make_hazard
+from tests.factories import make_hazard
 
 # hazard key -> (enterprise, reporter, responsible)
 HAZARDS = {

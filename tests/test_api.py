@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 from hazard_ledger.hazards import chain
 from hazard_ledger.hazards.models import Hazard
 from tests.conftest import JPEG, PASSWORD, PNG, WEBP
-from tests.helpers import make_hazard, plan
+from tests.factories import make_hazard, plan
 
 
 def assert_error(answer, status: int, code: str, field: str | None = None):

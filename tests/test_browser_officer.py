@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from tests.helpers import make_hazard
+from tests.factories import make_hazard
 from tests.test_browser import CHROMIUM, browser, server, shot, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -32,7 +32,7 @@ from hazard_ledger.organisations.models import User
 from hazard_ledger.security import Passwords
 from tests.clock import service_now
 from tests.conftest import FAST_HASHING, PASSWORD, new_database
-from tests.helpers import SHANGHAI, make_hazard, plan
+from tests.factories import SHANGHAI, make_hazard, plan
 from tests.test_evidence_chain import verify  # noqa: F401 (a fixture)
 from tests.test_work_pages import login
 

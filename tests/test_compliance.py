@@ -11,7 +11,7 @@ from hazard_ledger.cli import cli
 from hazard_ledger.compliance import engine
 from hazard_ledger.compliance.operations import compliance_job
 from hazard_ledger.notifications.models import Notification
-from tests.helpers import SHANGHAI
+from tests.factories import SHANGHAI
 
 HOURS = {"joined_late_from": "10-01", "hours_principal": 12, "hours_safety_manager": 12,
          "hours_high_risk_managers": 16, "hours_high_risk_frontline": 20, "hours_other": 8}

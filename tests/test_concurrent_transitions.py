@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from hazard_ledger.hazards import chain
-from tests.helpers import make_hazard, plan
+from tests.factories import make_hazard, plan
 
 pytestmark = pytest.mark.slow
 THREADS = 20

@@ -44,7 +44,7 @@ from hazard_ledger.notifications.models import Delivery
 from hazard_ledger.notifications.targets import AllowedHosts
 from hazard_ledger.notifications.reminders import sweep_reminders
 from tests.clock import service_now
-from tests.helpers import SHANGHAI, make_hazard
+from tests.factories import SHANGHAI, make_hazard
 
 DINGTALK_SECRET = "SEC-test-secret"
 GENERIC_SECRET = "generic-hmac-key"

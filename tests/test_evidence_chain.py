@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from hazard_ledger.cli import cli
 from hazard_ledger.hazards.models import HazardCodeCounter
-from tests.helpers import make_hazard
+from tests.factories import make_hazard
 
 
 @pytest.fixture

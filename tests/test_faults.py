@@ -32,7 +32,7 @@ from sqlalchemy.pool import NullPool
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.reliability.models import JobRun
 from tests.conftest import PASSWORD
-from tests.helpers import make_hazard
+from tests.factories import make_hazard
 
 pytestmark = [pytest.mark.slow, pytest.mark.wall_clock]  # other processes and real leases read the machine's clock
 

@@ -19,7 +19,7 @@ from hazard_ledger.organisations.models import User
 from hazard_ledger.rewards.operations import claim_award
 from hazard_ledger.tabular import FORMULA_STARTS
 from tests.conftest import PASSWORD
-from tests.helpers import SHANGHAI, plan
+from tests.factories import SHANGHAI, plan
 
 PAYLOADS = ('=HYPERLINK("http://evil.example","点此查看")', "+1", "-1", "@SUM(A1)", "=1+1", "\t=cmd|' /C calc'!A0")
 

@@ -11,7 +11,7 @@ from werkzeug.routing import Rule
 from hazard_ledger import create_app
 from hazard_ledger.config import load_settings
 from tests.conftest import PASSWORD, PNG
-from tests.helpers import make_hazard
+from tests.factories import make_hazard
 from tests.test_api import upload
 from tests.test_pages import csrf_token
 

@@ -19,7 +19,7 @@ from hazard_ledger.compliance.models import Drill, Training
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.validation import MAX_ID
 from tests.conftest import PASSWORD
-from tests.helpers import make_hazard
+from tests.factories import make_hazard
 
 DEEP = "[" * 100_000 + "]" * 100_000
 # JSON text (not Python values): json.dumps cannot even write a 5,000-digit integer

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from hazard_ledger.hazards.models import Attachment, Hazard, HazardEvent
 from hazard_ledger.reliability.models import IdempotencyKey
 from tests.conftest import JPEG
-from tests.helpers import plan
+from tests.factories import plan
 from tests.test_api import assert_error
 
 REPORT = {"location": "三号仓库", "description": "灭火器压力不足"}

@@ -15,7 +15,7 @@ from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.organisations.models import User
 from hazard_ledger.workflow import RULEBOOK
 from tests.clock import service_today
-from tests.helpers import SHANGHAI, make_hazard, plan
+from tests.factories import SHANGHAI, make_hazard, plan
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import make_hazard
+from tests.factories import make_hazard
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "ledger-print"
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

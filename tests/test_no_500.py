@@ -12,7 +12,7 @@ from schemathesis.checks import (
     FailureGroup, content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance,
 )
 
-from tests.helpers import make_hazard
+from tests.factories import make_hazard
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning"),
               pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning"),

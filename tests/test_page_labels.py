@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from tests.helpers import make_hazard, sign_in
+from tests.factories import make_hazard, sign_in
 
 CATALOG = Path(__file__).resolve().parent.parent / "hazard_ledger/web/translations/en/LC_MESSAGES/messages.po"
 

@@ -15,7 +15,7 @@ from hazard_ledger.organisations.models import User
 from hazard_ledger.paperwork.columns import HEADERS
 from hazard_ledger.paperwork.statistics import Period, file_statistics, stored_report
 from hazard_ledger.tabular import read_table
-from tests.helpers import SHANGHAI, make_hazard, sign_out
+from tests.factories import SHANGHAI, make_hazard, sign_out
 
 COMPARED = ("location", "description", "category", "grade", "measure", "responsible_unit", "responsible_person",
             "deadline", "protective_measures", "rectification_note", "completed_on", "verification_note", "state",

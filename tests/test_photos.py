@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from hazard_ledger.hazards.models import Attachment, Hazard
 from tests.conftest import JPEG, PNG, WEBP
-from tests.helpers import make_hazard
+from tests.factories import make_hazard
 from tests.test_api import assert_error, upload
 from tests.test_pages import csrf_token
 

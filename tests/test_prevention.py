@@ -22,7 +22,7 @@ from hazard_ledger.prevention.models import Inspection
 from hazard_ledger.prevention.operations import period_of
 from hazard_ledger.rewards.models import Award
 from hazard_ledger.tabular import Column, write_table
-from tests.helpers import plan as assignment
+from tests.factories import plan as assignment
 
 RULES = grading.rules_from(load_settings(environ={})["risk"])
 

@@ -10,7 +10,7 @@ import re
 from openpyxl import load_workbook
 
 from tests.conftest import PNG
-from tests.helpers import sign_out
+from tests.factories import sign_out
 from tests.test_work_pages import login
 
 

@@ -5,7 +5,7 @@ items and compliance; a worker has no business in either."""
 
 import pytest
 
-from tests.helpers import make_hazard
+from tests.factories import make_hazard
 from tests.test_work_pages import login
 
 ROLES = ["admin", "inspector_city", "inspector_a", "officer_a1", "worker_a1"]

@@ -29,7 +29,7 @@ from hazard_ledger.notifications.models import Notification
 from hazard_ledger.reliability.connections import answer_within
 from hazard_ledger.reliability.fencing import Fence, NotLeader, missed_instants, take_leadership
 from hazard_ledger.reliability.models import JobRun
-from tests.helpers import make_hazard
+from tests.factories import make_hazard
 from tests.test_api import assert_error
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from hazard_ledger.config import ConfigError
 from hazard_ledger.rewards.engine import Facts, assess
@@ -13,7 +13,7 @@ from hazard_ledger.rewards.models import Award
 from hazard_ledger.rewards.operations import lapse_unclaimed
 from hazard_ledger.rewards.profiles import load_profiles, parse_profile, profile_for
 from tests.clock import service_now, service_today
-from tests.helpers import SHANGHAI, make_hazard, plan
+from tests.factories import SHANGHAI, award_of, make_hazard, plan
 
 DEFAULT = profile_for(date(2026, 6, 1))
 TIERED = profile_for(date(2027, 6, 1))
@@ -74,11 +74,6 @@ def test_a_malformed_profile_names_the_file_and_the_key(tmp_path, text, key):
 
 
 # ---- the lifecycle, through the API -----------------------------------------------------
-
-def award_of(database, hazard_id) -> Award:
-    with database.unit_of_work(write=False) as session:
-        return session.scalar(select(Award).where(Award.hazard_id == hazard_id))
-
 
 def test_a_confirmed_worker_report_is_proposed_approved_and_paid(world, database, clock):
     hazard_id = make_hazard(database, world, state="assigned")

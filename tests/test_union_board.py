@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from hazard_ledger.hazards.models import Attachment, Hazard
 from tests.conftest import PASSWORD, PNG
-from tests.helpers import make_hazard, plan
+from tests.factories import make_hazard, plan
 
 REPORTER_NAME, REPORTER_PHONE = "李秘密", "13912345678"
 FORM_NAME, FORM_PHONE = "王保密", "13800001111"

@@ -11,10 +11,10 @@ import pytest
 from openpyxl import load_workbook
 
 from hazard_ledger.config import ConfigError, load_settings
-from hazard_ledger.organisations import operations as orgs
 from hazard_ledger.union.scoring import load_sheets
+from tests import factories
 from tests.clock import frozen, service_today
-from tests.helpers import make_hazard
+from tests.factories import make_hazard
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 YEAR = frozen().today().year  # the year the suite's clock stands in
@@ -76,24 +76,16 @@ def test_who_creates_a_campaign(world, who, jurisdiction, extra, status):
         assert answer.json["scoring"] == extra.get("scoring", "ankang-default")
 
 
-def test_a_township_union_does_not_run_campaigns(world, database, now):
+def test_a_township_union_does_not_run_campaigns(world, database):
     with database.unit_of_work() as session:
-        province = orgs.create_jurisdiction(session, None, code="PROV", name="省总工会", parent_id=None, now=now)
-        from sqlalchemy import update
-
-        from hazard_ledger.organisations.models import Jurisdiction
-        session.execute(update(Jurisdiction).where(Jurisdiction.code == "CITY").values(parent_id=province.id))
-        township = orgs.create_jurisdiction(session, None, code="AT", name="甲镇总工会", parent_id=world.jurisdiction["A"],
-                                            now=now)
-        world.jurisdiction["AT"] = township.id
+        factories.province_and_township(session, world)
     assert create(world, "inspector_a", "AT").status_code == 403
     assert create(world, "inspector_a", "A").status_code == 201
 
 
-def test_enrolment_and_coverage_worst_first(world, database, now):
+def test_enrolment_and_coverage_worst_first(world, database):
     with database.unit_of_work() as session:  # not unionized: outside the goal of 全覆盖
-        orgs.create_enterprise(session, None, code="B2", name="企业B2", jurisdiction_id=world.jurisdiction["B"],
-                               high_risk=False, unionized=False, industry=None, now=now)
+        factories.enterprise(session, world, "B2", "B", unionized=False)
     campaign = create(world).json
     path = f"/api/v1/campaigns/{campaign['id']}"
     e = world.enterprise

@@ -16,37 +16,26 @@ from hazard_ledger.cli import cli
 from hazard_ledger.enums import Role
 from hazard_ledger.jobs import run_job
 from hazard_ledger.notifications.models import Notification
-from hazard_ledger.organisations import operations as orgs
 from hazard_ledger.organisations.models import Jurisdiction
 from hazard_ledger.union.models import NoticeEvent
 from hazard_ledger.union.operations import verify_notice_chains
-from tests.conftest import PASSWORD
-from tests.helpers import make_hazard
+from tests import factories
+from tests.factories import make_hazard
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ISSUED_AT = datetime(2026, 9, 30, 10, 0, tzinfo=SHANGHAI)  # the eve of the National Day holiday
 
 
 @pytest.fixture
-def deep_world(app, world, database, now, clock):
+def deep_world(app, world, database, clock):
     """The world with a province above the city union and a township union (AT) below
     county A, with its own enterprise AT1: PROV > CITY > A > AT. The clock reads ISSUED_AT."""
     passwords = app.extensions["hazard_ledger.passwords"]
     with database.unit_of_work() as session:
-        province = orgs.create_jurisdiction(session, None, code="PROV", name="省总工会", parent_id=None, now=now)
-        session.execute(update(Jurisdiction).where(Jurisdiction.code == "CITY").values(parent_id=province.id))
-        township = orgs.create_jurisdiction(session, None, code="AT", name="甲镇总工会", parent_id=world.jurisdiction["A"],
-                                            now=now)
-        enterprise = orgs.create_enterprise(session, None, code="AT1", name="企业AT1", jurisdiction_id=township.id,
-                                            high_risk=False, unionized=True, industry=None, now=now)
-        world.jurisdiction.update(PROV=province.id, AT=township.id)
-        world.enterprise["AT1"] = enterprise.id
-        for username, role in (("inspector_at", Role.INSPECTOR), ("officer_at1", Role.SAFETY_OFFICER)):
-            user = orgs.create_user(session, None, orgs.NewUser(
-                username=username, password=PASSWORD, role=role, name=username,
-                enterprise_id=enterprise.id if role is Role.SAFETY_OFFICER else None,
-                jurisdiction_id=township.id if role is Role.INSPECTOR else None), passwords, now)
-            world.user[username] = user.id
+        factories.province_and_township(session, world)
+        factories.enterprise(session, world, "AT1", "AT")
+        factories.user(session, world, passwords, "inspector_at", Role.INSPECTOR, "AT")
+        factories.user(session, world, passwords, "officer_at1", Role.SAFETY_OFFICER, "AT1")
     clock.set(ISSUED_AT)
     return world
 

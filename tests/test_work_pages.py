@@ -5,7 +5,7 @@ import re
 from datetime import timedelta
 
 from tests.conftest import PASSWORD
-from tests.helpers import make_hazard, plan, sign_out
+from tests.factories import make_hazard, plan, sign_out
 
 
 def login(client, username):

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.clock import service_today
-from tests.helpers import make_hazard, plan
+from tests.factories import make_hazard, plan
 
 EVENTS = ("assign", "reject", "progress", "extend", "rectify", "reopen", "close")
 SOURCES = {"assign": "reported", "reject": "reported", "progress": "assigned", "extend": "assigned",

@@ -1,12 +1,62 @@
-"""Building hazards in a given state quickly, through the real operations."""
+"""Building what tests need through the real operations: organisations and people
+(`jurisdiction`, `enterprise`, `user`, `province_and_township`), hazards in a given state
+(`make_hazard`, `plan`) and their awards (`award_of`). Each factory records what it made
+in the `World` by name, and stamps it with the suite's clock unless told otherwise."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select, update
+
+from hazard_ledger.enums import Role
 from hazard_ledger.hazards import operations as ops
-from hazard_ledger.organisations.models import User
+from hazard_ledger.organisations import operations as orgs
+from hazard_ledger.organisations.models import Jurisdiction, User
+from hazard_ledger.rewards.models import Award
 from tests.clock import SHANGHAI, current
+
+PASSWORD = "correct-horse-9"  # every factory-made user's
+
+
+# ---- organisations and people --------------------------------------------------------------
+
+def jurisdiction(session, world, code: str, name: str, parent: str | None = None) -> int:
+    made = orgs.create_jurisdiction(session, None, code=code, name=name,
+                                    parent_id=world.jurisdiction[parent] if parent else None, now=current()())
+    world.jurisdiction[code] = made.id
+    return made.id
+
+
+def enterprise(session, world, code: str, jurisdiction: str, high_risk: bool = False, unionized: bool = True) -> int:
+    made = orgs.create_enterprise(session, None, code=code, name=f"企业{code}", jurisdiction_id=world.jurisdiction[jurisdiction],
+                                  high_risk=high_risk, unionized=unionized, industry=None, now=current()())
+    world.enterprise[code] = made.id
+    world.report_token[code] = made.report_token
+    return made.id
+
+
+def user(session, world, passwords, username: str, role: Role, scope: str | None) -> int:
+    """A user of `role`; `scope` names the inspector's jurisdiction or the others' enterprise."""
+    made = orgs.create_user(session, None, orgs.NewUser(
+        username=username, password=PASSWORD, role=role, name=username.replace("_", " ").title(),
+        email=f"{username}@example.test",
+        enterprise_id=world.enterprise.get(scope) if role is not Role.INSPECTOR else None,
+        jurisdiction_id=world.jurisdiction.get(scope) if role is Role.INSPECTOR else None,
+    ), passwords, current()())
+    world.user[username] = made.id
+    return made.id
+
+
+def province_and_township(session, world) -> None:
+    """A province union above the city union and a township union (AT) below county A:
+    PROV > CITY > A > AT, for the rules that depend on a union's level."""
+    jurisdiction(session, world, "PROV", "省总工会")
+    session.execute(update(Jurisdiction).where(Jurisdiction.code == "CITY").values(parent_id=world.jurisdiction["PROV"]))
+    jurisdiction(session, world, "AT", "甲镇总工会", parent="A")
+
+
+# ---- hazards and awards --------------------------------------------------------------------
 
 
 def local_today() -> date:
@@ -53,6 +103,12 @@ def make_hazard(database, world, state: str = "reported", grade: str = "general"
                 else:
                     step("close", note="验收合格")
         return hazard.id
+
+
+def award_of(database, hazard_id: int) -> Award:
+    """The award a hazard's confirmation proposed (through `transition`, as in production)."""
+    with database.unit_of_work(write=False) as session:
+        return session.scalar(select(Award).where(Award.hazard_id == hazard_id))
 
 
 def sign_out(client) -> None:
