@@ -56,6 +56,13 @@ def province_and_township(session, world) -> None:
     jurisdiction(session, world, "AT", "甲镇总工会", parent="A")
 
 
+def roster(world, enterprise: str, rows: list[dict]) -> None:
+    """The enterprise's employee roster, kept by its safety officer through the API."""
+    answer = world.client.put(f"/api/v1/enterprises/{world.enterprise[enterprise]}/employees", json=rows,
+                              headers=world.auth(f"officer_{enterprise.lower()}"))
+    assert answer.status_code == 200, answer.json
+
+
 # ---- hazards and awards --------------------------------------------------------------------
 
 

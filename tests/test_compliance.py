@@ -11,6 +11,7 @@ from hazard_ledger.cli import cli
 from hazard_ledger.compliance import engine
 from hazard_ledger.compliance.operations import compliance_job
 from hazard_ledger.notifications.models import Notification
+from tests import factories
 from tests.factories import SHANGHAI
 
 HOURS = {"joined_late_from": "10-01", "hours_principal": 12, "hours_safety_manager": 12,
@@ -76,10 +77,8 @@ ROSTER = [{"number": "001", "name": "赵强", "job_category": "high_risk_frontli
 
 @pytest.fixture
 def rosters(world):
-    for enterprise, officer in (("A1", "officer_a1"), ("A2", "officer_a2")):
-        answer = world.client.put(f"/api/v1/enterprises/{world.enterprise[enterprise]}/employees",
-                                  headers=world.auth(officer), json=ROSTER)
-        assert answer.status_code == 200, answer.json
+    for enterprise in ("A1", "A2"):
+        factories.roster(world, enterprise, ROSTER)
     return world
 
 

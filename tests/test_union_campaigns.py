@@ -119,8 +119,7 @@ def test_enrolment_and_coverage_worst_first(world, database):
 def seed_staff(world, enterprise: str, employees: int, trained: int) -> None:
     officer = f"officer_{enterprise.lower()}"
     roster = [{"number": f"{enterprise}-{n:03d}", "name": f"职工{n}"} for n in range(employees)]
-    assert world.client.put(f"/api/v1/enterprises/{world.enterprise[enterprise]}/employees", json=roster,
-                            headers=world.auth(officer)).status_code == 200
+    factories.roster(world, enterprise, roster)
     today = service_today()
     answer = world.post(officer, "/api/v1/trainings", json={
         "enterprise_id": world.enterprise[enterprise], "held_on": today.isoformat(), "topic": "全员安全培训", "hours": 2,
