@@ -22,7 +22,6 @@ def add_webhook(data, caller):
     """Add a group robot or integration webhook to an enterprise or a jurisdiction."""
     require_admin(caller)
     hook = ops.add_webhook(db.session(), now=db.now(), allowed_hosts=db.settings()["delivery"]["allowed_hosts"], **data)
-    db.commit()
     return hook
 
 
@@ -42,7 +41,6 @@ def remove_webhook(webhook_id, caller):
     """Disable a webhook (kept for the record of its deliveries)."""
     require_admin(caller)
     ops.remove_webhook(db.session(), webhook_id)
-    db.commit()
 
 
 @blp.route("/deliveries")

@@ -19,7 +19,6 @@ blp = Blueprint("organisations", __name__, description="Jurisdictions, enterpris
 def create_jurisdiction(data, caller):
     """Add a union organisation (admin)."""
     jurisdiction = ops.create_jurisdiction(db.session(), caller, now=db.now(), **data)
-    db.commit()
     return jurisdiction
 
 
@@ -40,7 +39,6 @@ def list_jurisdictions(caller):
 def create_enterprise(data, caller):
     """Add an enterprise (admin); it gets its public report token."""
     enterprise = ops.create_enterprise(db.session(), caller, now=db.now(), **data)
-    db.commit()
     return enterprise
 
 
@@ -69,5 +67,4 @@ def create_user(data, caller):
     """Add a user (admin)."""
     user = ops.create_user(db.session(), caller, ops.NewUser(**{**data, "role": Role(data["role"])}),
                            db.passwords(), db.now())
-    db.commit()
     return user

@@ -160,10 +160,9 @@ def new_notice():
                 enterprise_id=enterprise.id, kind=values["kind"], subject=values["subject"].strip()[:200],
                 findings=values["findings"].strip()[:8000], hazard_ids=chosen, reply_working_days=days),
                 db.now(), db.settings())
-            db.commit()
             return redirect(url_for("union.notice_page", notice_id=notice.id))
         except DomainError as error:
-            session.rollback()
+            db.discard()
             problems = _problems(error)
     elif request.method == "POST":
         problems = [str(_l("请选择企业"))]
@@ -216,11 +215,10 @@ def notice_move(notice_id: int, event: str):
     data = {key: (request.form.get(key) or "").strip() for key in ops.MOVES[event].fields._declared_fields}
     try:
         ops.move_notice(session, current_user, notice_id, event, data, db.now(), db.settings())
-        db.commit()
     except NotFound:
         abort(404)
     except DomainError as error:
-        session.rollback()
+        db.discard()
         problems = _problems(error)
         return _render_notice(_visible(notice_id), "union/notice.html", error.status, problems, event)
     return redirect(url_for("union.notice_page", notice_id=notice_id))
@@ -316,10 +314,9 @@ def campaigns():
                            if line.strip()][:50],
                     starts_on=starts_on, ends_on=ends_on, scoring=request.form.get("scoring") or None),
                     db.now(), db.settings())
-                db.commit()
                 return redirect(url_for("union.campaign_page", campaign_id=campaign.id))
             except DomainError as error:
-                session.rollback()
+                db.discard()
                 problems = _problems(error)
     return _page("union/campaigns.html", 422 if problems else 200,
                  campaigns=campaign_ops.list_campaigns(session, current_user),
@@ -337,10 +334,9 @@ def campaign_page(campaign_id: int):
         ids = [int(v) for v in request.form.getlist("enterprise_ids") if v.isdecimal() and len(v) < 10]
         try:
             campaign_ops.enrol(session, current_user, campaign.id, ids, db.now())
-            db.commit()
             return redirect(url_for("union.campaign_page", campaign_id=campaign.id))
         except DomainError as error:
-            session.rollback()
+            db.discard()
             problems = _problems(error)
     running = policy.may_run_campaign(session, current_user, campaign)
     _c, sheet, results = campaign_ops.compute_scores(session, current_user, campaign.id, db.today(), db.settings())
@@ -378,13 +374,12 @@ def campaign_score(campaign_id: int, enterprise_id: int):
         if not problems:
             try:
                 campaign_ops.put_scores(session, current_user, campaign.id, enterprise_id, items, db.now(), db.settings())
-                db.commit()
                 return redirect(url_for("union.campaign_score", campaign_id=campaign.id, enterprise_id=enterprise_id,
                                         saved=1))
             except NotFound:
                 abort(404)
             except DomainError as error:
-                session.rollback()
+                db.discard()
                 problems = {k: [one_language(p) for p in v] for k, v in (error.fields or {"_": [error.message]}).items()}
     _c, sheet, results = campaign_ops.compute_scores(session, current_user, campaign.id, db.today(), db.settings(),
                                                      enterprise_id=enterprise_id)
@@ -412,10 +407,9 @@ def campaign_honours(campaign_id: int):
                 enterprise_id=_form_id(form, "enterprise_id"), user_id=_form_id(form, "user_id"),
                 name=(form.get("name") or "").strip()[:100] or None,
                 reason=(form.get("reason") or "").strip()[:2000] or str(_l("事迹突出")), now=db.now())
-            db.commit()
             return redirect(url_for("union.campaign_honours", campaign_id=campaign.id))
         except DomainError as error:
-            session.rollback()
+            db.discard()
             problems = _problems(error)
     candidates = campaign_ops.honour_candidates(session, current_user, campaign.id, db.today(), db.settings())
     honours = campaign_ops.list_honours(session, current_user, campaign.id)

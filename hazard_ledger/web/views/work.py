@@ -115,7 +115,6 @@ def mark_read(notification_id: int):
         inbox_ops.mark_read(db.session(), current_user, notification_id, db.now())
     except DomainError:
         abort(404)
-    db.commit()
     return redirect(url_for("work.inbox"))
 
 
@@ -158,10 +157,9 @@ def receipt_status(receipt: str):
         try:
             claim_award(session, hazard, form.name.data.strip(), form.phone.data.strip(),
                         form.payout_account.data.strip(), db.now(), db.zone())
-            db.commit()
             message = _("领取信息已提交，工会审核后发放。")
         except DomainError as error:
-            session.rollback()
+            db.discard()
             form.payout_account.errors = [*form.payout_account.errors, error.message]
     return render_template("pages/receipt_status.html", hazard=hazard, reward=receipt_reward(session, hazard),
                            form=form, message=message, state_words=STATE_WORDS, zone=db.zone())
@@ -211,7 +209,6 @@ def decide_reward(award_id: int, action: str):
             pay_award(session, current_user, award_id, paid_on, reference, db.now(), db.zone())
         else:
             abort(404)
-        db.commit()
     except NotFound:
         abort(404)
     except ValueError:
@@ -261,13 +258,12 @@ def roster(enterprise_id: int):
                 handle.flush()
                 try:
                     imported = import_employees(session, enterprise, handle.name)
-                    db.commit()
                     message = _("已导入或更新 %(count)s 名职工", count=len(imported))
                 except ImportRefused as refused:
-                    session.rollback()
+                    db.discard()
                     problems, status = [str(p) for p in refused.problems], 422
                 except TableError as error:
-                    session.rollback()
+                    db.discard()
                     problems, status = [str(error)], 422
     if request.args.get("saved"):
         message = _("已登记")
@@ -317,13 +313,12 @@ def record_activity(enterprise_id: int):
     try:
         data = ACTIVITY_FIELDS[kind].load({**values, "enterprise_id": enterprise_id})
         record(session, current_user, now=db.now(), zone=db.zone(), **data)
-        db.commit()
     except NotFound:
         abort(404)
     except ValidationError as error:
         return _activity_error(enterprise_id, kind, values, flatten_messages(error.messages))
     except DomainError as error:
-        session.rollback()
+        db.discard()
         return _activity_error(enterprise_id, kind, values, error.fields or {"_form": [error.message]})
     return redirect(url_for("work.roster", enterprise_id=enterprise_id, saved=1))
 
