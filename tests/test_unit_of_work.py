@@ -9,12 +9,13 @@ from datetime import datetime, timezone
 
 import pytest
 from flask import render_template_string
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from hazard_ledger.errors import NotFound
 from hazard_ledger.organisations.levels import Level
 from hazard_ledger.organisations.models import Jurisdiction
 from hazard_ledger.web import db
+from hazard_ledger.web.idempotency import idempotent
 from tests.test_api import assert_error
 
 
@@ -42,10 +43,6 @@ def views(app):
         db.session().flush()
         return {"error": {"code": "validation_error", "message": "no"}}, 422
 
-    def meets_a_conflict():
-        _add("taken")
-        return {"written": True}, 201
-
     def form_again_after_a_failed_operation():
         _add("partial")
         db.session().flush()
@@ -61,11 +58,11 @@ def views(app):
         ("/api/v1/_uow/normal", returns_normally, ["POST"]),
         ("/api/v1/_uow/raises", raises, ["POST"]),
         ("/api/v1/_uow/error-answer", answers_an_error, ["POST"]),
-        ("/api/v1/_uow/conflict", meets_a_conflict, ["POST"]),
         ("/_uow/form", form_again_after_a_failed_operation, ["POST"]),
         ("/api/v1/_uow/reads", reads, ["GET"]),
+        ("/api/v1/_uow/keyed", idempotent(returns_normally), ["POST"]),
     ]:
-        app.add_url_rule(rule, view.__name__, view, methods=methods)
+        app.add_url_rule(rule, rule, view, methods=methods)
     return app
 
 
@@ -100,10 +97,25 @@ def test_a_page_that_shows_its_form_again_after_a_failed_operation_leaves_nothin
 
 def test_a_conflict_at_the_commit_is_a_409_with_the_envelope(views, client, database):
     with database.unit_of_work() as session:
-        session.add(Jurisdiction(code="taken", name="已有", level=Level.CITY, created_at=datetime.now(timezone.utc)))
-    answer = client.post("/api/v1/_uow/conflict")
+        # the code the view adds is taken meanwhile: its write fails at the commit, after the view answered
+        session.add(Jurisdiction(code="normal", name="已有", level=Level.CITY, created_at=datetime.now(timezone.utc)))
+    answer = client.post("/api/v1/_uow/normal")
     assert_error(answer, 409, "conflict")
-    assert _codes(database) == {"taken"}
+    assert _codes(database) == {"normal"}
+
+
+def test_under_an_idempotency_key_the_answer_is_stored_with_the_write_or_not_at_all(views, client, database):
+    with database.unit_of_work() as session:
+        session.add(Jurisdiction(code="normal", name="已有", level=Level.CITY, created_at=datetime.now(timezone.utc)))
+    keyed = {"Idempotency-Key": "uow-1"}
+    assert_error(client.post("/api/v1/_uow/keyed", headers=keyed), 409, "conflict")
+    with database.unit_of_work() as session:
+        session.execute(delete(Jurisdiction))
+    first = client.post("/api/v1/_uow/keyed", headers=keyed)  # the conflict kept no answer: judged anew
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    again = client.post("/api/v1/_uow/keyed", headers=keyed)
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert _codes(database) == {"normal"}
 
 
 def test_a_get_stays_read_only(views, client, database):
