@@ -170,5 +170,5 @@ def today():
     return local_today(now(), zone())
 
 
-__all__ = ["database", "discard", "flush", "in_unit_of_work", "now", "one_statement", "passwords", "session", "settings", "today",
-           "unit_of_work_ahead", "zone"]
+__all__ = ["database", "discard", "flush", "in_unit_of_work", "now", "one_statement", "passwords", "session",
+           "settings", "today", "unit_of_work_ahead", "zone"]
