@@ -20,17 +20,14 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from hazard_ledger import access
+from hazard_ledger import access, effects
 from hazard_ledger.clock import local_today
 from hazard_ledger.db import dialect_of
 from hazard_ledger.enums import Grade, HazardState, ReportChannel, Role
 from hazard_ledger.errors import Conflict, Forbidden, NotFound, TooLarge, ValidationFailed
 from hazard_ledger.hazards import chain, photos
 from hazard_ledger.hazards.models import Attachment, Hazard, HazardCodeCounter, HazardEvent
-from hazard_ledger.notifications.delivery import announce
-from hazard_ledger.notifications.operations import notify
 from hazard_ledger.organisations.models import Enterprise, User
-from hazard_ledger.rewards.operations import propose_award
 from hazard_ledger.security import new_receipt, receipt_hash
 from hazard_ledger.sqltext import words
 from hazard_ledger.validation import MAX_ID
@@ -339,7 +336,8 @@ def list_hazards(session: Session, viewer: User, filters: HazardFilters, today: 
 def transition(session: Session, actor: User, hazard_id: int, event: str, data: dict, *,
                version: int | None, now: datetime, zone: ZoneInfo) -> Hazard:
     """Fire `event` on a hazard the actor can see. The state change, its history entry
-    and its notifications are flushed together; any refusal changes nothing."""
+    and the effects declared for the event (hazard_ledger/effects.py) are flushed
+    together; any refusal changes nothing."""
     hazard = visible_hazard(session, actor, hazard_id, for_update=True)
     if version is not None and version != hazard.version:
         raise Conflict(f"隐患已被他人修改（当前版本 {hazard.version}）/ the hazard changed: version is now {hazard.version}")
@@ -350,30 +348,12 @@ def transition(session: Session, actor: User, hazard_id: int, event: str, data: 
         hazard, event=event, from_state=before.value, to_state=hazard.state.value,
         actor_user_id=actor.id, actor_label=actor.display_name, at=now, data=json_safe(ctx.cleaned),
     )
-    if event == "assign":
-        _announce_assignment(session, hazard, actor, now, zone)
-        propose_award(session, hazard, now, zone)  # a confirmed report earns its reporter an award
+    effects.follow(effects.Fired(session, event, hazard, actor, now, zone))
     try:
         session.flush()
     except StaleDataError:
         raise Conflict("隐患已被他人修改 / the hazard changed while you were working on it") from None
     return hazard
-
-
-def _announce_assignment(session: Session, hazard: Hazard, actor: User, now: datetime, zone: ZoneInfo) -> None:
-    """The responsible user's inbox (and e-mail), and the enterprise's group webhooks."""
-    enterprise = session.get(Enterprise, hazard.enterprise_id)
-    message = (f"【隐患整改】{enterprise.name} {hazard.code}（{hazard.location}）已确认，请按方案整改："
-               f"措施：{hazard.measure}；责任人：{hazard.responsible_person}；时限：{hazard.deadline.isoformat()}。")
-    data = {"kind": "assigned", "hazard": {"id": hazard.id, "code": hazard.code, "enterprise": enterprise.name,
-                                           "location": hazard.location, "deadline": hazard.deadline.isoformat(),
-                                           "days_overdue": 0, "grade": hazard.grade.value}}
-    key = f"{hazard.id}:{hazard.history_length}"
-    if hazard.responsible_user_id and hazard.responsible_user_id != actor.id:
-        notify(session, kind="assigned", recipient_id=hazard.responsible_user_id, hazard_id=hazard.id, now=now,
-               dedup_key=f"assigned:{key}", message=message, data=data)
-    announce(session, kind="assigned", enterprise_id=hazard.enterprise_id, audience="enterprise", key=key,
-             message=message, data=data, now=now)
 
 
 # ---- attachments ------------------------------------------------------------------
