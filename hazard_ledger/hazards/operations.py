@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import BinaryIO, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Insert, Select, String, bindparam, case, cast, func, or_, select
+from sqlalchemy import Insert, Select, String, bindparam, case, cast, func, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from hazard_ledger import access, effects
@@ -32,7 +33,6 @@ from hazard_ledger.security import new_receipt, receipt_hash
 from hazard_ledger.sqltext import words
 from hazard_ledger.validation import MAX_ID
 from hazard_ledger.workflow import TransitionContext, fire
-from hazard_ledger.workflow.rulebook import json_safe
 
 
 # ---- reporting --------------------------------------------------------------------
@@ -105,7 +105,7 @@ def _record_report(session: Session, enterprise_id: int, report: Report, *, chan
         event="report", to_state=HazardState.REPORTED.value, actor_user_id=hazard.reporter_user_id,
         actor_label=None if report.anonymous else (reporter.display_name if reporter else report.reporter_name),
         at=now,
-        data=json_safe({"location": report.location, "description": report.description,
+        data=chain.json_safe({"location": report.location, "description": report.description,
                         "category": report.category, "channel": channel.value, "anonymous": report.anonymous,
                         **links}),
     )
@@ -336,24 +336,85 @@ def list_hazards(session: Session, viewer: User, filters: HazardFilters, today: 
 def transition(session: Session, actor: User, hazard_id: int, event: str, data: dict, *,
                version: int | None, now: datetime, zone: ZoneInfo) -> Hazard:
     """Fire `event` on a hazard the actor can see. The state change, its history entry
-    and the effects declared for the event (hazard_ledger/effects.py) are flushed
-    together; any refusal changes nothing."""
+    and the effects declared for the event (hazard_ledger/effects.py) are written
+    together, in that order; any refusal changes nothing."""
     hazard = visible_hazard(session, actor, hazard_id, for_update=True)
     if version is not None and version != hazard.version:
         raise Conflict(f"隐患已被他人修改（当前版本 {hazard.version}）/ the hazard changed: version is now {hazard.version}")
     before = hazard.state
     ctx = TransitionContext(session=session, actor=actor, now=now, today=local_today(now, zone), data=data)
     fire(hazard, event, ctx)
-    chain.append(
+    entry = chain.next_entry(
         hazard, event=event, from_state=before.value, to_state=hazard.state.value,
-        actor_user_id=actor.id, actor_label=actor.display_name, at=now, data=json_safe(ctx.cleaned),
+        actor_user_id=actor.id, actor_label=actor.display_name, at=now, data=chain.json_safe(ctx.cleaned),
     )
+    changed = _changed_columns(hazard)
+    if changed is not None and "history" not in hazard.__dict__ and dialect_of(session) is postgresql:
+        _write_transition_postgresql(session, hazard, entry, changed)
+    else:
+        entry.hazard_id = hazard.id
+        if "history" in hazard.__dict__:
+            entry.hazard = hazard  # keep a loaded history whole
+        session.add(entry)
     effects.follow(effects.Fired(session, event, hazard, actor, now, zone))
     try:
         session.flush()
     except StaleDataError:
         raise Conflict("隐患已被他人修改 / the hazard changed while you were working on it") from None
     return hazard
+
+
+# A transition is the busiest write after a report. On PostgreSQL its two rows (the
+# hazard's new state and version, the history entry) are one statement instead of a
+# unit-of-work flush of two: one round trip less while the hazard's row lock is held,
+# and none of the flush's bookkeeping. The session then holds both as written.
+
+def _changed_columns(hazard: Hazard) -> dict | None:
+    """The columns the rule and the chain changed, with their new values; None when
+    something else changed (a relationship), which only a flush writes."""
+    state = inspect(hazard)
+    columns = _column_keys()
+    if not set(state.committed_state) <= columns:
+        return None
+    return {key: state.dict[key] for key in state.committed_state if state.attrs[key].history.has_changes()}
+
+
+@lru_cache(maxsize=1)
+def _column_keys() -> frozenset[str]:
+    return frozenset(column.key for column in Hazard.__table__.columns)
+
+
+def _write_transition_postgresql(session: Session, hazard: Hazard, entry: HazardEvent, changed: dict) -> None:
+    entry_values = _columns_of(entry)
+    parameters = {"hazard_id": hazard.id, "old_version": hazard.version,
+                  **{f"hazard_{key}": value for key, value in changed.items()},
+                  **{f"entry_{key}": value for key, value in entry_values.items()}}
+    written = session.connection().execute(
+        _transition_statement(tuple(changed), tuple(entry_values)), parameters).first()
+    if written is None:  # the version moved under us: what a flush reports as stale data
+        raise Conflict("隐患已被他人修改 / the hazard changed while you were working on it")
+    for key, value in changed.items():
+        set_committed_value(hazard, key, value)
+    set_committed_value(hazard, "version", hazard.version + 1)
+    entry.id, entry.hazard_id = written
+    _as_written(entry)
+    make_transient_to_detached(entry)  # as if loaded: the session holds it, with nothing to flush
+    session.add(entry)
+
+
+@lru_cache(maxsize=32)
+def _transition_statement(hazard_columns: tuple[str, ...], entry_columns: tuple[str, ...]) -> Select:
+    """UPDATE the hazard where its version is still the one read, INSERT the entry for
+    the row updated (none if the version moved): built once per set of columns."""
+    hazards = Hazard.__table__
+    moved = (update(hazards)
+             .where(hazards.c.id == bindparam("hazard_id"), hazards.c.version == bindparam("old_version"))
+             .values({**{key: bindparam(f"hazard_{key}", type_=hazards.c[key].type) for key in hazard_columns},
+                      "version": hazards.c.version + 1})
+             .returning(hazards.c.id).cte("moved"))
+    new_entry = _inserting_from(HazardEvent, "entry", entry_columns, ("id", "hazard_id"),
+                                hazard_id=moved.c.id).cte("new_entry")
+    return select(new_entry.c.id, new_entry.c.hazard_id)
 
 
 # ---- attachments ------------------------------------------------------------------
