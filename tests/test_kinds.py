@@ -37,8 +37,8 @@ NOW = datetime(2026, 12, 3, 4, 0, tzinfo=timezone.utc)
 
 def _fill(connection) -> None:
     """A notification and a webhook, each with a delivery: the rows a rebuild could lose."""
-    connection.execute(text("INSERT INTO jurisdictions (id, code, name, created_at) VALUES (1, 'CITY', 'c', :at)"),
-                       {"at": NOW})
+    connection.execute(text("INSERT INTO jurisdictions (id, code, name, level, created_at) "
+                            "VALUES (1, 'CITY', 'c', 'city', :at)"), {"at": NOW})
     connection.execute(text("INSERT INTO enterprises (id, code, name, jurisdiction_id, high_risk, unionized, "
                             "report_token, created_at) VALUES (1, 'E', 'e', 1, false, true, 't', :at)"), {"at": NOW})
     connection.execute(text("INSERT INTO users (id, username, password_hash, role, enterprise_id, active, created_at) "
