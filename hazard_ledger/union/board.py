@@ -23,7 +23,7 @@ from hazard_ledger.errors import NotFound
 from hazard_ledger.hazards.models import Hazard, days_overdue
 from hazard_ledger.hazards.operations import enterprise_by_report_token
 from hazard_ledger.organisations.models import Enterprise, User
-from hazard_ledger.rewards.models import Award
+from hazard_ledger.rewards.models import Award, AwardStatus
 from hazard_ledger.union import policy
 from hazard_ledger.union.models import Notice
 
@@ -108,7 +108,7 @@ def evidence_pack(session: Session, viewer: User, enterprise_id: int, year: int,
         Hazard.enterprise_id == enterprise.id, Hazard.state == HazardState.ASSIGNED, Hazard.deadline < today)
         .order_by(Hazard.deadline)))
     paid = session.execute(select(func.count(Award.id), func.coalesce(func.sum(Award.amount), 0)).where(
-        Award.enterprise_id == enterprise.id, Award.status == "paid", Award.paid_on >= date(year, 1, 1),
+        Award.enterprise_id == enterprise.id, Award.status == AwardStatus.PAID, Award.paid_on >= date(year, 1, 1),
         Award.paid_on <= date(year, 12, 31))).one()
     attendance = dict(session.execute(select(TrainingAttendance.training_id, func.count()).join(Training).where(
         Training.enterprise_id == enterprise.id).group_by(TrainingAttendance.training_id)).all())

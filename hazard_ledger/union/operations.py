@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import Select, select
@@ -26,7 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hazard_ledger import access
 from hazard_ledger.clock import local_today
-from hazard_ledger.config import Settings
+from hazard_ledger.config_error import ConfigError
 from hazard_ledger.db import dialect_of
 from hazard_ledger.enums import Role
 from hazard_ledger.errors import (
@@ -40,6 +40,9 @@ from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
 from hazard_ledger.union import policy
 from hazard_ledger.union.models import Notice, NoticeEvent, NoticeHazard, NoticeKind, NoticeNumberCounter, NoticeState
 from hazard_ledger.workdays import add_working_days, working_days_before
+
+if TYPE_CHECKING:
+    from hazard_ledger.config import Settings
 
 K, S = NoticeKind, NoticeState
 KIND_WORDS = {K.REMINDER: "提示函", K.OPINION: "意见书", K.RECOMMENDATION: "建议书"}
@@ -413,8 +416,6 @@ def sweep_notice_reminders(session: Session, now: datetime, settings: Settings) 
 
 def check_notice_settings(values) -> None:
     """`[notices]` as start-up checks it: one line naming the setting."""
-    from hazard_ledger.config import ConfigError
-
     config = values.get("notices", {})
     for key, low, high in (("reply_working_days", 1, 60), ("due_working_days", 1, 60)):
         value = config.get(key)
