@@ -1,4 +1,4 @@
-from hazard_ledger.enums import Role
+from hazard_ledger import permissions
 from hazard_ledger.errors import Forbidden
 from hazard_ledger.organisations import operations as ops
 from hazard_ledger.organisations.schemas import (
@@ -28,7 +28,7 @@ def create_jurisdiction(data, caller):
 @blp.response(200, JurisdictionList)
 def list_jurisdictions(caller):
     """The union tree the caller may read: all for admins, their subtree for inspectors."""
-    if caller.role not in (Role.ADMIN, Role.INSPECTOR):
+    if not permissions.may_audit(caller):
         raise Forbidden("仅管理员和监督检查员可查看 / admins and inspectors only")
     return {"items": ops.list_jurisdictions(db.session(), caller)}
 
