@@ -182,9 +182,8 @@ def gather_facts(session: Session, campaign: Campaign, enterprise_ids: list[int]
     majors = defaultdict(list)
     for eid, code in session.execute(
             select(Hazard.enterprise_id, Hazard.code).where(
-                fell_due, Hazard.grade == Grade.MAJOR,
-                or_(and_(Hazard.completed_on.is_(None), Hazard.deadline < today),
-                    Hazard.completed_on > Hazard.deadline)).order_by(Hazard.code)):
+                fell_due, Hazard.grade == Grade.MAJOR,  # overdue now, or rectified after its deadline
+                or_(Hazard.is_overdue(today), Hazard.completed_on > Hazard.deadline)).order_by(Hazard.code)):
         majors[eid].append(code)
     paid = {eid: (count, amount) for eid, count, amount in session.execute(
         select(Award.enterprise_id, func.count(Award.id), func.coalesce(func.sum(Award.amount), 0)).where(

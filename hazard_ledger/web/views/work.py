@@ -91,7 +91,7 @@ def aging_chart(items, today: date) -> Markup:
 @bp.route("/audit")
 @login_required
 def audit():
-    if not permissions.may_read_overdue(current_user):  # the API's rule (web/api/audit.py)
+    if not permissions.may_read_overdue(current_user):  # the rule the operation applies to the API too
         abort(403)
     today = db.today()
     enterprises, items = ops.overdue_audit(db.session(), current_user, today)
