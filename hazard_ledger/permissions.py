@@ -133,16 +133,26 @@ def jurisdiction_clause(session: Session, viewer: User) -> ColumnElement[bool]:
     return true() if ids is None else Jurisdiction.id.in_(ids)
 
 
-def hazard_clause(session: Session, viewer: User | None) -> ColumnElement[bool]:
-    """Filter on Hazard for what `viewer` may see; None is the command line: everything."""
-    if viewer is None or viewer.role is Role.ADMIN:
+def of_enterprises_in_scope(session: Session, viewer: User, enterprise_id) -> ColumnElement[bool]:
+    """Filter on rows of an enterprise (`enterprise_id`, their column): those of the
+    enterprises `viewer` oversees or works for; none for a worker (who sees their own
+    rows only: each clause below says which)."""
+    if viewer.role is Role.ADMIN:
         return true()
     if viewer.role is Role.INSPECTOR:
-        in_subtree = select(Enterprise.id).where(Enterprise.jurisdiction_id.in_(jurisdictions_in_scope(session, viewer)))
-        return Hazard.enterprise_id.in_(in_subtree)
+        return enterprise_id.in_(select(Enterprise.id).where(enterprise_clause(session, viewer)))
     if viewer.role is Role.SAFETY_OFFICER:
-        return Hazard.enterprise_id == viewer.enterprise_id
-    return or_(Hazard.reporter_user_id == viewer.id, Hazard.responsible_user_id == viewer.id)
+        return enterprise_id == viewer.enterprise_id
+    return false()
+
+
+def hazard_clause(session: Session, viewer: User | None) -> ColumnElement[bool]:
+    """Filter on Hazard for what `viewer` may see; None is the command line: everything."""
+    if viewer is None:
+        return true()
+    if sees_only_own_reports(viewer):
+        return or_(Hazard.reporter_user_id == viewer.id, Hazard.responsible_user_id == viewer.id)
+    return of_enterprises_in_scope(session, viewer, Hazard.enterprise_id)
 
 
 # ---- hazards ---------------------------------------------------------------------------------
@@ -189,13 +199,11 @@ def award_clause(session: Session, viewer: User) -> ColumnElement[bool] | None:
     """Filter on Award for what `viewer` may see: their own awards for a worker, the
     subtree's for an inspector, all for an admin; None: a safety officer, who never sees
     who reported what, nor what they earned."""
-    if viewer.role is Role.ADMIN:
-        return true()
-    if viewer.role is Role.INSPECTOR:
-        return Award.enterprise_id.in_(select(Enterprise.id).where(enterprise_clause(session, viewer)))
-    if viewer.role is Role.WORKER:
+    if sees_only_own_reports(viewer):
         return Award.reporter_user_id == viewer.id
-    return None
+    if viewer.role is Role.SAFETY_OFFICER:
+        return None
+    return of_enterprises_in_scope(session, viewer, Award.enterprise_id)
 
 
 # ---- an enterprise's records: rosters, trainings, drills, the risk register ------------------
@@ -239,15 +247,9 @@ def may_submit(user: User, inspection: Inspection) -> bool:
 def inspection_clause(session: Session, viewer: User) -> ColumnElement[bool]:
     """Filter on Inspection for what `viewer` may see: a worker their own assignments,
     a safety officer the enterprise's, an inspector the subtree's, an admin all."""
-    if viewer.role is Role.ADMIN:
-        return true()
-    if viewer.role is Role.INSPECTOR:
-        return Inspection.enterprise_id.in_(select(Enterprise.id).where(enterprise_clause(session, viewer)))
-    if viewer.role is Role.SAFETY_OFFICER:
-        return Inspection.enterprise_id == viewer.enterprise_id
-    if viewer.role is Role.WORKER:
+    if sees_only_own_reports(viewer):
         return Inspection.assignee_user_id == viewer.id
-    return false()
+    return of_enterprises_in_scope(session, viewer, Inspection.enterprise_id)
 
 
 # ---- the union's notices ------------------------------------------------------------------
