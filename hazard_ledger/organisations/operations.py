@@ -61,6 +61,9 @@ def create_jurisdiction(session: Session, actor: User | None, *, code: str, name
 
 
 def list_jurisdictions(session: Session, viewer: User) -> list[Jurisdiction]:
+    """The union tree the viewer may read: all for admins, their subtree for inspectors."""
+    if not permissions.may_audit(viewer):
+        raise Forbidden("仅管理员和监督检查员可查看 / admins and inspectors only")
     return list(session.scalars(
         select(Jurisdiction).where(permissions.jurisdiction_clause(session, viewer)).order_by(Jurisdiction.code)
     ))
