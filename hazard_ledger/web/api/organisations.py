@@ -1,3 +1,4 @@
+from hazard_ledger.enums import Role
 from hazard_ledger.organisations import operations as ops
 from hazard_ledger.organisations.schemas import (
     EnterpriseDetail, EnterpriseIn, EnterpriseList, EnterpriseQuery, JurisdictionIn, JurisdictionList,
