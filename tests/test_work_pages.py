@@ -21,7 +21,8 @@ def test_the_ledger_table_marks_overdue_rows(world, database, client):
     login(client, "officer_a1")
     page = client.get("/ledger")
     assert page.status_code == 200 and page.text.count("<tr class=") == 2 + 0  # two A1 rows
-    assert 'class="overdue"' in page.text and "逾期 20 天" in page.text
+    assert 'class="overdue"' in page.text and 'data-testid="days-overdue"><strong>20</strong>' in page.text
+    assert '共 2 项' in page.text and 'class="badge state-assigned"' in page.text
     only_late = client.get("/ledger?overdue=true&sort=deadline")
     assert f'/hazards/{late}' in only_late.text and only_late.text.count("<tr class=") == 1
     assert client.get("/ledger?cursor=!!").status_code == 404
@@ -176,3 +177,110 @@ def test_trainings_drills_and_the_export_from_the_pages(world, client):
     export = client.get("/ledger/export?format=csv")
     assert export.status_code == 200 and export.data.decode("utf-8-sig").startswith("序号,隐患编号")
     export.close()
+
+
+def test_the_roster_lists_what_was_recorded_and_the_compliance_gaps_lead_there(world, client, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    login(client, "officer_a1")
+    a1 = world.enterprise["A1"]
+    roster = f"/enterprises/{a1}/roster"
+    page = client.get(roster)
+    assert f'href="{roster}"' in page.text  # the roster is in the officer's menu
+    assert "/statistics/" in page.text and 'data-testid="statistics-link"' in page.text
+    client.post(roster, content_type="multipart/form-data", data={
+        "csrf_token": csrf(page), "file": (io.BytesIO("工号,姓名,岗位类别\n001,赵强,主要负责人\n002,钱敏,其他\n".encode()), "r.csv")})
+    activities = f"/enterprises/{a1}/activities"
+    assert client.post(activities, data={"csrf_token": csrf(page), "kind": "training", "held_on": "2026-03-01",
+                                         "topic": "安全生产法规", "hours": "2", "attendees": "001"}).status_code == 302
+    assert f'{roster}#drill' in client.get("/compliance?year=2026").text  # a missing drill leads to the drill form
+    assert client.post(activities, data={"csrf_token": csrf(page), "kind": "drill", "held_on": "2026-04-01",
+                                         "drill_kind": "onsite", "scenario": "配电室火灾", "participants": "20"}).status_code == 302
+    page = client.get(roster).text
+    assert "安全生产法规" in page and "001 赵强" in page  # a training with who attended
+    assert "配电室火灾" in page and "现场处置方案" in page
+    assert "主要负责人" in page and "其他从业人员" in page and "principal" not in page.split("<table")[-1]
+    english = client.get(f"{roster}?lang=en").text
+    assert "Principal" in english and "On-site response plan" in english and "Other employee" in english
+    client.get(f"{roster}?lang=zh")
+
+    template = client.get("/roster-template.xlsx")
+    assert template.status_code == 200
+    path = tmp_path / "template.xlsx"
+    path.write_bytes(template.data)
+    template.close()
+    assert [cell.value for cell in next(load_workbook(path).active.iter_rows())][:4] == ["工号", "姓名", "部门", "岗位类别"]
+
+    compliance = client.get("/compliance?year=2026").text
+    assert "工会活动要求" in compliance and ">union<" not in compliance
+    assert "已演练 / 应演练" in compliance
+    assert f'{roster}?attendees=002#training' in compliance  # the untrained, pre-filled in the form that closes the gap
+    assert f'/enterprises/{world.enterprise["A2"]}/roster#import' not in compliance  # A2 is not the officer's
+    sign_out(client)
+    login(client, "inspector_a")
+    overview = client.get("/compliance?year=2026").text
+    assert f'/enterprises/{world.enterprise["A2"]}/roster#import' in overview  # no roster: import one
+
+
+def test_the_landing_page_counts_what_waits_and_each_number_opens_its_list(world, database, client):
+    """Each tile's number is the number of rows of the list it links to, for an officer (their
+    enterprise) and an inspector (their subtree); a worker sees only their own."""
+    month_ago = datetime.now(timezone.utc) - timedelta(days=40)
+    make_hazard(database, world, state="assigned", now=month_ago)  # overdue
+    make_hazard(database, world, state="assigned", grade="major", now=month_ago)  # major and overdue
+    make_hazard(database, world, state="assigned")  # due in ten days
+    make_hazard(database, world, state="reported")
+    make_hazard(database, world, state="rectified")
+    make_hazard(database, world, enterprise="B1", reporter="worker_b1", responsible=None)
+
+    def tiles(page: str) -> dict[str, tuple[int, str]]:
+        found = re.findall(r'<a class="tile[^"]*" href="([^"]+)" data-testid="([^"]+)"><strong>(\d+)</strong>', page)
+        return {key: (int(number), href.replace("&amp;", "&")) for href, key, number in found}
+
+    def rows(href: str) -> int:
+        return client.get(href).text.count("<tr class=")
+
+    for user in ("officer_a1", "inspector_a"):
+        login(client, user)
+        home = client.get("/").text
+        counted = tiles(home)
+        assert counted["overdue"][0] == 2 and counted["major-overdue"][0] == 1
+        assert counted["to-confirm"][0] == 1  # B1's report is neither the officer's nor in inspector A's subtree
+        assert counted["to-verify"][0] == 1 and counted["in-rectification"][0] == 3
+        for key in ("overdue", "major-overdue", "to-confirm", "to-verify", "in-rectification", "new-this-month"):
+            number, href = counted[key]
+            assert rows(href) == number, (user, key, href)
+        assert "compliance-gaps" in counted
+        sign_out(client)
+    login(client, "officer_a1")
+    assert 'data-testid="statistics-link"' in client.get("/").text
+    assert client.get("/ledger?reported_from=not-a-date").status_code == 200
+    sign_out(client)
+    login(client, "worker_a1")  # the reporter of every A1 item above
+    counted = tiles(client.get("/").text)
+    assert "compliance-gaps" not in counted and counted["to-confirm"][0] == 1
+
+
+def test_the_ledger_shows_a_thumbnail_of_the_first_photo(world, database, client):
+    import io
+
+    from PIL import Image
+
+    from tests.test_api import upload
+
+    hazard_id = make_hazard(database, world, state="assigned")
+    big = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (200, 80, 40)).save(big, "JPEG")
+    assert upload(world, "worker_a1", hazard_id, big.getvalue()).status_code == 201
+    login(client, "officer_a1")
+    page = client.get("/ledger").text
+    found = re.search(r'<img src="(/files/\d+/thumbnail)"', page)
+    assert found
+    small = client.get(found.group(1))
+    assert small.status_code == 200 and small.mimetype == "image/jpeg"
+    assert max(Image.open(io.BytesIO(small.data)).size) <= 240
+    sign_out(client)
+    login(client, "officer_b1")  # another enterprise's photo is not there
+    assert client.get(found.group(1)).status_code == 404

@@ -1,4 +1,5 @@
-"""The hazard's words in the page's language: its states, grades, events and sources.
+"""The words of the stored values in the page's language: a hazard's states, grades,
+events and sources; a roster's job categories, drill kinds and compliance profiles.
 
 Every page takes them from here (a context processor puts them in every template), so a
 state reads the same on the ledger, the record, the audit and the union's documents, and
@@ -18,6 +19,11 @@ EVENT_WORDS = {"report": _l("上报"), "assign": _l("确认并制定整改方案
                "extend": _l("延期"), "rectify": _l("整改完成"), "reopen": _l("验收不通过，退回整改"), "close": _l("验收销号"),
                "import": _l("从原台账导入")}
 SOURCE_WORDS = {"report": _l("隐患报告"), "import": _l("台账导入"), "inspection": _l("隐患排查")}
+JOB_WORDS = {"principal": _l("主要负责人"), "safety_manager": _l("安全管理人员"), "high_risk_frontline": _l("高危岗位"),
+             "other": _l("其他从业人员")}
+DRILL_WORDS = {"comprehensive": _l("综合应急预案"), "special": _l("专项应急预案"), "onsite": _l("现场处置方案")}
+PROFILE_WORDS = {"union": _l("工会活动要求"), "statutory": _l("法定要求")}
+YES_NO = {True: _l("是"), False: _l("否")}
 
 
 def hazard_source(hazard) -> str:
@@ -28,4 +34,5 @@ def hazard_source(hazard) -> str:
 def hazard_words() -> dict:
     """For every template (registered with app.context_processor)."""
     return {"state_words": STATE_WORDS, "grade_words": GRADE_WORDS, "event_words": EVENT_WORDS,
-            "hazard_source": hazard_source}
+            "hazard_source": hazard_source, "job_words": JOB_WORDS, "drill_words": DRILL_WORDS,
+            "profile_words": PROFILE_WORDS, "yes_no": YES_NO}
