@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from hazard_ledger import access, effects
+from hazard_ledger import effects, permissions
 from hazard_ledger.clock import local_today
 from hazard_ledger.db import dialect_of
-from hazard_ledger.enums import Grade, HazardState, ReportChannel, Role
+from hazard_ledger.enums import Grade, HazardState, ReportChannel
 from hazard_ledger.errors import Conflict, Forbidden, NotFound, TooLarge, ValidationFailed
 from hazard_ledger.hazards import chain, photos
 from hazard_ledger.hazards.models import Attachment, Hazard, HazardCodeCounter, HazardEvent
@@ -211,7 +211,7 @@ def report_as_user(session: Session, actor: User, report: Report, enterprise_id:
             raise ValidationFailed.on("enterprise_id", "请指定企业 / name the enterprise")
     if enterprise_id != actor.enterprise_id:  # one's own enterprise is always in scope
         visible = session.scalar(
-            select(Enterprise.id).where(Enterprise.id == enterprise_id, access.enterprise_clause(session, actor)))
+            select(Enterprise.id).where(Enterprise.id == enterprise_id, permissions.enterprise_clause(session, actor)))
         if visible is None:
             raise ValidationFailed.on("enterprise_id", "企业不存在或不可见 / no such enterprise in your scope")
     return _record_report(session, enterprise_id, report, channel=ReportChannel.LOGIN, reporter=actor, now=now,
@@ -256,7 +256,7 @@ def hazard_by_receipt(session: Session, receipt: str) -> Hazard:
 
 def visible_hazard(session: Session, viewer: User, hazard_id: int, for_update: bool = False) -> Hazard:
     """The hazard if `viewer` may see it; otherwise 404, never a 403 that confirms it."""
-    query = select(Hazard).where(Hazard.id == hazard_id, access.hazard_clause(session, viewer))
+    query = select(Hazard).where(Hazard.id == hazard_id, permissions.hazard_clause(session, viewer))
     if for_update:
         query = query.with_for_update()
     hazard = session.scalar(query)
@@ -278,17 +278,15 @@ class HazardFilters:
 
 def filtered_query(session: Session, viewer: User, filters: HazardFilters, today: date, zone: ZoneInfo):
     """A select of the hazards `viewer` may see that match `filters`."""
-    query = select(Hazard).where(access.hazard_clause(session, viewer))
+    query = select(Hazard).where(permissions.hazard_clause(session, viewer))
     if filters.states:
         query = query.where(Hazard.state.in_(list(filters.states)))
     if filters.enterprise_id is not None:
         query = query.where(Hazard.enterprise_id == filters.enterprise_id)
     if filters.grade is not None:
         query = query.where(Hazard.grade == filters.grade)
-    if filters.overdue is True:
-        query = query.where(Hazard.state == HazardState.ASSIGNED, Hazard.deadline < today)
-    elif filters.overdue is False:
-        query = query.where(or_(Hazard.state != HazardState.ASSIGNED, Hazard.deadline.is_(None), Hazard.deadline >= today))
+    if filters.overdue is not None:
+        query = query.where(Hazard.is_overdue(today) if filters.overdue else ~Hazard.is_overdue(today))
     if filters.text:
         pattern = "%" + filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(Hazard.description.like(pattern, escape="\\"), Hazard.location.like(pattern, escape="\\"),
@@ -419,14 +417,6 @@ def _transition_statement(hazard_columns: tuple[str, ...], entry_columns: tuple[
 
 # ---- attachments ------------------------------------------------------------------
 
-def may_attach(actor: User, hazard: Hazard) -> bool:
-    if actor.role in (Role.INSPECTOR, Role.ADMIN):
-        return True
-    if actor.role is Role.SAFETY_OFFICER:
-        return actor.enterprise_id == hazard.enterprise_id
-    return actor.id in (hazard.reporter_user_id, hazard.responsible_user_id)
-
-
 def add_attachment(session: Session, actor: User | None, hazard: Hazard, stream: BinaryIO, *,
                    upload_dir: Path, max_bytes: int, max_pixels: int, now: datetime) -> Attachment:
     """Store a photo under its sha256: every upload (API, QR form, work pages) comes
@@ -434,7 +424,7 @@ def add_attachment(session: Session, actor: User | None, hazard: Hazard, stream:
     serial survives, nor anything after or inside the image that is not its pixels. What
     is stored, hashed and served is the new file. `actor` None: the public form, already
     authorised."""
-    if actor is not None and not may_attach(actor, hazard):
+    if actor is not None and not permissions.may_attach(actor, hazard):
         raise Forbidden("无权上传照片 / you may not add photos to this hazard")
     with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as received:
         size = 0
@@ -506,17 +496,22 @@ class EnterpriseOverdue:
 
 def overdue_audit(session: Session, viewer: User, today: date, limit: int = 500
                   ) -> tuple[list[EnterpriseOverdue], list[Hazard]]:
-    """Overdue hazards in the viewer's scope, enterprises and items most overdue first."""
-    overdue = (Hazard.state == HazardState.ASSIGNED, Hazard.deadline < today, access.hazard_clause(session, viewer))
+    """Overdue hazards in the viewer's scope, enterprises and items most overdue first.
+    Workers may not read it (permissions.may_read_overdue): the API and the page alike."""
+    if not permissions.may_read_overdue(viewer):
+        raise Forbidden("逾期督办仅限监督检查员、管理员和本企业安全管理人员 / inspectors, admins and the "
+                        "enterprise's safety officers only")
+    overdue = (Hazard.is_overdue(today), permissions.hazard_clause(session, viewer))
     major = func.sum(case((Hazard.grade == Grade.MAJOR, 1), else_=0))
     rows = session.execute(
-        select(Enterprise.id, Enterprise.code, Enterprise.name, func.count(Hazard.id), major, func.min(Hazard.deadline))
+        select(Enterprise.id, Enterprise.code, Enterprise.name, func.count(Hazard.id), major,
+               func.max(Hazard.days_overdue(today)))
         .join(Hazard, Hazard.enterprise_id == Enterprise.id)
         .where(*overdue)
         .group_by(Enterprise.id, Enterprise.code, Enterprise.name)
     ).all()
     enterprises = [
-        EnterpriseOverdue(eid, code, name, count, int(majors or 0), (today - oldest).days)
+        EnterpriseOverdue(eid, code, name, count, int(majors or 0), int(oldest))
         for eid, code, name, count, majors, oldest in rows
     ]
     # ranked by how much is overdue, then how long, then how serious

@@ -34,7 +34,6 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from hazard_ledger import access
 from hazard_ledger.db import Database, insert_new
 from hazard_ledger.errors import NotFound, ValidationFailed
 from hazard_ledger.notifications.channels import ChannelError, send_email, send_webhook
@@ -42,6 +41,7 @@ from hazard_ledger.notifications.kinds import (ENTERPRISE_HEARS, JURISDICTION_HE
                                                subject)
 from hazard_ledger.notifications.models import Delivery, Webhook
 from hazard_ledger.notifications.targets import AllowedHosts, RefusedTarget, check_url
+from hazard_ledger.organisations import tree
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction
 
 if TYPE_CHECKING:
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
 
 
 def _insert_many(session: Session, rows: list[dict]) -> int:
@@ -104,7 +103,7 @@ class WebhookDirectory:
         else:
             if enterprise_id not in self._ancestors:
                 enterprise = self.session.get(Enterprise, enterprise_id)
-                self._ancestors[enterprise_id] = access.jurisdiction_ancestors(self.session, enterprise.jurisdiction_id)
+                self._ancestors[enterprise_id] = tree.ancestors(self.session, enterprise.jurisdiction_id)
             hooks = [h for jid in self._ancestors[enterprise_id] for h in self.by_jurisdiction.get(jid, [])]
         return [hook for hook in hooks if hook.hears(kind)]
 

@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, func, select, true, update
 from sqlalchemy.orm import Session, joinedload
 
-from hazard_ledger import access
+from hazard_ledger import permissions
 from hazard_ledger.clock import local_today
-from hazard_ledger.enums import ReportChannel, Role
+from hazard_ledger.enums import ReportChannel
 from hazard_ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.notifications.operations import notify
+from hazard_ledger.organisations import tree
 from hazard_ledger.organisations.models import Enterprise, User
 from hazard_ledger.rewards.engine import AssessmentRefused, Facts, assess
 from hazard_ledger.rewards.models import Award, AwardStatus
@@ -30,7 +31,7 @@ UNDECIDED_OR_APPROVED = (AwardStatus.PROPOSED, AwardStatus.APPROVED)  # what may
 
 
 def _top_jurisdiction(session: Session, enterprise: Enterprise) -> int:
-    return access.jurisdiction_ancestors(session, enterprise.jurisdiction_id)[-1]
+    return tree.ancestors(session, enterprise.jurisdiction_id)[-1]
 
 
 def _month_so_far(session: Session, reporter_key: str | None, month: str, excluding: int | None = None) -> Decimal:
@@ -63,7 +64,7 @@ def propose_award(session: Session, hazard: Hazard, now: datetime, zone: ZoneInf
     reporter = session.get(User, hazard.reporter_user_id) if hazard.reporter_user_id else None
     if hazard.channel is ReportChannel.IMPORT:
         return None
-    if hazard.channel is ReportChannel.LOGIN and (reporter is None or reporter.role is not Role.WORKER):
+    if hazard.channel is ReportChannel.LOGIN and not permissions.reports_earn_awards(reporter):
         return None  # only workers' reports earn: a safety officer's own report earns nothing
     profile = profile_for(hazard.reported_at.astimezone(zone).date())
     own_staff = reporter is not None and reporter.enterprise_id == hazard.enterprise_id
@@ -95,14 +96,9 @@ def propose_award(session: Session, hazard: Hazard, now: datetime, zone: ZoneInf
 
 def _award_clause(session: Session, viewer: User) -> ColumnElement[bool]:
     """Filter on Award for what `viewer` may see."""
-    if viewer.role is Role.ADMIN:
-        return true()
-    if viewer.role is Role.INSPECTOR:
-        enterprises = select(Enterprise.id).where(
-            Enterprise.jurisdiction_id.in_(access.jurisdiction_subtree(session, viewer.jurisdiction_id)))
-        return Award.enterprise_id.in_(enterprises)
-    if viewer.role is Role.WORKER:
-        return Award.reporter_user_id == viewer.id
+    clause = permissions.award_clause(session, viewer)
+    if clause is not None:
+        return clause
     # safety officers never see who reported what, nor what they earned
     raise Forbidden("奖励信息仅限举报人、监督检查员和管理员查看 / rewards are for reporters, inspectors and admins")
 
@@ -129,7 +125,7 @@ def visible_award(session: Session, viewer: User, award_id: int) -> Award:
 
 def reporter_of(award: Award, viewer: User) -> dict | None:
     """Who is paid: the worker's account, or the claim. Inspectors and admins only."""
-    if viewer.role not in (Role.INSPECTOR, Role.ADMIN):
+    if not permissions.may_decide_awards(viewer):
         return None
     hazard = award.hazard
     return {"user_id": award.reporter_user_id,
@@ -140,7 +136,7 @@ def reporter_of(award: Award, viewer: User) -> dict | None:
 # ---- deciding ----------------------------------------------------------------------------
 
 def _decider(session: Session, actor: User, award_id: int) -> Award:
-    if actor.role not in (Role.INSPECTOR, Role.ADMIN):
+    if not permissions.may_decide_awards(actor):
         raise Forbidden("仅监督检查员和管理员可审批奖励 / inspectors and admins only")
     return visible_award(session, actor, award_id)
 

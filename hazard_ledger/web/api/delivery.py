@@ -1,4 +1,4 @@
-from hazard_ledger.enums import Role
+from hazard_ledger import permissions
 from hazard_ledger.errors import Forbidden
 from hazard_ledger.notifications import delivery as ops
 from hazard_ledger.notifications.schemas import DeliveryList, DeliveryQuery, WebhookIn, WebhookList, WebhookOut
@@ -10,7 +10,7 @@ blp = Blueprint("delivery", __name__, description="Webhooks and the delivery out
 
 
 def require_admin(caller) -> None:
-    if caller.role is not Role.ADMIN:
+    if not permissions.may_administer(caller):
         raise Forbidden("仅管理员可操作 / administrators only")
 
 

@@ -18,9 +18,9 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from marshmallow import ValidationError
 
-from hazard_ledger.enums import Role
+from hazard_ledger import permissions
 from hazard_ledger.errors import DomainError, NotFound, flatten_messages
-from hazard_ledger.prevention import grading, permissions
+from hazard_ledger.prevention import grading
 from hazard_ledger.prevention import operations as ops
 from hazard_ledger.prevention.models import COLOURS, Frequency, InspectionState, RiskLevel, RiskPointKind
 from hazard_ledger.prevention.register import export_register, import_register
@@ -65,7 +65,7 @@ def _rules() -> grading.RiskRules:
 
 
 def _keeps(enterprise_id: int) -> bool:
-    return permissions.keeps_register(current_user, enterprise_id)
+    return permissions.may_write_for(current_user, enterprise_id)
 
 
 # ---- the way in ----------------------------------------------------------------------------
@@ -74,9 +74,9 @@ def _keeps(enterprise_id: int) -> bool:
 @login_required
 def home():
     """Each role's own start: an officer's register, an inspector's overview, a worker's inspections."""
-    if current_user.role is Role.SAFETY_OFFICER:
+    if permissions.officer_of(current_user, current_user.enterprise_id):
         return redirect(url_for("dual_prevention.register", enterprise_id=current_user.enterprise_id))
-    if current_user.role in (Role.INSPECTOR, Role.ADMIN):
+    if permissions.may_audit(current_user):
         return redirect(url_for("dual_prevention.overview"))
     return redirect(url_for("dual_prevention.inspections"))
 

@@ -17,16 +17,16 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import case, select
 
-from hazard_ledger import access
-from hazard_ledger.enums import HazardState, Role
+from hazard_ledger import permissions
+from hazard_ledger.enums import HazardState
 from hazard_ledger.errors import DomainError, NotFound, ValidationFailed
 from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.organisations import tree
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction
 from hazard_ledger.tabular import write_table
 from hazard_ledger.union import board
 from hazard_ledger.union import campaigns as campaign_ops
 from hazard_ledger.union import operations as ops
-from hazard_ledger.union import policy
 from hazard_ledger.union.models import Campaign, CampaignKind, Notice, NoticeKind
 from hazard_ledger.union.scoring import sheets_of
 from hazard_ledger.web import db
@@ -56,7 +56,7 @@ def one_language(text) -> str:
 @bp.app_template_global("union_open_notices")
 def union_open_notices() -> list[Notice]:
     """For the home page of a safety officer: the notices waiting for their reply."""
-    if not current_user.is_authenticated or current_user.role is not Role.SAFETY_OFFICER:
+    if not current_user.is_authenticated or not permissions.officer_of(current_user, current_user.enterprise_id):
         return []
     return [n for n in ops.list_notices(db.session(), current_user, state="issued")
             if n.kind is not NoticeKind.RECOMMENDATION]  # a recommendation is answered by an authority
@@ -92,7 +92,7 @@ def _form_id(values, name: str) -> int | None:
 
 
 def _not_worker() -> None:
-    if current_user.role is Role.WORKER:
+    if not permissions.may_read_notices(current_user):
         abort(404)
 
 
@@ -130,17 +130,17 @@ def new_notice():
     problems: list[str] = []
     if chosen and enterprise_id is None:
         owners = set(session.scalars(select(Hazard.enterprise_id).where(Hazard.id.in_(chosen),
-                                                                       access.hazard_clause(session, current_user))))
+                                                                       permissions.hazard_clause(session, current_user))))
         if len(owners) > 1:
             return _refusal(ValidationFailed.on("hazard_ids", "所选隐患属于多个企业，请只选一个企业的隐患 / the chosen items "
                                                               "belong to several enterprises: choose one enterprise's"))
         enterprise_id = next(iter(owners), None)
-    enterprises = list(session.scalars(select(Enterprise).where(access.enterprise_clause(session, current_user))
+    enterprises = list(session.scalars(select(Enterprise).where(permissions.enterprise_clause(session, current_user))
                                        .order_by(Enterprise.code)))
     enterprise = next((e for e in enterprises if e.id == enterprise_id), None)
-    if enterprise is not None and not policy.may_issue_notice(session, current_user, enterprise):
+    if enterprise is not None and not permissions.may_issue_notice(session, current_user, enterprise):
         abort(403)
-    if enterprise is None and current_user.role not in (Role.INSPECTOR, Role.ADMIN):
+    if enterprise is None and not permissions.may_audit(current_user):
         abort(403)
     values = {"kind": source.get("kind", "opinion"), "subject": source.get("subject", ""),
               "findings": source.get("findings", ""), "reply_working_days": source.get("reply_working_days", "")}
@@ -280,9 +280,9 @@ def _campaign(campaign_id: int) -> Campaign:
 
 
 def _creatable_unions(session) -> list[Jurisdiction]:
-    unions = session.scalars(select(Jurisdiction).where(access.jurisdiction_clause(session, current_user))
+    unions = session.scalars(select(Jurisdiction).where(permissions.jurisdiction_clause(session, current_user))
                              .order_by(Jurisdiction.code))
-    return [j for j in unions if policy.may_create_campaign(session, current_user, j)]
+    return [j for j in unions if permissions.may_create_campaign(session, current_user, j)]
 
 
 @bp.route("/campaigns", methods=["GET", "POST"])
@@ -335,13 +335,13 @@ def campaign_page(campaign_id: int):
         except DomainError as error:
             db.discard()
             problems = _problems(error)
-    running = policy.may_run_campaign(session, current_user, campaign)
+    running = permissions.may_run_campaign(session, current_user, campaign)
     _c, sheet, results = campaign_ops.compute_scores(session, current_user, campaign.id, db.today(), db.settings())
     enrolled = set(campaign_ops.enrolled_ids(session, campaign))
-    subtree = access.jurisdiction_subtree(session, campaign.jurisdiction_id)
+    subtree = tree.subtree(session, campaign.jurisdiction_id)
     candidates = [e for e in session.scalars(select(Enterprise).where(
-        Enterprise.jurisdiction_id.in_(subtree), access.enterprise_clause(session, current_user))
-        .order_by(Enterprise.code)) if e.id not in enrolled and policy.may_enrol(session, current_user, e)]
+        Enterprise.jurisdiction_id.in_(subtree), permissions.enterprise_clause(session, current_user))
+        .order_by(Enterprise.code)) if e.id not in enrolled and permissions.may_enrol(session, current_user, e)]
     return _page("union/campaign.html", 422 if problems else 200, campaign=campaign, sheet=sheet, results=results,
                  coverage=campaign_ops.coverage(session, current_user, campaign.id) if running else None,
                  candidates=candidates, running=running, problems=problems,
@@ -385,7 +385,7 @@ def campaign_score(campaign_id: int, enterprise_id: int):
     enterprise = session.get(Enterprise, enterprise_id)
     return _page("union/campaign_score.html", 422 if problems else 200, campaign=campaign, sheet=sheet,
                  result=results[0], problems=problems, saved=request.args.get("saved"),
-                 may_score=policy.may_score(session, current_user, enterprise))
+                 may_score=permissions.may_score(session, current_user, enterprise))
 
 
 @bp.route("/campaigns/<id:campaign_id>/honours", methods=["GET", "POST"])
@@ -393,7 +393,7 @@ def campaign_score(campaign_id: int, enterprise_id: int):
 def campaign_honours(campaign_id: int):
     session = db.session()
     campaign = _campaign(campaign_id)
-    if not policy.may_run_campaign(session, current_user, campaign):
+    if not permissions.may_run_campaign(session, current_user, campaign):
         abort(403)
     problems = []
     if request.method == "POST":
@@ -421,7 +421,7 @@ def campaign_honours(campaign_id: int):
 def campaign_result(campaign_id: int):
     session = db.session()
     campaign = _campaign(campaign_id)
-    if not policy.may_run_campaign(session, current_user, campaign):
+    if not permissions.may_run_campaign(session, current_user, campaign):
         abort(403)
     _c, sheet, results = campaign_ops.compute_scores(session, current_user, campaign.id, db.today(), db.settings())
     honours = campaign_ops.list_honours(session, current_user, campaign.id)

@@ -16,12 +16,12 @@ from markupsafe import Markup
 from marshmallow import ValidationError
 from sqlalchemy import func, nulls_last, select
 
-from hazard_ledger import access
+from hazard_ledger import permissions
 from hazard_ledger.compliance.operations import check as check_compliance
 from hazard_ledger.compliance.operations import (import_employees, list_activities, list_employees, record_drill,
                                                  record_training)
 from hazard_ledger.compliance.schemas import DrillIn, TrainingIn
-from hazard_ledger.enums import Grade, HazardState, Role
+from hazard_ledger.enums import Grade, HazardState
 from hazard_ledger.errors import DomainError, NotFound, ValidationFailed, flatten_messages
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.models import Hazard
@@ -100,7 +100,7 @@ def aging_chart(items, today: date) -> Markup:
 @bp.route("/audit")
 @login_required
 def audit():
-    if not access.may_read_overdue(current_user):  # the API's rule (web/api/audit.py)
+    if not permissions.may_read_overdue(current_user):  # the rule the operation applies to the API too
         abort(403)
     today = db.today()
     enterprises, items = ops.overdue_audit(db.session(), current_user, today)
@@ -194,7 +194,7 @@ def mine():
 @bp.route("/rewards")
 @login_required
 def rewards():
-    if current_user.role not in (Role.INSPECTOR, Role.ADMIN):
+    if not permissions.may_decide_awards(current_user):
         abort(403)
     awards = list_awards(db.session(), current_user)
     return render_template("pages/rewards.html", awards=awards, today=db.today(),
@@ -234,7 +234,7 @@ def decide_reward(award_id: int, action: str):
 @bp.route("/compliance")
 @login_required
 def compliance():
-    if not access.may_read_compliance(current_user):  # the rule the operation applies to the API too
+    if not permissions.may_read_compliance(current_user):  # the rule the operation applies to the API too
         abort(403)
     year = request.args.get("year", type=int) or db.today().year
     profile = request.args.get("profile") if request.args.get("profile") in ("union", "statutory") else None
@@ -254,9 +254,7 @@ def roster(enterprise_id: int):
     problems, message, status = [], None, 200
     if request.method == "POST":
         upload = request.files.get("file")
-        may_write = current_user.role is Role.ADMIN or (current_user.role is Role.SAFETY_OFFICER
-                                                         and current_user.enterprise_id == enterprise_id)
-        if not may_write:
+        if not permissions.may_write_for(current_user, enterprise_id):
             abort(403)
         if upload is None or not upload.filename:
             problems, status = [_("请选择 .xlsx 或 .csv 文件")], 422
