@@ -133,7 +133,7 @@ def test_an_inspector_approves_and_pays_a_reward(world, database, client):
                                                          "reference": ""}).status_code == 422
     assert client.post(f"/rewards/{award_id}/pay", data={"csrf_token": csrf(page), "paid_on": "2026-01-01",
                                                          "reference": "财-1"}).status_code == 302
-    assert "paid" in client.get("/rewards").text
+    assert "已发放" in client.get("/rewards").text and "Paid" in client.get("/rewards?lang=en").text
 
 
 def test_compliance_and_roster_import_pages(world, client, tmp_path):

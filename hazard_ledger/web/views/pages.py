@@ -74,7 +74,6 @@ def logout():
         return render_template("pages/logout.html")
     if current_user.is_authenticated:
         end_sessions(db.session(), current_user)
-        db.commit()
     logout_user()
     return redirect(url_for("pages.login"))
 
@@ -98,7 +97,6 @@ def password():
             return render_template("pages/password.html", form=form), 422
         change_password(db.session(), user, user, form.new_password.data, db.passwords(),
                         current_password=form.current_password.data)
-        db.commit()
         login_user(user)  # this browser, in the new epoch
         return render_template("pages/password.html", form=PasswordForm(formdata=None), changed=True)
     return render_template("pages/password.html", form=form), 422 if form.is_submitted() else 200
@@ -145,10 +143,9 @@ def report_form(report_token):
                                    max_bytes=settings["uploads"]["max_bytes"],
                                    max_pixels=settings["uploads"]["max_pixels"], now=db.now())
         except DomainError as error:
-            session.rollback()
+            db.discard()
             form.photos.errors = [*form.photos.errors, error.message]
             return render_template("pages/report.html", form=form, enterprise=enterprise), 422
-        db.commit()
         return render_template("pages/receipt.html", hazard=hazard, receipt=receipt, enterprise=enterprise)
     status = 422 if form.is_submitted() else 200
     return render_template("pages/report.html", form=form, enterprise=enterprise), status
