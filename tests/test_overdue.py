@@ -17,7 +17,7 @@ from hazard_ledger.notifications.models import Notification
 from hazard_ledger.notifications.reminders import sweep_reminders
 from hazard_ledger.organisations.models import Enterprise, User
 from hazard_ledger.paperwork.statistics import Period, compute_statistics
-from tests.helpers import SHANGHAI, make_hazard
+from tests.factories import SHANGHAI, make_hazard
 
 
 def _seed(database, world, today: date) -> dict[str, tuple[int, int]]:

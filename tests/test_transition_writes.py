@@ -2,8 +2,6 @@
 statement on PostgreSQL, a flush on SQLite), the session is left as the database is,
 nothing is written twice, and the effects declared for the event follow it."""
 
-from datetime import datetime, timezone
-
 from sqlalchemy import event, func, select
 
 from hazard_ledger import effects
@@ -13,12 +11,13 @@ from hazard_ledger.hazards.models import Hazard, HazardEvent
 from hazard_ledger.notifications.models import Notification
 from hazard_ledger.organisations.models import User
 from hazard_ledger.rewards.models import Award
-from tests.helpers import SHANGHAI, make_hazard
+from tests.clock import service_now
+from tests.factories import SHANGHAI, make_hazard
 
 
 def test_the_session_holds_what_was_written_and_flushes_nothing_more(database, world):
     hazard_id = make_hazard(database, world, state="assigned")
-    now = datetime.now(timezone.utc)
+    now = service_now()
     with database.unit_of_work() as session:
         officer = session.get(User, world.user["officer_a1"])
         hazard = ops.transition(session, officer, hazard_id, "progress", {"note": "一"}, version=None, now=now,

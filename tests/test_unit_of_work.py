@@ -5,7 +5,6 @@ written; a conflict at the commit is the 409 of the error envelope."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import pytest
 from flask import render_template_string
@@ -16,12 +15,13 @@ from hazard_ledger.organisations.levels import Level
 from hazard_ledger.organisations.models import Jurisdiction
 from hazard_ledger.web import db
 from hazard_ledger.web.idempotency import idempotent
+from tests.clock import service_now
 from tests.test_api import assert_error
 
 
 def _add(code: str) -> None:
     """A write the view leaves pending: nothing flushed, nothing committed by the view."""
-    db.session().add(Jurisdiction(code=code, name="测试工会", level=Level.CITY, created_at=datetime.now(timezone.utc)))
+    db.session().add(Jurisdiction(code=code, name="测试工会", level=Level.CITY, created_at=service_now()))
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ def test_a_page_that_shows_its_form_again_after_a_failed_operation_leaves_nothin
 def test_a_conflict_at_the_commit_is_a_409_with_the_envelope(views, client, database):
     with database.unit_of_work() as session:
         # the code the view adds is taken meanwhile: its write fails at the commit, after the view answered
-        session.add(Jurisdiction(code="normal", name="已有", level=Level.CITY, created_at=datetime.now(timezone.utc)))
+        session.add(Jurisdiction(code="normal", name="已有", level=Level.CITY, created_at=service_now()))
     answer = client.post("/api/v1/_uow/normal")
     assert_error(answer, 409, "conflict")
     assert _codes(database) == {"normal"}
@@ -106,7 +106,7 @@ def test_a_conflict_at_the_commit_is_a_409_with_the_envelope(views, client, data
 
 def test_under_an_idempotency_key_the_answer_is_stored_with_the_write_or_not_at_all(views, client, database):
     with database.unit_of_work() as session:
-        session.add(Jurisdiction(code="normal", name="已有", level=Level.CITY, created_at=datetime.now(timezone.utc)))
+        session.add(Jurisdiction(code="normal", name="已有", level=Level.CITY, created_at=service_now()))
     keyed = {"Idempotency-Key": "uow-1"}
     assert_error(client.post("/api/v1/_uow/keyed", headers=keyed), 409, "conflict")
     with database.unit_of_work() as session:
