@@ -3,12 +3,10 @@ the reporter's status page by receipt. They call the same operations as the API.
 
 from __future__ import annotations
 
-import io
 import tempfile
 from datetime import date
+from urllib.parse import urlencode
 
-import qrcode
-import qrcode.image.svg
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -20,6 +18,7 @@ from hazard_ledger import access
 from hazard_ledger.compliance.operations import check as check_compliance
 from hazard_ledger.compliance.operations import import_employees, list_employees, record_drill, record_training
 from hazard_ledger.compliance.schemas import DrillIn, TrainingIn
+from hazard_ledger.config import default_base_url_warning
 from hazard_ledger.enums import Grade, HazardState, Role
 from hazard_ledger.errors import DomainError, NotFound, ValidationFailed, flatten_messages
 from hazard_ledger.hazards import operations as ops
@@ -35,7 +34,8 @@ from hazard_ledger.tabular import ImportRefused, TableError
 from hazard_ledger.web import db
 from hazard_ledger.web.downloads import send_written
 from hazard_ledger.web.limits import limit_public_reports
-from hazard_ledger.web.views.forms import ClaimForm
+from hazard_ledger.web.views.forms import ClaimForm, signed_location
+from hazard_ledger.web.views.qr import qr_svg
 
 bp = Blueprint("work", __name__)
 
@@ -127,13 +127,12 @@ def poster(enterprise_id: int):
     except DomainError:
         abort(404)
     location = (request.args.get("location") or "").strip()[:100]
-    address = f"{db.settings()['app']['base_url'].rstrip('/')}/r/{enterprise.report_token}"
-    image = qrcode.make(address, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    svg = buffer.getvalue().decode().split("?>", 1)[-1]
+    settings = db.settings()
+    address = f"{settings['app']['base_url'].rstrip('/')}{url_for('pages.report_form', report_token=enterprise.report_token)}"
+    if location:  # the form fills the location in (views/forms.py signed_location)
+        address += "?" + urlencode({"location": signed_location(enterprise.report_token, location)})
     return render_template("pages/poster.html", enterprise=enterprise, location=location, address=address,
-                           qr=Markup(svg))
+                           qr=qr_svg(address), default_address=default_base_url_warning(settings) is not None)
 
 
 @bp.route("/receipt", methods=["GET"])
