@@ -63,3 +63,13 @@ def sign_out(client) -> None:
     page = client.get("/logout")
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+
+
+def sign_in(client, username: str, password: str = "correct-horse-9") -> None:
+    """Sign in through the login page, as a browser does (CSRF token from the form)."""
+    import re
+
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    assert client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": token}).status_code == 302

@@ -30,6 +30,10 @@ def init_babel(app: Flask) -> None:
             response.set_cookie(COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
         return response
 
+    from hazard_ledger.web.words import hazard_words
+
+    app.context_processor(hazard_words)
+
     @app.context_processor
     def _locale_context():
         return {"current_locale": select_locale(), "other_locale": "en" if select_locale() == "zh" else "zh"}

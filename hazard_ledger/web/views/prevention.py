@@ -20,7 +20,6 @@ from marshmallow import ValidationError
 
 from hazard_ledger.enums import Role
 from hazard_ledger.errors import DomainError, NotFound, flatten_messages
-from hazard_ledger.hazards.schemas import source_of
 from hazard_ledger.prevention import grading, permissions
 from hazard_ledger.prevention import operations as ops
 from hazard_ledger.prevention.models import COLOURS, Frequency, InspectionState, RiskLevel, RiskPointKind
@@ -52,15 +51,6 @@ FACTOR_NAMES = {"lec.l": _l("L 事故发生的可能性"), "lec.e": _l("E 暴露
 # the four colours as drawn: fill and the text that reads on it
 PAINT = {"red": ("#d92d20", "#fff"), "orange": ("#f97316", "#fff"), "yellow": ("#facc15", "#1f2933"),
          "blue": ("#2563eb", "#fff")}
-
-
-SOURCE_WORDS = {"report": _l("隐患报告"), "import": _l("台账导入"), "inspection": _l("隐患排查")}
-
-
-@bp.app_template_global()
-def hazard_source(hazard) -> str:
-    """A hazard's source in the page's language, for the ledger and the hazard's page."""
-    return str(SOURCE_WORDS[source_of(hazard)])
 
 
 def _page_vocabulary() -> dict:

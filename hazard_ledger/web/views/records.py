@@ -12,15 +12,11 @@ from hazard_ledger.errors import DomainError, NotFound, flatten_messages
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.schemas import TransitionIn, present_detail
 from hazard_ledger.organisations.operations import visible_enterprise
-from hazard_ledger.paperwork.columns import GRADE_WORDS, STATE_WORDS
 from hazard_ledger.paperwork.statistics import Period, compute_statistics
 from hazard_ledger.web import db
+from hazard_ledger.web.words import EVENT_WORDS
 
 bp = Blueprint("records", __name__)
-
-EVENT_WORDS = {"report": _l("上报"), "assign": _l("确认并制定整改方案"), "reject": _l("驳回"), "progress": _l("整改进展"),
-               "extend": _l("延期"), "rectify": _l("整改完成"), "reopen": _l("验收不通过，退回整改"), "close": _l("验收销号"),
-               "import": _l("从原台账导入")}
 
 
 # the fields of each event's form, in order, with their labels and input types
@@ -75,7 +71,7 @@ def _render_record(hazard, errors=None, failed_event=None, values=None, status=2
     session = db.session()
     detail = present_detail(hazard, current_user, db.today(), ops.attachments_of(session, hazard.id))
     return render_template("print/hazard.html", hazard=hazard, detail=detail, enterprise=hazard.enterprise,
-                           state_words=STATE_WORDS, grade_words=GRADE_WORDS, event_words=EVENT_WORDS, zone=db.zone(),
+                           zone=db.zone(),
                            history_lines=history_lines,
                            forms=event_forms(detail["allowed_events"]), errors=errors or {},
                            failed_event=failed_event, values=values or {}), status

@@ -42,9 +42,6 @@ DOCUMENT_TITLES = {"reminder": _l("劳动保护监督提示函"), "opinion": _l(
                    "recommendation": _l("劳动保护监督建议书")}
 NOTICE_STATE_WORDS = {"issued": _l("待回复"), "replied": _l("已回复"), "accepted": _l("已采纳"), "escalated": _l("已提出建议")}
 MOVE_WORDS = {"issue": _l("发出"), "reply": _l("书面回复"), "accept": _l("采纳回复"), "escalate": _l("提出建议书")}
-HAZARD_STATE_WORDS = {"reported": _l("待确认"), "assigned": _l("整改中"), "rectified": _l("待验收"), "closed": _l("已销号"),
-                      "rejected": _l("已驳回")}
-GRADE_WORDS = {"general": _l("一般"), "major": _l("重大")}
 CAMPAIGN_WORDS = {"cha_bao_cu": _l("查保促"), "ankang_cup": _l("安康杯竞赛")}
 HONOUR_WORDS = {"collective": _l("先进集体"), "individual": _l("先进个人")}
 
@@ -67,7 +64,7 @@ def union_open_notices() -> list[Notice]:
 
 def _words() -> dict:
     return {"kind_words": KIND_WORDS, "document_titles": DOCUMENT_TITLES, "notice_state_words": NOTICE_STATE_WORDS,
-            "move_words": MOVE_WORDS, "hazard_state_words": HAZARD_STATE_WORDS, "grade_words": GRADE_WORDS, "campaign_words": CAMPAIGN_WORDS,
+            "move_words": MOVE_WORDS, "campaign_words": CAMPAIGN_WORDS,
             "honour_words": HONOUR_WORDS, "zone": db.zone(), "today": db.today()}
 
 

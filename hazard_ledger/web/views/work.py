@@ -25,7 +25,6 @@ from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.notifications import operations as inbox_ops
 from hazard_ledger.organisations.operations import visible_enterprise
-from hazard_ledger.paperwork.columns import GRADE_WORDS, STATE_WORDS
 from hazard_ledger.paperwork.ledger_export import export_ledger
 from hazard_ledger.rewards.operations import (
     approve_award, claim_award, list_awards, pay_award, receipt_reward, reject_award, reporter_of,
@@ -65,7 +64,7 @@ def ledger():
             abort(404)
     args = {k: v for k, v in request.args.items(multi=False) if k != "cursor"}
     return render_template("pages/ledger.html", hazards=hazards, today=today, next_cursor=next_cursor, args=args,
-                           state_words=STATE_WORDS, grade_words=GRADE_WORDS, states=list(HazardState),
+                           states=list(HazardState),
                            zone=db.zone(), selected_states=[s.value for s in filters.states])
 
 
@@ -98,7 +97,7 @@ def audit():
     chosen = request.args.get("enterprise_id", type=int)
     shown = [h for h in items if chosen is None or h.enterprise_id == chosen]
     return render_template("pages/audit.html", enterprises=enterprises, items=shown, today=today,
-                           chart=aging_chart(items, today), grade_words=GRADE_WORDS, chosen=chosen)
+                           chart=aging_chart(items, today), chosen=chosen)
 
 
 @bp.route("/inbox")
@@ -163,7 +162,7 @@ def receipt_status(receipt: str):
             session.rollback()
             form.payout_account.errors = [*form.payout_account.errors, error.message]
     return render_template("pages/receipt_status.html", hazard=hazard, reward=receipt_reward(session, hazard),
-                           form=form, message=message, state_words=STATE_WORDS, zone=db.zone())
+                           form=form, message=message, zone=db.zone())
 
 
 # ---- a worker's own page ------------------------------------------------------------------
@@ -177,7 +176,7 @@ def mine():
         awards = list_awards(session, current_user)
     except DomainError:
         awards = []
-    return render_template("pages/mine.html", hazards=hazards, awards=awards, today=today, state_words=STATE_WORDS,
+    return render_template("pages/mine.html", hazards=hazards, awards=awards, today=today,
                            zone=db.zone())
 
 

@@ -1,0 +1,31 @@
+"""The hazard's words in the page's language: its states, grades, events and sources.
+
+Every page takes them from here (a context processor puts them in every template), so a
+state reads the same on the ledger, the record, the audit and the union's documents, and
+in English on an English page. The Excel ledger keeps its own Chinese words
+(paperwork/columns.py): its columns are the form the regulations prescribe."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from hazard_ledger.hazards.schemas import source_of
+
+STATE_WORDS = {"reported": _l("待确认"), "assigned": _l("整改中"), "rectified": _l("待验收"), "closed": _l("已销号"),
+               "rejected": _l("已驳回")}
+GRADE_WORDS = {"general": _l("一般"), "major": _l("重大")}
+EVENT_WORDS = {"report": _l("上报"), "assign": _l("确认并制定整改方案"), "reject": _l("驳回"), "progress": _l("整改进展"),
+               "extend": _l("延期"), "rectify": _l("整改完成"), "reopen": _l("验收不通过，退回整改"), "close": _l("验收销号"),
+               "import": _l("从原台账导入")}
+SOURCE_WORDS = {"report": _l("隐患报告"), "import": _l("台账导入"), "inspection": _l("隐患排查")}
+
+
+def hazard_source(hazard) -> str:
+    """A hazard's source in the page's language, for the ledger and the hazard's page."""
+    return str(SOURCE_WORDS[source_of(hazard)])
+
+
+def hazard_words() -> dict:
+    """For every template (registered with app.context_processor)."""
+    return {"state_words": STATE_WORDS, "grade_words": GRADE_WORDS, "event_words": EVENT_WORDS,
+            "hazard_source": hazard_source}
