@@ -247,6 +247,5 @@ def report_receipt(report_token, key):
 def report_worker():
     """The report form's service worker, served under /r/ so that its scope is the forms."""
     response = current_app.send_static_file("report-worker.js")
-    response.headers["Service-Worker-Allowed"] = "/r/"
     response.headers["Content-Type"] = "text/javascript; charset=utf-8"
     return response
