@@ -29,11 +29,14 @@ test: install browser
 	$(BIN)/python -m pytest
 
 ## the browser tests drive Debian's Chromium (Playwright's own download cannot work offline),
-## with a CJK font so the screenshots show Chinese
+## with a CJK font so the screenshots show Chinese; the ledger's print test opens the workbook
+## in LibreOffice and reads the PDF back with poppler
 browser:
-	@if { [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; } \
+	@if { [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] \
+		|| [ ! -x /usr/bin/soffice ] || [ ! -x /usr/bin/pdftotext ]; } \
 		&& [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; fi
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			chromium fonts-wqy-zenhei libreoffice-calc-nogui poppler-utils >/dev/null; fi
 
 ## the report-writes benchmark drives the server with Debian's wrk (a load generator in
 ## Python would take a good part of the two cores it measures); without it, it falls back

@@ -56,7 +56,7 @@ class ImportRefused(Exception):
 
 @dataclass
 class Row:
-    number: int  # as the user sees it in Excel: the header is row 1
+    number: int  # as the user sees it in Excel (the header is row 1 unless a title block is above it)
     values: dict[str, Any]
 
 
@@ -91,13 +91,23 @@ def read_table(path: Path | str) -> Table:
     raw_rows = _read_xlsx(path) if fmt == ".xlsx" else _read_csv(path)
     if not raw_rows:
         raise TableError(f"{path.name}: 文件是空的 / the file is empty")
-    headers = [str(h).strip() if h is not None else "" for h in raw_rows[0]]
+    start = _header_row(raw_rows)
+    headers = [str(h).strip() if h is not None else "" for h in raw_rows[start]]
     rows = []
-    for index, raw in enumerate(raw_rows[1:], start=2):
+    for index, raw in enumerate(raw_rows[start + 1:], start=start + 2):
         values = {header: _clean(value) for header, value in zip(headers, raw, strict=False) if header}
         if any(value is not None for value in values.values()):
             rows.append(Row(index, values))
     return Table(headers=[h for h in headers if h], rows=rows)
+
+
+def _header_row(raw_rows: list[tuple]) -> int:
+    """The header row: the first with two or more filled cells. Ledgers kept in Excel
+    (ours included) often open with a title block of one merged cell a line above it."""
+    for index, raw in enumerate(raw_rows[:20]):
+        if sum(1 for value in raw if value not in (None, "")) >= 2:
+            return index
+    return 0
 
 
 def _read_xlsx(path: Path) -> list[tuple]:
@@ -135,12 +145,14 @@ class Column:
 
 
 def write_table(target: Path | str | IO[bytes], fmt: str, columns: Sequence[Column], rows: Iterable[Sequence[Any]],
-                title: str = "Sheet1") -> None:
-    """Stream `rows` into an .xlsx or .csv file (or binary stream) under `columns`."""
+                title: str = "Sheet1", heading: Sequence[str] = ()) -> None:
+    """Stream `rows` into an .xlsx or .csv file (or binary stream) under `columns`.
+    `heading`: lines above the header row of a workbook (its title block; the first
+    line is the title); a CSV stays a plain table for programs to read."""
     if fmt == ".csv":
         _write_csv(target, columns, rows)
     elif fmt == ".xlsx":
-        _write_xlsx(target, columns, rows, title)
+        _write_xlsx(target, columns, rows, title, heading)
     else:
         raise TableError(f"unknown format {fmt!r}")
 
@@ -184,39 +196,93 @@ class Sheet:
     """The one writer of every workbook the service makes (the ledger, the awards for
     the finance office, the statutory statistics): one sheet, streamed row by row
     (write-only), and every value through `_xlsx_value`, so that no text ever becomes a
-    formula. `table`: a header row that stays in view and on every printed page."""
+    formula. `table`: a header row (below `heading_rows` lines of title block) that
+    stays in view and is printed on every page.
 
-    def __init__(self, title: str, widths: Sequence[float], *, table: bool = False):
+    Every sheet prints on A4 landscape, one page wide and as many pages tall as it takes
+    (fitToPage must be set, or Excel and LibreOffice ignore fitToWidth), with narrow
+    margins, centred, and page numbers in the footer."""
+
+    def __init__(self, title: str, widths: Sequence[float], *, table: bool = False, heading_rows: int = 0):
         self._book = Workbook(write_only=True)
         self._sheet = sheet = self._book.create_sheet(title=title[:31])
+        self._rows = 0
         for index, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = width
         if table:
-            sheet.freeze_panes = "A2"
+            header = heading_rows + 1
+            sheet.freeze_panes = f"A{header + 1}"
             sheet.print_options.gridLines = True
-            sheet.print_title_rows = "1:1"
+            sheet.print_title_rows = f"{header}:{header}"
+        sheet.page_setup.paperSize = "9"  # A4
         sheet.page_setup.orientation = "landscape"
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
         sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.page_margins.left = sheet.page_margins.right = 0.4
+        sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+        sheet.print_options.horizontalCentered = True
+        sheet.oddFooter.center.text = "&P / &N"
 
     def append(self, values: Sequence[Any], number_formats: Sequence[str | None] | None = None, *,
-               font: Font | None = None, alignment: Alignment | None = None) -> None:
+               font: Font | None = None, alignment: Alignment | None = None,
+               wrap_beyond: Sequence[float | None] | None = None) -> None:
         """One row; `number_formats` by column (None: as the value comes), `font` and
-        `alignment` for every cell of the row."""
+        `alignment` for every cell of the row; `wrap_beyond` by column: text wider than
+        this wraps (only such cells are styled: plain cells are much faster to write)."""
         formats = number_formats or [None] * len(values)
-        self._sheet.append([_xlsx_value(self._sheet, value, number_format, font, alignment)
-                            for number_format, value in zip(formats, values, strict=True)])
+        limits = wrap_beyond or [None] * len(values)
+        self._rows += 1
+        lines = max([_lines(value, limit) for value, limit in zip(values, limits) if limit and isinstance(value, str)],
+                    default=1)
+        if lines > 1:  # a wrapped row is as tall as its text: neither Excel nor LibreOffice measures it on opening
+            self._sheet.row_dimensions[self._rows].height = LINE_HEIGHT * lines
+        self._sheet.append([_xlsx_value(self._sheet, value, number_format, font,
+                                        WRAPPED if limit and isinstance(value, str) and _wider(value, limit)
+                                        else alignment)
+                            for number_format, value, limit in zip(formats, values, limits, strict=True)])
 
     def save(self, target: Path | str | IO[bytes]) -> None:
         self._book.save(target)
 
 
-def _write_xlsx(target, columns: Sequence[Column], rows: Iterable[Sequence[Any]], title: str) -> None:
-    sheet = Sheet(title, [column.width for column in columns], table=True)
-    sheet.append([column.header for column in columns], font=Font(bold=True))
+# long text wraps inside its column when printed, instead of being cut off at the cell's edge
+WRAPPED = Alignment(wrap_text=True)  # at the bottom, as the cells beside it
+TITLE_FONT = Font(bold=True, size=14)
+
+
+def _write_xlsx(target, columns: Sequence[Column], rows: Iterable[Sequence[Any]], title: str,
+                heading: Sequence[str] = ()) -> None:
+    sheet = Sheet(title, [column.width for column in columns], table=True, heading_rows=len(heading))
+    for number, line in enumerate(heading):
+        sheet.append([line], font=TITLE_FONT if number == 0 else None)
+    sheet.append([column.header for column in columns], font=Font(bold=True),
+                 wrap_beyond=[column.width for column in columns])
     formats = [NUMBER_FORMATS.get(column.kind) for column in columns]
+    limits = [column.width if column.kind == "text" else None for column in columns]
     for row in rows:
-        sheet.append(row, formats)
+        sheet.append(row, formats, wrap_beyond=limits)
     sheet.save(target)
+
+
+LINE_HEIGHT = 15  # points: one line of the default 11-point font
+
+
+def _wider(text: str, width: float) -> bool:
+    """Whether `text` is wider than a column of `width` characters (a Chinese character
+    takes two)."""
+    return len(text) * 2 > width and _display_width(text) > width
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(c) > 0x2E7F else 1 for c in text)
+
+
+def _lines(text: str, width: float) -> int:
+    """How many lines `text` takes wrapped in a column of `width` characters."""
+    if len(text) * 2 <= width:
+        return 1
+    return -(-_display_width(text) // max(1, int(width) - 1))
 
 
 def _xlsx_value(sheet, value: Any, number_format: str | None, font: Font | None = None,

@@ -53,8 +53,10 @@ def test_export_through_the_api(world, ledger, fmt, tmp_path):
     assert "Worker A1" not in path.read_bytes().decode("utf-8", "ignore")  # never the reporter
     if fmt == "xlsx":
         sheet = load_workbook(path).active
-        assert sheet.freeze_panes == "A2"
-        assert isinstance(sheet["K2"].value, datetime)  # 整改时限 is a date cell, not text
+        assert sheet["A1"].value == "企业A1隐患排查治理台账"  # the title block, then the header row
+        assert "范围：整改中、已销号" in sheet["A2"].value and "制表人：Officer A1" in sheet["A2"].value
+        assert sheet.freeze_panes == "A4" and sheet.print_title_rows == "$3:$3"
+        assert isinstance(sheet["K4"].value, datetime)  # 整改时限 is a date cell, not text
 
 
 def test_export_follows_scope_and_filters(world, ledger):
@@ -92,7 +94,7 @@ def test_reported_text_never_becomes_a_formula(world, database, run, tmp_path, s
     exported = tmp_path / f"ledger{suffix}"
     assert run("hazards", "export", "--enterprise", "A1", "-o", str(exported)).exit_code == 0
     if suffix == ".xlsx":
-        cell = load_workbook(exported).active["E2"]
+        cell = load_workbook(exported).active["E4"]  # below the title block and the header row
         assert (cell.data_type, cell.value) == ("s", formula)
     else:
         assert "'=HYPERLINK" in exported.read_text("utf-8-sig")

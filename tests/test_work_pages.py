@@ -179,3 +179,48 @@ def test_trainings_drills_and_the_export_from_the_pages(world, client):
     export = client.get("/ledger/export?format=csv")
     assert export.status_code == 200 and export.data.decode("utf-8-sig").startswith("序号,隐患编号")
     export.close()
+
+
+def test_the_roster_lists_what_was_recorded_and_the_compliance_gaps_lead_there(world, client, tmp_path):
+    import io
+
+    from openpyxl import load_workbook
+
+    login(client, "officer_a1")
+    a1 = world.enterprise["A1"]
+    roster = f"/enterprises/{a1}/roster"
+    page = client.get(roster)
+    assert f'href="{roster}"' in page.text  # the roster is in the officer's menu
+    assert "/statistics/" in page.text and 'data-testid="statistics-link"' in page.text
+    client.post(roster, content_type="multipart/form-data", data={
+        "csrf_token": csrf(page), "file": (io.BytesIO("工号,姓名,岗位类别\n001,赵强,主要负责人\n002,钱敏,其他\n".encode()), "r.csv")})
+    activities = f"/enterprises/{a1}/activities"
+    assert client.post(activities, data={"csrf_token": csrf(page), "kind": "training", "held_on": "2026-03-01",
+                                         "topic": "安全生产法规", "hours": "2", "attendees": "001"}).status_code == 302
+    assert f'{roster}#drill' in client.get("/compliance?year=2026").text  # a missing drill leads to the drill form
+    assert client.post(activities, data={"csrf_token": csrf(page), "kind": "drill", "held_on": "2026-04-01",
+                                         "drill_kind": "onsite", "scenario": "配电室火灾", "participants": "20"}).status_code == 302
+    page = client.get(roster).text
+    assert "安全生产法规" in page and "001 赵强" in page  # a training with who attended
+    assert "配电室火灾" in page and "现场处置方案" in page
+    assert "主要负责人" in page and "其他从业人员" in page and "principal" not in page.split("<table")[-1]
+    english = client.get(f"{roster}?lang=en").text
+    assert "Principal" in english and "On-site response plan" in english and "Other employee" in english
+    client.get(f"{roster}?lang=zh")
+
+    template = client.get("/roster-template.xlsx")
+    assert template.status_code == 200
+    path = tmp_path / "template.xlsx"
+    path.write_bytes(template.data)
+    template.close()
+    assert [cell.value for cell in next(load_workbook(path).active.iter_rows())][:4] == ["工号", "姓名", "部门", "岗位类别"]
+
+    compliance = client.get("/compliance?year=2026").text
+    assert "工会活动要求" in compliance and ">union<" not in compliance
+    assert "已演练 / 应演练" in compliance
+    assert f'{roster}?attendees=002#training' in compliance  # the untrained, pre-filled in the form that closes the gap
+    assert f'/enterprises/{world.enterprise["A2"]}/roster#import' not in compliance  # A2 is not the officer's
+    sign_out(client)
+    login(client, "inspector_a")
+    overview = client.get("/compliance?year=2026").text
+    assert f'/enterprises/{world.enterprise["A2"]}/roster#import' in overview  # no roster: import one

@@ -70,6 +70,28 @@ def list_employees(session: Session, viewer: User, enterprise_id: int) -> list[E
     return list(session.scalars(select(Employee).where(Employee.enterprise_id == enterprise_id).order_by(Employee.number)))
 
 
+def list_activities(session: Session, viewer: User, enterprise_id: int, year: int
+                    ) -> tuple[list[tuple[Training, list[Employee]]], list[Drill]]:
+    """The year's trainings, newest first, each with who attended, and its drills: what the
+    roster page lists under the forms that record them."""
+    visible_enterprise(session, viewer, enterprise_id)
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    trainings = list(session.scalars(select(Training).where(Training.enterprise_id == enterprise_id,
+                                                            Training.held_on.between(first, last))
+                                     .order_by(Training.held_on.desc(), Training.id.desc())))
+    attendees: dict[int, list[Employee]] = defaultdict(list)
+    if trainings:
+        for training_id, employee in session.execute(
+                select(TrainingAttendance.training_id, Employee)
+                .join(Employee, Employee.id == TrainingAttendance.employee_id)
+                .where(TrainingAttendance.training_id.in_([t.id for t in trainings])).order_by(Employee.number)):
+            attendees[training_id].append(employee)
+    drills = list(session.scalars(select(Drill).where(Drill.enterprise_id == enterprise_id,
+                                                      Drill.held_on.between(first, last))
+                                  .order_by(Drill.held_on.desc(), Drill.id.desc())))
+    return [(training, attendees[training.id]) for training in trainings], drills
+
+
 ACTIVE_WORDS = {"是": True, "在职": True, "yes": True, "y": True, "1": True, "true": True,
                 "否": False, "离职": False, "no": False, "n": False, "0": False, "false": False}
 CATEGORY_WORDS = {"主要负责人": "principal", "安全管理人员": "safety_manager", "高危岗位": "high_risk_frontline",

@@ -3,31 +3,35 @@
 from hazard_ledger.enums import Grade, HazardState
 from hazard_ledger.tabular import Column
 
+# widths for A4 landscape one page wide (about 60 %): long text wraps within its column
 LEDGER_COLUMNS = [
-    Column("序号", 6, "integer"),
-    Column("隐患编号", 16),
-    Column("报告时间", 17, "datetime"),
-    Column("隐患地点", 16),
-    Column("隐患描述", 30),
-    Column("隐患类别", 10),
-    Column("隐患等级", 8),
-    Column("整改措施", 30),
-    Column("整改责任单位", 14),
-    Column("整改责任人", 10),
-    Column("整改时限", 12, "date"),
-    Column("安全防护措施", 24),
-    Column("整改完成情况", 24),
-    Column("完成时间", 12, "date"),
-    Column("验收意见", 20),
-    Column("销号时间", 17, "datetime"),
-    Column("状态", 8),
-    Column("是否逾期", 8),
-    Column("逾期天数", 8, "integer"),
+    Column("序号", 5, "integer"),
+    Column("隐患编号", 15),
+    Column("报告时间", 16, "datetime"),
+    Column("隐患地点", 12),
+    Column("隐患描述", 22),
+    Column("隐患类别", 8),
+    Column("隐患等级", 6),
+    Column("整改措施", 18),
+    Column("整改责任单位", 10),
+    Column("整改责任人", 8),
+    Column("整改时限", 11, "date"),
+    Column("安全防护措施", 14),
+    Column("整改完成情况", 14),
+    Column("完成时间", 11, "date"),
+    Column("验收意见", 12),
+    Column("销号时间", 16, "datetime"),
+    Column("状态", 7),
+    Column("是否逾期", 6),
+    Column("逾期天数", 6, "integer"),
     # beyond the standard columns: the 五落实 items a major hazard also needs
-    Column("治理资金（元）", 12, "number"),
-    Column("应急预案", 24),
+    Column("治理资金（元）", 10, "number"),
+    Column("应急预案", 14),
     # where the hazard came from: a report, an imported ledger, or a failed check of a planned inspection
-    Column("来源", 10),
+    Column("来源", 7),
+    # who accepted the rectification and closed the item (the close event's actor); last, so that
+    # the standard columns keep their places for ledgers mapped by position
+    Column("验收人", 8),
 ]
 HEADERS = [column.header for column in LEDGER_COLUMNS]
 

@@ -1,4 +1,5 @@
-"""The hazard's words in the page's language: its states, grades, events and sources.
+"""The words of the stored values in the page's language: a hazard's states, grades,
+events and sources; a roster's job categories, drill kinds and compliance profiles.
 
 Every page takes them from here (a context processor puts them in every template), so a
 state reads the same on the ledger, the record, the audit and the union's documents, and
@@ -21,6 +22,11 @@ AWARD_WORDS = {"proposed": _l("待审批"), "approved": _l("已批准"), "paid":
                "lapsed": _l("逾期未领")}
 REJECTION_WORDS = {"not_a_hazard": _l("经核实不是隐患"), "duplicate": _l("与已报告的隐患重复")}
 SOURCE_WORDS = {"report": _l("隐患报告"), "import": _l("台账导入"), "inspection": _l("隐患排查")}
+JOB_WORDS = {"principal": _l("主要负责人"), "safety_manager": _l("安全管理人员"), "high_risk_frontline": _l("高危岗位"),
+             "other": _l("其他从业人员")}
+DRILL_WORDS = {"comprehensive": _l("综合应急预案"), "special": _l("专项应急预案"), "onsite": _l("现场处置方案")}
+PROFILE_WORDS = {"union": _l("工会活动要求"), "statutory": _l("法定要求")}
+YES_NO = {True: _l("是"), False: _l("否")}
 
 
 def hazard_source(hazard) -> str:
@@ -32,4 +38,5 @@ def hazard_words() -> dict:
     """For every template (registered with app.context_processor)."""
     return {"state_words": STATE_WORDS, "grade_words": GRADE_WORDS, "event_words": EVENT_WORDS,
             "award_words": AWARD_WORDS, "rejection_words": REJECTION_WORDS,
-            "hazard_source": hazard_source}
+            "hazard_source": hazard_source, "job_words": JOB_WORDS, "drill_words": DRILL_WORDS,
+            "profile_words": PROFILE_WORDS, "yes_no": YES_NO}

@@ -16,7 +16,8 @@ from sqlalchemy import nulls_last
 
 from hazard_ledger import access
 from hazard_ledger.compliance.operations import check as check_compliance
-from hazard_ledger.compliance.operations import import_employees, list_employees, record_drill, record_training
+from hazard_ledger.compliance.operations import (import_employees, list_activities, list_employees, record_drill,
+                                                 record_training)
 from hazard_ledger.compliance.schemas import DrillIn, TrainingIn
 from hazard_ledger.config import default_base_url_warning
 from hazard_ledger.enums import Grade, HazardState, Role
@@ -29,7 +30,7 @@ from hazard_ledger.paperwork.ledger_export import export_ledger
 from hazard_ledger.rewards.operations import (
     approve_award, claim_award, list_awards, pay_award, receipt_reward, reject_award, reporter_of,
 )
-from hazard_ledger.tabular import ImportRefused, TableError
+from hazard_ledger.tabular import Column, ImportRefused, TableError, read_table, write_table
 from hazard_ledger.web import db
 from hazard_ledger.web.downloads import send_written
 from hazard_ledger.web.limits import limit_public_reports
@@ -324,8 +325,32 @@ def _render_roster(enterprise, problems: list[str], message: str | None, status:
     """The roster page; `activity`: a training or drill form that failed, shown again with
     what was typed and each problem next to its field."""
     employees = list_employees(db.session(), current_user, enterprise.id)
+    year = db.today().year
+    trainings, drills = list_activities(db.session(), current_user, enterprise.id, year)
     return render_template("pages/roster.html", enterprise=enterprise, employees=employees, problems=problems,
-                           message=message, activity=activity or {"kind": None, "values": {}, "errors": {}}), status
+                           message=message, activity=activity or {"kind": None, "values": {}, "errors": {}},
+                           year=year, trainings=trainings, drills=drills, quarters=recent_quarters(db.today())), status
+
+
+def recent_quarters(today) -> list[str]:
+    """The running quarter and the one before: the statistics forms a safety officer files."""
+    quarter = (today.month - 1) // 3 + 1
+    earlier = f"{today.year}Q{quarter - 1}" if quarter > 1 else f"{today.year - 1}Q4"
+    return [f"{today.year}Q{quarter}", earlier]
+
+
+@bp.route("/roster-template.xlsx")
+@login_required
+def roster_template():
+    """The roster's import template as a workbook: the columns and example lines shipped in
+    config/templates (a CSV there, for the command line)."""
+    from hazard_ledger.config import DEFAULTS_DIR
+
+    example = read_table(DEFAULTS_DIR / "templates" / "employees-template.csv")
+    columns = [Column(header, 14, "text") for header in example.headers]
+    rows = [[row.values.get(header) for header in example.headers] for row in example.rows]
+    return send_written(lambda handle: write_table(handle, ".xlsx", columns, rows, title="职工花名册"),
+                        "职工花名册模板.xlsx")
 
 
 @bp.route("/ledger/export")
