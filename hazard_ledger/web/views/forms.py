@@ -52,22 +52,23 @@ class ClaimForm(FlaskForm):
 # A location poster's link carries its location signed with the app's key, bound to the
 # enterprise's report token: the form fills it in, and nobody can make a link that puts
 # words of their own on an enterprise's form.
-def _locations() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="poster-location")
+def _locations(report_token: str) -> URLSafeSerializer:
+    # the token in the salt, not in the payload: the same binding, a shorter link (a less dense QR code)
+    return URLSafeSerializer(current_app.secret_key, salt=f"poster-location:{report_token}")
 
 
 def signed_location(report_token: str, location: str) -> str:
-    return _locations().dumps([report_token, location])
+    return _locations(report_token).dumps(location)
 
 
 def poster_location(report_token: str, signed: str | None) -> str | None:
     if not signed:
         return None
     try:
-        token, location = _locations().loads(signed)
+        location = _locations(report_token).loads(signed)
     except (BadSignature, ValueError, TypeError):
         return None
-    return location if token == report_token and isinstance(location, str) else None
+    return location if isinstance(location, str) else None
 
 
 def accepts_photos(count: int):
