@@ -224,3 +224,42 @@ def test_the_roster_lists_what_was_recorded_and_the_compliance_gaps_lead_there(w
     login(client, "inspector_a")
     overview = client.get("/compliance?year=2026").text
     assert f'/enterprises/{world.enterprise["A2"]}/roster#import' in overview  # no roster: import one
+
+
+def test_the_landing_page_counts_what_waits_and_each_number_opens_its_list(world, database, client):
+    """Each tile's number is the number of rows of the list it links to, for an officer (their
+    enterprise) and an inspector (their subtree); a worker sees only their own."""
+    month_ago = datetime.now(timezone.utc) - timedelta(days=40)
+    make_hazard(database, world, state="assigned", now=month_ago)  # overdue
+    make_hazard(database, world, state="assigned", grade="major", now=month_ago)  # major and overdue
+    make_hazard(database, world, state="assigned")  # due in ten days
+    make_hazard(database, world, state="reported")
+    make_hazard(database, world, state="rectified")
+    make_hazard(database, world, enterprise="B1", reporter="worker_b1", responsible=None)
+
+    def tiles(page: str) -> dict[str, tuple[int, str]]:
+        found = re.findall(r'<a class="tile[^"]*" href="([^"]+)" data-testid="([^"]+)"><strong>(\d+)</strong>', page)
+        return {key: (int(number), href.replace("&amp;", "&")) for href, key, number in found}
+
+    def rows(href: str) -> int:
+        return client.get(href).text.count("<tr class=")
+
+    for user in ("officer_a1", "inspector_a"):
+        login(client, user)
+        home = client.get("/").text
+        counted = tiles(home)
+        assert counted["overdue"][0] == 2 and counted["major-overdue"][0] == 1
+        assert counted["to-confirm"][0] == 1  # B1's report is neither the officer's nor in inspector A's subtree
+        assert counted["to-verify"][0] == 1 and counted["in-rectification"][0] == 3
+        for key in ("overdue", "major-overdue", "to-confirm", "to-verify", "in-rectification", "new-this-month"):
+            number, href = counted[key]
+            assert rows(href) == number, (user, key, href)
+        assert "compliance-gaps" in counted
+        sign_out(client)
+    login(client, "officer_a1")
+    assert 'data-testid="statistics-link"' in client.get("/").text
+    assert client.get("/ledger?reported_from=not-a-date").status_code == 200
+    sign_out(client)
+    login(client, "worker_a1")  # the reporter of every A1 item above
+    counted = tiles(client.get("/").text)
+    assert "compliance-gaps" not in counted and counted["to-confirm"][0] == 1

@@ -259,6 +259,15 @@ def check(session: Session, viewer: User | None, year: int, profile: str, settin
 
 # ---- the `compliance` job ----------------------------------------------------------------------
 
+def compliance_gaps(session: Session, viewer: User, year: int, settings: Mapping) -> int | None:
+    """How many enterprises the viewer sees miss a training or drill duty this year, under
+    the configured profile; None for those who may not read compliance (workers)."""
+    if not access.may_read_compliance(viewer):
+        return None
+    answer = check(session, viewer, year, settings["profile"], settings)
+    return sum(1 for e in answer["enterprises"] if not (e["training"]["compliant"] and e["drills"]["compliant"]))
+
+
 def compliance_job(session: Session, now: datetime, settings) -> str:
     """From `reminders_from` on, a monthly reminder to the safety officers of every
     enterprise not yet compliant, naming who and what is missing; in January, the

@@ -10,8 +10,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
+from hazard_ledger.compliance.operations import compliance_gaps
 from hazard_ledger.errors import DomainError, NotFound, TooLarge
 from hazard_ledger.hazards import operations as ops
+from hazard_ledger.hazards.workload import workload
 from hazard_ledger.organisations.operations import change_password, end_sessions
 from hazard_ledger.reliability.idempotency import claim_key, store_answer
 from hazard_ledger.web import db, submissions
@@ -28,7 +30,11 @@ bp = Blueprint("pages", __name__)
 @bp.route("/")
 @login_required
 def home():
-    return render_template("pages/home.html")
+    """Each role's landing page: what waits for them, counted, each number a link to its list."""
+    today = db.today()
+    return render_template("pages/home.html", figures=workload(db.session(), current_user, today, db.zone()),
+                           gaps=compliance_gaps(db.session(), current_user, today.year, db.settings()["compliance"]),
+                           quarter=f"{today.year}Q{(today.month - 1) // 3 + 1}", today=today)
 
 
 def _safe_next(target: str | None) -> str:

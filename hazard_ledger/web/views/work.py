@@ -44,8 +44,14 @@ def _filters() -> ops.HazardFilters:
     states = [HazardState(s) for s in request.args.getlist("state") if s in {x.value for x in HazardState}]
     grade = request.args.get("grade")
     overdue = {"true": True, "false": False}.get(request.args.get("overdue", ""))
+    raw_from = request.args.get("reported_from")
+    try:
+        reported_from = date.fromisoformat(raw_from) if raw_from else None
+    except ValueError:
+        reported_from = None  # a hand-typed address: the filter is dropped, never a 500
     return ops.HazardFilters(states=states, grade=Grade(grade) if grade in ("general", "major") else None,
-                             overdue=overdue, text=(request.args.get("q") or "").strip()[:200] or None)
+                             overdue=overdue, text=(request.args.get("q") or "").strip()[:200] or None,
+                             reported_from=reported_from)
 
 
 @bp.route("/ledger")

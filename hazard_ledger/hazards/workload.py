@@ -1,0 +1,56 @@
+"""What waits for a user, counted: the numbers of the landing page.
+
+One SELECT over the hazards the user may see (a safety officer's enterprise, an
+inspector's subtree, a worker's own reports), each figure a conditional count, so the
+page costs one round trip whatever the ledger's size. "Overdue" is the ledger's own
+filter (assigned, deadline passed), so each number equals the length of the list it
+links to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from hazard_ledger import access
+from hazard_ledger.enums import Grade, HazardState
+from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.organisations.models import User
+
+
+@dataclass(frozen=True)
+class Workload:
+    to_confirm: int  # 待确认
+    in_rectification: int  # 整改中
+    overdue: int  # 逾期
+    major_overdue: int
+    to_verify: int  # 待验收
+    due_this_week: int  # assigned, not overdue, deadline by Sunday
+    new_this_month: int
+    week_ends: date
+    month_starts: date
+
+
+def workload(session: Session, viewer: User, today: date, zone: ZoneInfo) -> Workload:
+    week_ends = today + timedelta(days=6 - today.weekday())
+    month_starts = today.replace(day=1)
+    month_start_utc = datetime.combine(month_starts, time.min, tzinfo=zone).astimezone(timezone.utc)
+    assigned = Hazard.state == HazardState.ASSIGNED
+    overdue = and_(assigned, Hazard.deadline < today)
+
+    def count(condition):
+        return func.count(case((condition, 1)))
+
+    row = session.execute(select(
+        count(Hazard.state == HazardState.REPORTED),
+        count(assigned),
+        count(overdue),
+        count(and_(overdue, Hazard.grade == Grade.MAJOR)),
+        count(Hazard.state == HazardState.RECTIFIED),
+        count(and_(assigned, Hazard.deadline >= today, Hazard.deadline <= week_ends)),
+        count(Hazard.reported_at >= month_start_utc),
+    ).where(access.hazard_clause(session, viewer))).one()
+    return Workload(*row, week_ends=week_ends, month_starts=month_starts)
