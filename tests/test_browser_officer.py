@@ -1,7 +1,7 @@
-"""The landing page, the roster and the compliance overview in a real browser, at a phone's and a laptop's
+"""The landing page, the ledger (cards on a phone), the roster and the compliance overview in a real browser, at a phone's and a laptop's
 width, in both languages: nothing runs off the side, the recorded training is listed, and
 a gap on the compliance page opens the form that closes it. Screenshots go to
-test-artifacts/screenshots/home-*.png, roster-*.png and compliance-*.png."""
+test-artifacts/screenshots/home-*.png, ledger-*.png, roster-*.png and compliance-*.png."""
 
 from __future__ import annotations
 
@@ -21,8 +21,12 @@ def overflows(page) -> bool:
 
 
 def test_the_landing_page_roster_and_compliance_gaps_at_both_widths(server, browser, world, database):  # noqa: F811
+    from datetime import datetime, timedelta, timezone
+
     for state in ("reported", "assigned", "rectified"):
         make_hazard(database, world, state=state)
+    make_hazard(database, world, state="assigned", grade="major", now=datetime.now(timezone.utc) - timedelta(days=30),
+                description="二号车间东侧配电箱门锁损坏，箱内接线端子裸露，地面有积水")
     roster = f"{server}/enterprises/{world.enterprise['A1']}/roster"
     for name, viewport in WIDTHS.items():
         context = browser.new_context(viewport=viewport, is_mobile=name == "phone")
@@ -44,6 +48,9 @@ def test_the_landing_page_roster_and_compliance_gaps_at_both_widths(server, brow
             page.goto(f"{server}/?lang={language}")
             assert not overflows(page), f"the landing page overflows at {name} in {language}"
             shot(page, f"home-officer-{name}-{language}")
+            page.goto(f"{server}/ledger?lang={language}")
+            assert not overflows(page), f"the ledger overflows at {name} in {language}"
+            shot(page, f"ledger-{name}-{language}")
             page.goto(f"{roster}?lang={language}")
             assert not overflows(page), f"roster overflows at {name} in {language}"
             shot(page, f"roster-{name}-{language}")

@@ -107,8 +107,9 @@ def test_the_qr_code_opens_the_due_inspection_and_a_failed_check_becomes_a_hazar
     export = client.get("/ledger/export")
     workbook = load_workbook(io.BytesIO(export.data), read_only=True)
     export.close()
-    header, *rows = list(workbook.worksheets[0].iter_rows(values_only=True))
-    assert header[-1] == "来源" and [row[-1] for row in rows] == ["隐患排查"]
+    _title, _scope, header, *rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    source = header.index("来源")
+    assert [row[source] for row in rows] == ["隐患排查"]
 
 
 def test_the_register_imports_and_exports_from_the_page(world, client, tmp_path):

@@ -21,7 +21,8 @@ def test_the_ledger_table_marks_overdue_rows(world, database, client):
     login(client, "officer_a1")
     page = client.get("/ledger")
     assert page.status_code == 200 and page.text.count("<tr class=") == 2 + 0  # two A1 rows
-    assert 'class="overdue"' in page.text and "逾期 20 天" in page.text
+    assert 'class="overdue"' in page.text and 'data-testid="days-overdue"><strong>20</strong>' in page.text
+    assert '共 2 项' in page.text and 'class="badge state-assigned"' in page.text
     only_late = client.get("/ledger?overdue=true&sort=deadline")
     assert f'/hazards/{late}' in only_late.text and only_late.text.count("<tr class=") == 1
     assert client.get("/ledger?cursor=!!").status_code == 404
@@ -136,7 +137,7 @@ def test_an_inspector_approves_and_pays_a_reward(world, database, client):
                                                          "reference": ""}).status_code == 422
     assert client.post(f"/rewards/{award_id}/pay", data={"csrf_token": csrf(page), "paid_on": "2026-01-01",
                                                          "reference": "财-1"}).status_code == 302
-    assert "paid" in client.get("/rewards").text
+    assert "已发放" in client.get("/rewards").text and "Paid" in client.get("/rewards?lang=en").text
 
 
 def test_compliance_and_roster_import_pages(world, client, tmp_path):
@@ -263,3 +264,26 @@ def test_the_landing_page_counts_what_waits_and_each_number_opens_its_list(world
     login(client, "worker_a1")  # the reporter of every A1 item above
     counted = tiles(client.get("/").text)
     assert "compliance-gaps" not in counted and counted["to-confirm"][0] == 1
+
+
+def test_the_ledger_shows_a_thumbnail_of_the_first_photo(world, database, client):
+    import io
+
+    from PIL import Image
+
+    from tests.test_api import upload
+
+    hazard_id = make_hazard(database, world, state="assigned")
+    big = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (200, 80, 40)).save(big, "JPEG")
+    assert upload(world, "worker_a1", hazard_id, big.getvalue()).status_code == 201
+    login(client, "officer_a1")
+    page = client.get("/ledger").text
+    found = re.search(r'<img src="(/files/\d+/thumbnail)"', page)
+    assert found
+    small = client.get(found.group(1))
+    assert small.status_code == 200 and small.mimetype == "image/jpeg"
+    assert max(Image.open(io.BytesIO(small.data)).size) <= 240
+    sign_out(client)
+    login(client, "officer_b1")  # another enterprise's photo is not there
+    assert client.get(found.group(1)).status_code == 404

@@ -452,6 +452,14 @@ def attachments_of(session: Session, hazard_id: int) -> list[Attachment]:
     return list(session.scalars(select(Attachment).where(Attachment.hazard_id == hazard_id).order_by(Attachment.id)))
 
 
+def first_photos(session: Session, hazard_ids: list[int]) -> dict[int, int]:
+    """The first photo of each hazard (its attachment id), for the ledger's thumbnails: one query a page."""
+    if not hazard_ids:
+        return {}
+    return dict(session.execute(select(Attachment.hazard_id, func.min(Attachment.id))
+                                .where(Attachment.hazard_id.in_(hazard_ids)).group_by(Attachment.hazard_id)).all())
+
+
 # ---- the overdue audit -------------------------------------------------------------
 
 @dataclass

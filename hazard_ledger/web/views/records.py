@@ -3,6 +3,8 @@ statutory statistics with the principal's signature line. Same visibility as the
 
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -10,6 +12,7 @@ from marshmallow import ValidationError
 
 from hazard_ledger.errors import DomainError, NotFound, flatten_messages
 from hazard_ledger.hazards import operations as ops
+from hazard_ledger.hazards.photos import thumbnail
 from hazard_ledger.hazards.schemas import TransitionIn, present_detail
 from hazard_ledger.organisations.operations import visible_enterprise
 from hazard_ledger.paperwork.statistics import Period, compute_statistics
@@ -140,6 +143,18 @@ def attachment_file(attachment_id: int):
         abort(404)
     return send_file(ops.attachment_path(db.settings().upload_dir, attachment), mimetype=attachment.content_type,
                      max_age=0)
+
+
+@bp.route("/files/<id:attachment_id>/thumbnail")
+@login_required
+def attachment_thumbnail(attachment_id: int):
+    """A small JPEG of the photo, for a row of the ledger."""
+    try:
+        attachment = ops.visible_attachment(db.session(), current_user, attachment_id)
+    except DomainError:
+        abort(404)
+    small = thumbnail(ops.attachment_path(db.settings().upload_dir, attachment))
+    return send_file(io.BytesIO(small), mimetype="image/jpeg", max_age=0)
 
 
 @bp.route("/statistics/<id:enterprise_id>/<period>")

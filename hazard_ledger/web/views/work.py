@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from marshmallow import ValidationError
-from sqlalchemy import nulls_last
+from sqlalchemy import func, nulls_last, select
 
 from hazard_ledger import access
 from hazard_ledger.compliance.operations import check as check_compliance
@@ -70,8 +70,11 @@ def ledger():
         except DomainError:
             abort(404)
     args = {k: v for k, v in request.args.items(multi=False) if k != "cursor"}
+    total = session.scalar(select(func.count()).select_from(
+        ops.filtered_query(session, current_user, filters, today, db.zone()).subquery()))
     return render_template("pages/ledger.html", hazards=hazards, today=today, next_cursor=next_cursor, args=args,
-                           states=list(HazardState),
+                           states=list(HazardState), total=total,
+                           photos=ops.first_photos(session, [hazard.id for hazard in hazards]),
                            zone=db.zone(), selected_states=[s.value for s in filters.states])
 
 
