@@ -196,3 +196,14 @@ def test_the_service_worker_is_served_by_the_app_under_the_forms(client, world):
         assert "caches" in answer.text and "://" not in answer.text  # nothing from another site
     page = client.get(f"/r/{world.report_token['A1']}").text
     assert 'data-worker="/r/report-worker.js"' in page and "<script>" not in page
+
+
+def test_the_apis_idempotency_header_on_the_page_changes_nothing(client, world, database):
+    """The page keeps its key in the form; an Idempotency-Key header (the API's) must not
+    roll back a report answered with a redirect."""
+    token = world.report_token["A1"]
+    form = client.get(f"/r/{token}")
+    answer = client.post(f"/r/{token}", headers={"Idempotency-Key": "header-key"}, data={
+        "csrf_token": csrf(form.text), "location": "仓库", "description": "消防通道堵塞", "submission": KEY})
+    assert answer.status_code == 303 and client.get(answer.headers["Location"]).status_code == 200
+    assert len(hazards(database)) == 1
