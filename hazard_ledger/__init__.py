@@ -12,11 +12,11 @@ from hazard_ledger.config import Settings, load_settings
 def create_app(config_override: Mapping[str, Any] | None = None, settings: Settings | None = None) -> Flask:
     """The web application: a flat list of init calls, in order."""
     from hazard_ledger.web import (
-        init_api, init_auth, init_database, init_errors, init_headers, init_i18n, init_limits, init_pages,
+        App, init_api, init_auth, init_database, init_errors, init_headers, init_i18n, init_limits, init_pages,
         init_settings,
     )
 
-    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app = App(__name__, template_folder="web/templates", static_folder="web/static")
     init_settings(app, settings or load_settings(config_override))
     init_database(app)
     init_i18n(app)

@@ -598,9 +598,8 @@ def union_sheets() -> None:
 @user_errors
 def union_export(campaign_id: int, output: str) -> None:
     """Write a campaign's results (items, totals, verdicts, honours) as .xlsx."""
+    from hazard_ledger import permissions
     from hazard_ledger.clock import local_today
-    from hazard_ledger.enums import Role
-    from hazard_ledger.organisations.models import User
     from hazard_ledger.tabular import write_table
     from hazard_ledger.union.campaigns import results_table
 
@@ -608,9 +607,7 @@ def union_export(campaign_id: int, output: str) -> None:
         raise UserError("-o: the results are written as an .xlsx file")
     rt = runtime()
     with rt.database.unit_of_work(write=False) as session:
-        # the command line is run by whoever runs the service: it sees as an admin does
-        everyone = User(id=0, username="cli", role=Role.ADMIN, active=True)
-        title, columns, rows = results_table(session, everyone, campaign_id, local_today(rt.clock(), rt.settings.timezone),
+        title, columns, rows = results_table(session, permissions.command_line_user(), campaign_id, local_today(rt.clock(), rt.settings.timezone),
                                              rt.settings)
     write_table(output, ".xlsx", columns, rows, title=title)
     click.echo(f"{title}: {len(rows)} enterprise(s) -> {output}")

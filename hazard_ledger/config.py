@@ -14,20 +14,9 @@ from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
+from hazard_ledger.config_error import DEFAULTS_DIR, ENVIRONMENT, ConfigError
+
 DEFAULT_FILE = DEFAULTS_DIR / "default.toml"
-
-# environment variable -> (section, key, type)
-ENVIRONMENT = {
-    "HAZARD_LEDGER_DATABASE_URL": ("database", "url", str),
-    "HAZARD_LEDGER_SECRET_KEY": ("app", "secret_key", str),
-    "HAZARD_LEDGER_TIMEZONE": ("app", "timezone", str),
-    "HAZARD_LEDGER_UPLOAD_DIR": ("uploads", "dir", str),
-    "HAZARD_LEDGER_SMTP_HOST": ("smtp", "host", str),
-    "HAZARD_LEDGER_SMTP_PORT": ("smtp", "port", int),
-    "HAZARD_LEDGER_SMTP_SENDER": ("smtp", "sender", str),
-}
-
 
 # Signing keys anyone can read (the one this project once shipped) sign nothing.
 KNOWN_SECRET_KEYS = frozenset({"change-me-in-production"})
@@ -42,16 +31,6 @@ DATABASE_SECONDS = (
     "tcp_keepalives_interval_seconds", "tcp_keepalives_count", "tcp_user_timeout_seconds",
     "readiness_timeout_seconds",
 )
-
-
-class ConfigError(Exception):
-    """A setting that cannot be used; str() is one line naming it."""
-
-    def __init__(self, setting: str, problem: str):
-        variable = next((name for name, (section, key, _) in ENVIRONMENT.items() if f"{section}.{key}" == setting), None)
-        label = f"{setting} ({variable})" if variable else setting
-        super().__init__(f"configuration error: {label}: {problem}")
-        self.setting = setting
 
 
 @dataclass(frozen=True)

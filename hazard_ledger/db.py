@@ -1,9 +1,9 @@
 """Engine, session and the unit of work.
 
-Operations receive a Session, flush and never commit; the caller (request, CLI
-command, job) owns one `unit_of_work` and commits once. SQLite is set up for a
-service: WAL, a busy timeout, and IMMEDIATE transactions for writers so two writers
-queue instead of failing half-way with "database is locked".
+Operations receive a Session, flush and never commit; the caller (CLI command, job)
+owns one `unit_of_work` and commits once, a request through hazard_ledger/web/db.py.
+SQLite is set up for a service: WAL, a busy timeout, and IMMEDIATE transactions for
+writers so two writers queue instead of failing half-way with "database is locked".
 """
 
 from __future__ import annotations

@@ -33,14 +33,15 @@ class ReportChannel(str, enum.Enum):
     IMPORT = "import"
 
 
-def enum_column(kind: type[enum.Enum], name: str) -> Enum:
-    """A portable enum column: VARCHAR with a CHECK constraint, storing the values."""
+def enum_column(kind: type[enum.Enum], name: str, length: int | None = None) -> Enum:
+    """A portable enum column: VARCHAR with a CHECK constraint, storing the values.
+    `length`: room for values to come, where the column is wider than today's longest."""
     return Enum(
         kind,
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=max(len(member.value) for member in kind),
+        length=length or max(len(member.value) for member in kind),
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )

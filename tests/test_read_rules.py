@@ -1,5 +1,5 @@
 """Who may read the overdue audit and the compliance figures: one rule each
-(hazard_ledger/access.py), the same for the API and the pages (issue "Trust", item 16).
+(hazard_ledger/permissions.py), the same for the API and the pages (issue "Trust", item 16).
 Inspectors and admins audit; a safety officer reads their own enterprise's overdue
 items and compliance; a worker has no business in either."""
 

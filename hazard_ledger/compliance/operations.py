@@ -11,15 +11,15 @@ from typing import Any, Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hazard_ledger import access
+from hazard_ledger import permissions
 from hazard_ledger.clock import local_today
 from hazard_ledger.compliance import engine
 from hazard_ledger.compliance.models import (
     DRILL_KINDS, JOB_CATEGORIES, ComplianceReport, Drill, Employee, Training, TrainingAttendance, TrainingClass,
 )
-from hazard_ledger.enums import Role
 from hazard_ledger.errors import Forbidden, NotFound, ValidationFailed
 from hazard_ledger.notifications.operations import notify
+from hazard_ledger.organisations import tree
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
 from hazard_ledger.organisations.operations import visible_enterprise
 from hazard_ledger.tabular import ImportRefused, Problem, cell_date, read_table
@@ -27,7 +27,7 @@ from hazard_ledger.tabular import ImportRefused, Problem, cell_date, read_table
 
 def _writer(session: Session, actor: User, enterprise_id: int) -> Enterprise:
     enterprise = visible_enterprise(session, actor, enterprise_id)
-    if not (actor.role is Role.ADMIN or (actor.role is Role.SAFETY_OFFICER and actor.enterprise_id == enterprise_id)):
+    if not permissions.may_write_for(actor, enterprise_id):
         raise Forbidden("仅本企业安全管理人员和管理员可登记 / the enterprise's safety officers and admins only")
     return enterprise
 
@@ -176,10 +176,10 @@ def record_drill(session: Session, actor: User, *, enterprise_id: int, held_on: 
 
 def record_class(session: Session, actor: User, *, jurisdiction_id: int, held_on: date, topic: str,
                  partners: str | None, attendees: int, now: datetime, zone) -> TrainingClass:
-    if actor.role not in (Role.ADMIN, Role.INSPECTOR):
+    if not permissions.may_audit(actor):
         raise Forbidden("仅工会监督检查员和管理员可登记 / inspectors and admins only")
     if session.scalar(select(Jurisdiction.id).where(Jurisdiction.id == jurisdiction_id,
-                                                    access.jurisdiction_clause(session, actor))) is None:
+                                                    permissions.jurisdiction_clause(session, actor))) is None:
         raise NotFound("工会组织不存在 / no such jurisdiction")
     _not_future(held_on, local_today(now, zone), "held_on")
     item = TrainingClass(jurisdiction_id=jurisdiction_id, held_on=held_on, topic=topic, partners=partners,
@@ -194,14 +194,14 @@ def record_class(session: Session, actor: User, *, jurisdiction_id: int, held_on
 def check(session: Session, viewer: User | None, year: int, profile: str, settings: Mapping,
           enterprise_id: int | None = None) -> dict:
     """The contract's compliance answer for the viewer's scope (None: everything).
-    Workers may not read it (access.may_read_compliance); jurisdictions only for the
-    union's auditors (access.may_audit)."""
+    Workers may not read it (permissions.may_read_compliance); jurisdictions only for the
+    union's auditors (permissions.may_audit)."""
     query = select(Enterprise)
     if viewer is not None:
-        if not access.may_read_compliance(viewer):
+        if not permissions.may_read_compliance(viewer):
             raise Forbidden("培训演练达标情况仅限监督检查员、管理员和本企业安全管理人员 / inspectors, admins and "
                             "the enterprise's safety officers only")
-        query = query.where(access.enterprise_clause(session, viewer))
+        query = query.where(permissions.enterprise_clause(session, viewer))
     if enterprise_id is not None:
         query = query.where(Enterprise.id == enterprise_id)
     enterprises = list(session.scalars(query.order_by(Enterprise.code)))
@@ -234,16 +234,17 @@ def check(session: Session, viewer: User | None, year: int, profile: str, settin
                        "compliant": result.drills_compliant, "missing": result.missing},
         })
     jurisdictions = []
-    if viewer is None or access.may_audit(viewer):
+    if viewer is None or permissions.may_audit(viewer):
         jquery = select(Jurisdiction).order_by(Jurisdiction.code)
         if viewer is not None:
-            jquery = jquery.where(access.jurisdiction_clause(session, viewer))
+            jquery = jquery.where(permissions.jurisdiction_clause(session, viewer))
         held = defaultdict(int)
         for jid in session.scalars(select(TrainingClass.jurisdiction_id).where(
                 TrainingClass.held_on >= date(year, 1, 1), TrainingClass.held_on <= date(year, 12, 31))):
             held[jid] += 1
+        subtrees = tree.subtrees(session)  # one walk for every union, not one each
         for jurisdiction in session.scalars(jquery):
-            subtree = set(access.jurisdiction_subtree(session, jurisdiction.id))
+            subtree = subtrees.get(jurisdiction.id, set())
             unionized = [e for e in enterprises if e.jurisdiction_id in subtree and e.unionized]
             compliant = [e for e in unionized if results[e.id].compliant]
             jurisdictions.append({
@@ -262,7 +263,7 @@ def check(session: Session, viewer: User | None, year: int, profile: str, settin
 def compliance_gaps(session: Session, viewer: User, year: int, settings: Mapping) -> int | None:
     """How many enterprises the viewer sees miss a training or drill duty this year, under
     the configured profile; None for those who may not read compliance (workers)."""
-    if not access.may_read_compliance(viewer):
+    if not permissions.may_read_compliance(viewer):
         return None
     answer = check(session, viewer, year, settings["profile"], settings)
     return sum(1 for e in answer["enterprises"] if not (e["training"]["compliant"] and e["drills"]["compliant"]))
@@ -281,7 +282,7 @@ def compliance_job(session: Session, now: datetime, settings) -> str:
         answer = check(session, None, today.year, profile, config)
         officers = defaultdict(list)
         for uid, eid in session.execute(select(User.id, User.enterprise_id).where(
-                User.role == Role.SAFETY_OFFICER, User.active.is_(True))):
+                permissions.active_officers())):
             officers[eid].append(uid)
         for row in answer["enterprises"]:
             for kind, missing, text in (
@@ -304,7 +305,7 @@ def compliance_job(session: Session, now: datetime, settings) -> str:
             if session.scalar(select(ComplianceReport.id).where(
                     ComplianceReport.jurisdiction_id == item["jurisdiction_id"], ComplianceReport.year == year,
                     ComplianceReport.profile == profile)) is None:
-                subtree = set(access.jurisdiction_subtree(session, item["jurisdiction_id"]))
+                subtree = tree.subtrees(session).get(item["jurisdiction_id"], set())
                 enterprises = [row for row in answer["enterprises"]
                                if session.get(Enterprise, row["enterprise_id"]).jurisdiction_id in subtree]
                 session.add(ComplianceReport(jurisdiction_id=item["jurisdiction_id"], year=year, profile=profile,
@@ -315,10 +316,10 @@ def compliance_job(session: Session, now: datetime, settings) -> str:
 
 
 def stored_reports(session: Session, viewer: User, year: int) -> list[ComplianceReport]:
-    if not access.may_audit(viewer):
+    if not permissions.may_audit(viewer):
         raise Forbidden("仅工会监督检查员和管理员 / inspectors and admins only")
     query = select(ComplianceReport).where(ComplianceReport.year == year)
-    if viewer.role is Role.INSPECTOR:
-        query = query.where(ComplianceReport.jurisdiction_id.in_(access.jurisdiction_subtree(session,
-                                                                                           viewer.jurisdiction_id)))
+    in_scope = permissions.jurisdictions_in_scope(session, viewer)
+    if in_scope is not None:
+        query = query.where(ComplianceReport.jurisdiction_id.in_(in_scope))
     return list(session.scalars(query.order_by(ComplianceReport.jurisdiction_id)))

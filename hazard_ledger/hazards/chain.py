@@ -25,12 +25,14 @@ import json
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Iterator
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from hazard_ledger.enums import Grade, HazardState
 from hazard_ledger.hazards.models import Hazard, HazardEvent
 
 GENESIS = "0" * 64
@@ -61,6 +63,20 @@ def canonical(hazard_code: str, entry: HazardEvent) -> str:
 def actor_commitment(salt: str | None, actor_user_id: int | None, actor_label: str | None) -> str:
     """Who acted, committed to without being revealed (format 2)."""
     return hashlib.sha256(((salt or "") + _json([actor_user_id, actor_label])).encode()).hexdigest()
+
+
+def json_safe(values: dict[str, Any]) -> dict[str, Any]:
+    """Event data as it goes into the history and its hash: dates ISO, money as text."""
+    safe = {}
+    for key, value in values.items():
+        if isinstance(value, (date, datetime)):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = f"{value:.2f}"
+        elif isinstance(value, (HazardState, Grade)):
+            value = value.value
+        safe[key] = value
+    return safe
 
 
 def _json(value) -> str:
@@ -94,9 +110,10 @@ def around_code(entry: HazardEvent) -> tuple[str, str]:
     return one[:start], one[start + len("A"):]
 
 
-def append(hazard: Hazard, *, event: str, from_state: str | None, to_state: str,
-           actor_user_id: int | None, actor_label: str | None, at: datetime, data: dict) -> HazardEvent:
-    """Add the next entry of the hazard's chain and move the head."""
+def next_entry(hazard: Hazard, *, event: str, from_state: str | None, to_state: str,
+               actor_user_id: int | None, actor_label: str | None, at: datetime, data: dict) -> HazardEvent:
+    """The next entry of the hazard's chain, linked, and the head moved to it; the caller
+    writes it (append, or a transition's one statement on PostgreSQL)."""
     entry = HazardEvent(
         seq=hazard.history_length + 1, event=event, from_state=from_state,
         to_state=to_state, actor_user_id=actor_user_id, actor_label=actor_label,
@@ -106,12 +123,18 @@ def append(hazard: Hazard, *, event: str, from_state: str | None, to_state: str,
     entry.hash = link(hazard.chain_head, hazard.code, entry)
     hazard.chain_head = entry.hash
     hazard.history_length = entry.seq
-    if hazard.id is None or "history" in hazard.__dict__:
-        entry.hazard = hazard  # a new hazard (id filled in at INSERT), or a history already loaded
-    else:
-        entry.hazard_id = hazard.id  # no need to load the whole history to add to it
-    object_session(hazard).add(entry)
     return entry
+
+
+def append(hazard: Hazard, **entry) -> HazardEvent:
+    """Add the next entry of the hazard's chain to its session and move the head."""
+    added = next_entry(hazard, **entry)
+    if hazard.id is None or "history" in hazard.__dict__:
+        added.hazard = hazard  # a new hazard (id filled in at INSERT), or a history already loaded
+    else:
+        added.hazard_id = hazard.id  # no need to load the whole history to add to it
+    object_session(hazard).add(added)
+    return added
 
 
 @dataclass(frozen=True)

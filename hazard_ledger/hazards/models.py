@@ -3,13 +3,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text,
-                        UniqueConstraint, text)
+from sqlalchemy import (JSON, Boolean, ColumnElement, Date, ForeignKey, Index, Integer, Numeric, SmallInteger, String,
+                        Text, UniqueConstraint, and_, case, literal_column, text)
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hazard_ledger.db import Base
 from hazard_ledger.enums import Grade, HazardState, ReportChannel, enum_column
 from hazard_ledger.organisations.models import Enterprise, User
+from hazard_ledger.sqltext import days_between
 
 
 class Hazard(Base):
@@ -90,17 +92,47 @@ class Hazard(Base):
         back_populates="hazard", order_by="HazardEvent.seq", cascade="all, delete-orphan"
     )
 
+    # "Overdue", once, for every reader (the list filter, the audit, the reminders, the
+    # statistics, the board): a hazard still being rectified (assigned) whose deadline
+    # has passed, judged on the service's local day (clock.local_today: Shanghai's, not
+    # UTC's). On a row it is Python; on the class it is the same rule as SQL, and `today`
+    # may be a date or a bound parameter.
+    @hybrid_method
     def is_overdue(self, today: date) -> bool:
         return days_overdue(self.state, self.deadline, today) > 0
 
+    @is_overdue.inplace.expression
+    @classmethod
+    def _is_overdue_sql(cls, today) -> ColumnElement[bool]:
+        # the state as SQL text, never a parameter: a prepared statement's generic plan can
+        # still use the (state, deadline) index; no deadline is never overdue, so that the
+        # rule's negation keeps the rows without one
+        return and_(cls.state == literal_column(f"'{HazardState.ASSIGNED.value}'"), cls.deadline.is_not(None),
+                    cls.deadline < today)
+
+    @hybrid_method
     def days_overdue(self, today: date) -> int:
         return days_overdue(self.state, self.deadline, today)
 
+    @days_overdue.inplace.expression
+    @classmethod
+    def _days_overdue_sql(cls, today) -> ColumnElement[int]:
+        return case((cls.is_overdue(today), days_between(cls.deadline, today)), else_=0)
+
 
 def days_overdue(state: HazardState, deadline: date | None, today: date) -> int:
-    """Days past the deadline of a hazard still being rectified; 0 otherwise."""
+    """Days past the deadline of a hazard still being rectified; 0 otherwise (the Python
+    twin of Hazard.is_overdue's SQL, for rows that are not Hazard objects)."""
     late = state is HazardState.ASSIGNED and deadline is not None and today > deadline
     return (today - deadline).days if late else 0
+
+
+def overdue_as_of(deadline: date | None, completed_on: date | None, day: date) -> bool:
+    """Whether a hazard was overdue at the end of a past `day`, rebuilt from its dates (the
+    statistics of a period that has ended): its deadline had passed and it was not yet
+    rectified. On today it answers as Hazard.is_overdue does: only an assigned hazard has a
+    deadline and no completion date."""
+    return deadline is not None and deadline < day and (completed_on is None or completed_on > day)
 
 
 class HazardEvent(Base):

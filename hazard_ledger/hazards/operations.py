@@ -15,27 +15,24 @@ from pathlib import Path
 from typing import BinaryIO, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Insert, Select, String, bindparam, case, cast, func, or_, select
+from sqlalchemy import Insert, Select, String, bindparam, case, cast, func, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from hazard_ledger import access
+from hazard_ledger import effects, permissions
 from hazard_ledger.clock import local_today
 from hazard_ledger.db import dialect_of
-from hazard_ledger.enums import Grade, HazardState, ReportChannel, Role
+from hazard_ledger.enums import Grade, HazardState, ReportChannel
 from hazard_ledger.errors import Conflict, Forbidden, NotFound, TooLarge, ValidationFailed
 from hazard_ledger.hazards import chain, photos
 from hazard_ledger.hazards.models import Attachment, Hazard, HazardCodeCounter, HazardEvent
-from hazard_ledger.notifications.delivery import announce
-from hazard_ledger.notifications.operations import notify
 from hazard_ledger.organisations.models import Enterprise, User
-from hazard_ledger.rewards.operations import propose_award
 from hazard_ledger.security import new_receipt, receipt_hash
 from hazard_ledger.sqltext import words
 from hazard_ledger.validation import MAX_ID
 from hazard_ledger.workflow import TransitionContext, fire
-from hazard_ledger.workflow.rulebook import json_safe
 
 
 # ---- reporting --------------------------------------------------------------------
@@ -108,7 +105,7 @@ def _record_report(session: Session, enterprise_id: int, report: Report, *, chan
         event="report", to_state=HazardState.REPORTED.value, actor_user_id=hazard.reporter_user_id,
         actor_label=None if report.anonymous else (reporter.display_name if reporter else report.reporter_name),
         at=now,
-        data=json_safe({"location": report.location, "description": report.description,
+        data=chain.json_safe({"location": report.location, "description": report.description,
                         "category": report.category, "channel": channel.value, "anonymous": report.anonymous,
                         **links}),
     )
@@ -214,7 +211,7 @@ def report_as_user(session: Session, actor: User, report: Report, enterprise_id:
             raise ValidationFailed.on("enterprise_id", "请指定企业 / name the enterprise")
     if enterprise_id != actor.enterprise_id:  # one's own enterprise is always in scope
         visible = session.scalar(
-            select(Enterprise.id).where(Enterprise.id == enterprise_id, access.enterprise_clause(session, actor)))
+            select(Enterprise.id).where(Enterprise.id == enterprise_id, permissions.enterprise_clause(session, actor)))
         if visible is None:
             raise ValidationFailed.on("enterprise_id", "企业不存在或不可见 / no such enterprise in your scope")
     return _record_report(session, enterprise_id, report, channel=ReportChannel.LOGIN, reporter=actor, now=now,
@@ -268,7 +265,7 @@ def reported_by(session: Session, reporter: User, hazard_id: int | None = None, 
 
 def visible_hazard(session: Session, viewer: User, hazard_id: int, for_update: bool = False) -> Hazard:
     """The hazard if `viewer` may see it; otherwise 404, never a 403 that confirms it."""
-    query = select(Hazard).where(Hazard.id == hazard_id, access.hazard_clause(session, viewer))
+    query = select(Hazard).where(Hazard.id == hazard_id, permissions.hazard_clause(session, viewer))
     if for_update:
         query = query.with_for_update()
     hazard = session.scalar(query)
@@ -290,17 +287,15 @@ class HazardFilters:
 
 def filtered_query(session: Session, viewer: User, filters: HazardFilters, today: date, zone: ZoneInfo):
     """A select of the hazards `viewer` may see that match `filters`."""
-    query = select(Hazard).where(access.hazard_clause(session, viewer))
+    query = select(Hazard).where(permissions.hazard_clause(session, viewer))
     if filters.states:
         query = query.where(Hazard.state.in_(list(filters.states)))
     if filters.enterprise_id is not None:
         query = query.where(Hazard.enterprise_id == filters.enterprise_id)
     if filters.grade is not None:
         query = query.where(Hazard.grade == filters.grade)
-    if filters.overdue is True:
-        query = query.where(Hazard.state == HazardState.ASSIGNED, Hazard.deadline < today)
-    elif filters.overdue is False:
-        query = query.where(or_(Hazard.state != HazardState.ASSIGNED, Hazard.deadline.is_(None), Hazard.deadline >= today))
+    if filters.overdue is not None:
+        query = query.where(Hazard.is_overdue(today) if filters.overdue else ~Hazard.is_overdue(today))
     if filters.text:
         pattern = "%" + filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(Hazard.description.like(pattern, escape="\\"), Hazard.location.like(pattern, escape="\\"),
@@ -348,20 +343,27 @@ def list_hazards(session: Session, viewer: User, filters: HazardFilters, today: 
 def transition(session: Session, actor: User, hazard_id: int, event: str, data: dict, *,
                version: int | None, now: datetime, zone: ZoneInfo) -> Hazard:
     """Fire `event` on a hazard the actor can see. The state change, its history entry
-    and its notifications are flushed together; any refusal changes nothing."""
+    and the effects declared for the event (hazard_ledger/effects.py) are written
+    together, in that order; any refusal changes nothing."""
     hazard = visible_hazard(session, actor, hazard_id, for_update=True)
     if version is not None and version != hazard.version:
         raise Conflict(f"隐患已被他人修改（当前版本 {hazard.version}）/ the hazard changed: version is now {hazard.version}")
     before = hazard.state
     ctx = TransitionContext(session=session, actor=actor, now=now, today=local_today(now, zone), data=data)
     fire(hazard, event, ctx)
-    chain.append(
+    entry = chain.next_entry(
         hazard, event=event, from_state=before.value, to_state=hazard.state.value,
-        actor_user_id=actor.id, actor_label=actor.display_name, at=now, data=json_safe(ctx.cleaned),
+        actor_user_id=actor.id, actor_label=actor.display_name, at=now, data=chain.json_safe(ctx.cleaned),
     )
-    if event == "assign":
-        _announce_assignment(session, hazard, actor, now, zone)
-        propose_award(session, hazard, now, zone)  # a confirmed report earns its reporter an award
+    changed = _changed_columns(hazard)
+    if changed is not None and "history" not in hazard.__dict__ and dialect_of(session) is postgresql:
+        _write_transition_postgresql(session, hazard, entry, changed)
+    else:
+        entry.hazard_id = hazard.id
+        if "history" in hazard.__dict__:
+            entry.hazard = hazard  # keep a loaded history whole
+        session.add(entry)
+    effects.follow(effects.Fired(session, event, hazard, actor, now, zone))
     try:
         session.flush()
     except StaleDataError:
@@ -369,31 +371,60 @@ def transition(session: Session, actor: User, hazard_id: int, event: str, data: 
     return hazard
 
 
-def _announce_assignment(session: Session, hazard: Hazard, actor: User, now: datetime, zone: ZoneInfo) -> None:
-    """The responsible user's inbox (and e-mail), and the enterprise's group webhooks."""
-    enterprise = session.get(Enterprise, hazard.enterprise_id)
-    message = (f"【隐患整改】{enterprise.name} {hazard.code}（{hazard.location}）已确认，请按方案整改："
-               f"措施：{hazard.measure}；责任人：{hazard.responsible_person}；时限：{hazard.deadline.isoformat()}。")
-    data = {"kind": "assigned", "hazard": {"id": hazard.id, "code": hazard.code, "enterprise": enterprise.name,
-                                           "location": hazard.location, "deadline": hazard.deadline.isoformat(),
-                                           "days_overdue": 0, "grade": hazard.grade.value}}
-    key = f"{hazard.id}:{hazard.history_length}"
-    if hazard.responsible_user_id and hazard.responsible_user_id != actor.id:
-        notify(session, kind="assigned", recipient_id=hazard.responsible_user_id, hazard_id=hazard.id, now=now,
-               dedup_key=f"assigned:{key}", message=message, data=data)
-    announce(session, kind="assigned", enterprise_id=hazard.enterprise_id, audience="enterprise", key=key,
-             message=message, data=data, now=now)
+# A transition is the busiest write after a report. On PostgreSQL its two rows (the
+# hazard's new state and version, the history entry) are one statement instead of a
+# unit-of-work flush of two: one round trip less while the hazard's row lock is held,
+# and none of the flush's bookkeeping. The session then holds both as written.
+
+def _changed_columns(hazard: Hazard) -> dict | None:
+    """The columns the rule and the chain changed, with their new values; None when
+    something else changed (a relationship), which only a flush writes."""
+    state = inspect(hazard)
+    columns = _column_keys()
+    if not set(state.committed_state) <= columns:
+        return None
+    return {key: state.dict[key] for key in state.committed_state if state.attrs[key].history.has_changes()}
+
+
+@lru_cache(maxsize=1)
+def _column_keys() -> frozenset[str]:
+    return frozenset(column.key for column in Hazard.__table__.columns)
+
+
+def _write_transition_postgresql(session: Session, hazard: Hazard, entry: HazardEvent, changed: dict) -> None:
+    entry_values = _columns_of(entry)
+    parameters = {"hazard_id": hazard.id, "old_version": hazard.version,
+                  **{f"hazard_{key}": value for key, value in changed.items()},
+                  **{f"entry_{key}": value for key, value in entry_values.items()}}
+    written = session.connection().execute(
+        _transition_statement(tuple(changed), tuple(entry_values)), parameters).first()
+    if written is None:  # the version moved under us: what a flush reports as stale data
+        raise Conflict("隐患已被他人修改 / the hazard changed while you were working on it")
+    for key, value in changed.items():
+        set_committed_value(hazard, key, value)
+    set_committed_value(hazard, "version", hazard.version + 1)
+    entry.id, entry.hazard_id = written
+    _as_written(entry)
+    make_transient_to_detached(entry)  # as if loaded: the session holds it, with nothing to flush
+    session.add(entry)
+
+
+@lru_cache(maxsize=32)
+def _transition_statement(hazard_columns: tuple[str, ...], entry_columns: tuple[str, ...]) -> Select:
+    """UPDATE the hazard where its version is still the one read, INSERT the entry for
+    the row updated (none if the version moved): built once per set of columns."""
+    hazards = Hazard.__table__
+    moved = (update(hazards)
+             .where(hazards.c.id == bindparam("hazard_id"), hazards.c.version == bindparam("old_version"))
+             .values({**{key: bindparam(f"hazard_{key}", type_=hazards.c[key].type) for key in hazard_columns},
+                      "version": hazards.c.version + 1})
+             .returning(hazards.c.id).cte("moved"))
+    new_entry = _inserting_from(HazardEvent, "entry", entry_columns, ("id", "hazard_id"),
+                                hazard_id=moved.c.id).cte("new_entry")
+    return select(new_entry.c.id, new_entry.c.hazard_id)
 
 
 # ---- attachments ------------------------------------------------------------------
-
-def may_attach(actor: User, hazard: Hazard) -> bool:
-    if actor.role in (Role.INSPECTOR, Role.ADMIN):
-        return True
-    if actor.role is Role.SAFETY_OFFICER:
-        return actor.enterprise_id == hazard.enterprise_id
-    return actor.id in (hazard.reporter_user_id, hazard.responsible_user_id)
-
 
 def add_attachment(session: Session, actor: User | None, hazard: Hazard, stream: BinaryIO, *,
                    upload_dir: Path, max_bytes: int, max_pixels: int, now: datetime) -> Attachment:
@@ -402,7 +433,7 @@ def add_attachment(session: Session, actor: User | None, hazard: Hazard, stream:
     serial survives, nor anything after or inside the image that is not its pixels. What
     is stored, hashed and served is the new file. `actor` None: the public form, already
     authorised."""
-    if actor is not None and not may_attach(actor, hazard):
+    if actor is not None and not permissions.may_attach(actor, hazard):
         raise Forbidden("无权上传照片 / you may not add photos to this hazard")
     with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as received:
         size = 0
@@ -474,17 +505,22 @@ class EnterpriseOverdue:
 
 def overdue_audit(session: Session, viewer: User, today: date, limit: int = 500
                   ) -> tuple[list[EnterpriseOverdue], list[Hazard]]:
-    """Overdue hazards in the viewer's scope, enterprises and items most overdue first."""
-    overdue = (Hazard.state == HazardState.ASSIGNED, Hazard.deadline < today, access.hazard_clause(session, viewer))
+    """Overdue hazards in the viewer's scope, enterprises and items most overdue first.
+    Workers may not read it (permissions.may_read_overdue): the API and the page alike."""
+    if not permissions.may_read_overdue(viewer):
+        raise Forbidden("逾期督办仅限监督检查员、管理员和本企业安全管理人员 / inspectors, admins and the "
+                        "enterprise's safety officers only")
+    overdue = (Hazard.is_overdue(today), permissions.hazard_clause(session, viewer))
     major = func.sum(case((Hazard.grade == Grade.MAJOR, 1), else_=0))
     rows = session.execute(
-        select(Enterprise.id, Enterprise.code, Enterprise.name, func.count(Hazard.id), major, func.min(Hazard.deadline))
+        select(Enterprise.id, Enterprise.code, Enterprise.name, func.count(Hazard.id), major,
+               func.max(Hazard.days_overdue(today)))
         .join(Hazard, Hazard.enterprise_id == Enterprise.id)
         .where(*overdue)
         .group_by(Enterprise.id, Enterprise.code, Enterprise.name)
     ).all()
     enterprises = [
-        EnterpriseOverdue(eid, code, name, count, int(majors or 0), (today - oldest).days)
+        EnterpriseOverdue(eid, code, name, count, int(majors or 0), int(oldest))
         for eid, code, name, count, majors, oldest in rows
     ]
     # ranked by how much is overdue, then how long, then how serious

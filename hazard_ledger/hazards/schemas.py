@@ -6,7 +6,7 @@ from datetime import date
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
-from hazard_ledger import access
+from hazard_ledger import permissions
 from hazard_ledger.enums import Grade, HazardState, ReportChannel
 from hazard_ledger.hazards.models import Attachment, Hazard, HazardEvent
 from hazard_ledger.organisations.models import User
@@ -188,7 +188,7 @@ class OverdueAuditOut(Schema):
 # ---- presentation: what a viewer may see of a hazard ---------------------------------
 
 def present_reporter(hazard: Hazard, viewer: User | None) -> dict | None:
-    if hazard.anonymous or not access.can_see_reporter(viewer, hazard):
+    if hazard.anonymous or not permissions.may_see_reporter(viewer, hazard):
         return None
     if hazard.reporter_user_id is not None:
         user = hazard.reporter
@@ -227,7 +227,7 @@ def present_history(hazard: Hazard, entry: HazardEvent, viewer: User, with_hash:
 
 def _actor_hidden(hazard: Hazard, entry: HazardEvent, viewer: User) -> bool:
     # The report's actor is the reporter: as confidential as the reporter field.
-    return entry.event == "report" and (hazard.anonymous or not access.can_see_reporter(viewer, hazard))
+    return entry.event == "report" and (hazard.anonymous or not permissions.may_see_reporter(viewer, hazard))
 
 
 def hashes_shown(hazard: Hazard, viewer: User) -> bool:

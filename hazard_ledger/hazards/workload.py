@@ -3,8 +3,8 @@
 One SELECT over the hazards the user may see (a safety officer's enterprise, an
 inspector's subtree, a worker's own reports), each figure a conditional count, so the
 page costs one round trip whatever the ledger's size. "Overdue" is the ledger's own
-filter (assigned, deadline passed), so each number equals the length of the list it
-links to."""
+rule (Hazard.is_overdue, the list filter's), so each number equals the length of the
+list it links to."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from hazard_ledger import access
+from hazard_ledger import permissions
 from hazard_ledger.enums import Grade, HazardState
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.organisations.models import User
@@ -39,7 +39,7 @@ def workload(session: Session, viewer: User, today: date, zone: ZoneInfo) -> Wor
     month_starts = today.replace(day=1)
     month_start_utc = datetime.combine(month_starts, time.min, tzinfo=zone).astimezone(timezone.utc)
     assigned = Hazard.state == HazardState.ASSIGNED
-    overdue = and_(assigned, Hazard.deadline < today)
+    overdue = Hazard.is_overdue(today)
 
     def count(condition):
         return func.count(case((condition, 1)))
@@ -52,5 +52,5 @@ def workload(session: Session, viewer: User, today: date, zone: ZoneInfo) -> Wor
         count(Hazard.state == HazardState.RECTIFIED),
         count(and_(assigned, Hazard.deadline >= today, Hazard.deadline <= week_ends)),
         count(Hazard.reported_at >= month_start_utc),
-    ).where(access.hazard_clause(session, viewer))).one()
+    ).where(permissions.hazard_clause(session, viewer))).one()
     return Workload(*row, week_ends=week_ends, month_starts=month_starts)

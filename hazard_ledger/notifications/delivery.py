@@ -28,41 +28,34 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, TypeVar
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from hazard_ledger import access
-from hazard_ledger.config import Settings
 from hazard_ledger.db import Database, insert_new
+from hazard_ledger.errors import NotFound, ValidationFailed
 from hazard_ledger.notifications.channels import ChannelError, send_email, send_webhook
+from hazard_ledger.notifications.kinds import (ENTERPRISE_HEARS, JURISDICTION_HEARS, KINDS, DeliveryStatus, WebhookKind,
+                                               subject)
 from hazard_ledger.notifications.models import Delivery, Webhook
 from hazard_ledger.notifications.targets import AllowedHosts, RefusedTarget, check_url
-from hazard_ledger.organisations.models import Enterprise
+from hazard_ledger.organisations import tree
+from hazard_ledger.organisations.models import Enterprise, Jurisdiction
+
+if TYPE_CHECKING:
+    from hazard_ledger.config import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-SUBJECTS = {
-    "assigned": "隐患整改任务", "due_soon": "整改即将到期", "overdue": "整改逾期", "escalation": "逾期督办",
-    "stale_progress": "整改情况未更新", "untriaged": "隐患待处理", "training_due": "安全培训提醒",
-    "drill_due": "应急演练提醒", "reward": "隐患举报奖励", "statistics_due": "统计报送提醒",
-    "notice_issued": "工会监督文书", "notice_replied": "文书已回复", "notice_due": "文书即将到期",
-    "notice_overdue": "文书逾期未复",
-    "inspection_missed": "隐患排查未完成",
-}
-# what a webhook of an enterprise, or of a jurisdiction, hears unless told otherwise
-ENTERPRISE_KINDS = "assigned,due_soon,overdue,stale_progress,untriaged"
-JURISDICTION_KINDS = "escalation,untriaged"
 
 
 def _insert_many(session: Session, rows: list[dict]) -> int:
     if not rows:
         return 0
     table = Delivery.__table__
-    defaults = {"status": "pending", "attempts": 0, "recipient": None, "webhook_id": None, "notification_id": None,
+    defaults = {"status": DeliveryStatus.PENDING, "attempts": 0, "recipient": None, "webhook_id": None, "notification_id": None,
                 "lease_until": None, "claim_token": None, "last_error": None, "sent_at": None}
     return len(insert_new(session, table, [{**defaults, **row} for row in rows], [table.c.id]))
 
@@ -71,7 +64,7 @@ def queue_emails(session: Session, emails: list[tuple[int, str, str, str, Mappin
     """E-mail copies of inbox notifications: (notification id, address, kind, message, data)."""
     return _insert_many(session, [
         {"dedup_key": f"email:{notification_id}", "channel": "email", "recipient": address,
-         "notification_id": notification_id, "kind": kind, "subject": f"【{SUBJECTS.get(kind, kind)}】", "body": message,
+         "notification_id": notification_id, "kind": kind, "subject": subject(kind), "body": message,
          "data": dict(data), "next_attempt_at": now, "created_at": now}
         for notification_id, address, kind, message, data in emails
     ]) if emails else 0
@@ -110,7 +103,7 @@ class WebhookDirectory:
         else:
             if enterprise_id not in self._ancestors:
                 enterprise = self.session.get(Enterprise, enterprise_id)
-                self._ancestors[enterprise_id] = access.jurisdiction_ancestors(self.session, enterprise.jurisdiction_id)
+                self._ancestors[enterprise_id] = tree.ancestors(self.session, enterprise.jurisdiction_id)
             hooks = [h for jid in self._ancestors[enterprise_id] for h in self.by_jurisdiction.get(jid, [])]
         return [hook for hook in hooks if hook.hears(kind)]
 
@@ -123,7 +116,7 @@ def announce_many(session: Session, announcements: list[Announcement], now: date
     directory = directory or WebhookDirectory(session)
     return _insert_many(session, [
         {"dedup_key": f"webhook:{hook.id}:{a.kind}:{a.key}", "channel": "webhook", "webhook_id": hook.id,
-         "kind": a.kind, "subject": f"【{SUBJECTS.get(a.kind, a.kind)}】", "body": a.message, "data": dict(a.data),
+         "kind": a.kind, "subject": subject(a.kind), "body": a.message, "data": dict(a.data),
          "next_attempt_at": now, "created_at": now}
         for a in announcements for hook in directory.hearing(a.enterprise_id, a.kind, a.audience)
     ])
@@ -161,8 +154,8 @@ def claim_due(database: Database, now: datetime, batch: int, lease: timedelta) -
     token = secrets.token_hex(16)
     with database.unit_of_work() as session:
         due = (select(Delivery.id)
-               .where(or_(Delivery.status == "pending",
-                          (Delivery.status == "sending") & (Delivery.lease_until < now)),
+               .where(or_(Delivery.status == DeliveryStatus.PENDING,
+                          (Delivery.status == DeliveryStatus.SENDING) & (Delivery.lease_until < now)),
                       Delivery.next_attempt_at <= now)
                .order_by(Delivery.next_attempt_at, Delivery.id).limit(batch))
         if database.is_postgresql:
@@ -171,7 +164,7 @@ def claim_due(database: Database, now: datetime, batch: int, lease: timedelta) -
         if not ids:
             return Claim(token, [], {})
         session.execute(update(Delivery).where(Delivery.id.in_(ids))
-                        .values(status="sending", claim_token=token, lease_until=now + lease))
+                        .values(status=DeliveryStatus.SENDING, claim_token=token, lease_until=now + lease))
         found = {d.id: d for d in session.scalars(select(Delivery).where(Delivery.id.in_(ids)))}
         hook_ids = {d.webhook_id for d in found.values() if d.webhook_id is not None}
         hooks = {h.id: h for h in session.scalars(select(Webhook).where(Webhook.id.in_(hook_ids)))} if hook_ids else {}
@@ -273,12 +266,12 @@ def _record_outcome(database: Database, delivery: Delivery, token: str, error: s
     ours = (Delivery.id == delivery.id) & (Delivery.claim_token == token)
     attempts = delivery.attempts + 1
     if error is None:
-        outcome, values = "sent", {"status": "sent", "sent_at": now, "last_error": None}
+        outcome, values = "sent", {"status": DeliveryStatus.SENT, "sent_at": now, "last_error": None}
     elif attempts >= config["max_attempts"]:
-        outcome, values = "failed", {"status": "failed", "last_error": error[:2000]}
+        outcome, values = "failed", {"status": DeliveryStatus.FAILED, "last_error": error[:2000]}
     else:
         backoff = config["backoff_seconds"] * 2 ** (attempts - 1)
-        outcome, values = "retried", {"status": "pending", "next_attempt_at": now + timedelta(seconds=backoff),
+        outcome, values = "retried", {"status": DeliveryStatus.PENDING, "next_attempt_at": now + timedelta(seconds=backoff),
                                       "last_error": error[:2000]}
     with database.unit_of_work() as session:
         session.execute(update(Delivery).where(ours).values(attempts=attempts, lease_until=None, claim_token=None,
@@ -295,21 +288,15 @@ def list_deliveries(session: Session, status: str | None = None, limit: int = 20
 
 # ---- configuring webhooks ----------------------------------------------------------------
 
-WEBHOOK_KINDS = ("generic", "dingtalk", "wecom")
-
-
 def add_webhook(session: Session, *, kind: str, url: str, secret: str | None, enterprise_id: int | None,
                 jurisdiction_id: int | None, kinds: str | None, now: datetime,
                 allowed_hosts: Sequence[str] = ()) -> Webhook:
     """A webhook of one enterprise or one jurisdiction (admins and the command line).
     Its URL may not point inside the service's network (targets.py) unless its host is
     in `allowed_hosts` (`[delivery] allowed_hosts`)."""
-    from hazard_ledger.errors import ValidationFailed
-    from hazard_ledger.notifications.operations import KINDS
-    from hazard_ledger.organisations.models import Jurisdiction
-
-    if kind not in WEBHOOK_KINDS:
-        raise ValidationFailed.on("kind", f"须为 {'/'.join(WEBHOOK_KINDS)} / one of {', '.join(WEBHOOK_KINDS)}")
+    if kind not in frozenset(WebhookKind):
+        names = [member.value for member in WebhookKind]
+        raise ValidationFailed.on("kind", f"须为 {'/'.join(names)} / one of {', '.join(names)}")
     try:
         check_url(url, AllowedHosts(allowed_hosts))
     except RefusedTarget as refusal:
@@ -320,11 +307,11 @@ def add_webhook(session: Session, *, kind: str, url: str, secret: str | None, en
         raise ValidationFailed.on("enterprise_id", "企业不存在 / no such enterprise")
     if jurisdiction_id is not None and session.get(Jurisdiction, jurisdiction_id) is None:
         raise ValidationFailed.on("jurisdiction_id", "工会组织不存在 / no such jurisdiction")
-    wanted = kinds or (ENTERPRISE_KINDS if enterprise_id is not None else JURISDICTION_KINDS)
+    wanted = kinds or ",".join(ENTERPRISE_HEARS if enterprise_id is not None else JURISDICTION_HEARS)
     unknown = [k for k in wanted.split(",") if k not in KINDS]
     if unknown:
         raise ValidationFailed.on("kinds", f"未知类型 / unknown kinds: {', '.join(unknown)}")
-    hook = Webhook(kind=kind, url=url, secret=secret or None, enterprise_id=enterprise_id,
+    hook = Webhook(kind=WebhookKind(kind), url=url, secret=secret or None, enterprise_id=enterprise_id,
                    jurisdiction_id=jurisdiction_id, kinds=wanted, active=True, created_at=now)
     session.add(hook)
     session.flush()
@@ -336,8 +323,6 @@ def list_webhooks(session: Session) -> list[Webhook]:
 
 
 def remove_webhook(session: Session, webhook_id: int) -> None:
-    from hazard_ledger.errors import NotFound
-
     hook = session.get(Webhook, webhook_id)
     if hook is None:
         raise NotFound("webhook 不存在 / no such webhook")

@@ -6,6 +6,8 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Intege
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hazard_ledger.db import Base
+from hazard_ledger.enums import enum_column
+from hazard_ledger.notifications.kinds import DeliveryStatus, Kind, WebhookKind
 
 
 class Notification(Base):
@@ -16,7 +18,7 @@ class Notification(Base):
     __table_args__ = (Index("ix_notifications_recipient_id", "recipient_user_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[Kind] = mapped_column(enum_column(Kind, "notification_kind", length=20))
     recipient_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     hazard_id: Mapped[int | None] = mapped_column(ForeignKey("hazards.id", ondelete="CASCADE"), index=True)
     message: Mapped[str] = mapped_column(Text)
@@ -37,7 +39,7 @@ class Webhook(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
     jurisdiction_id: Mapped[int | None] = mapped_column(ForeignKey("jurisdictions.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(10))  # generic | dingtalk | wecom
+    kind: Mapped[WebhookKind] = mapped_column(enum_column(WebhookKind, "webhook_kind", length=10))
     url: Mapped[str] = mapped_column(String(1000))
     secret: Mapped[str | None] = mapped_column(String(200))
     kinds: Mapped[str] = mapped_column(String(200))
@@ -70,7 +72,8 @@ class Delivery(Base):
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     data: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sending | sent | failed
+    status: Mapped[DeliveryStatus] = mapped_column(enum_column(DeliveryStatus, "delivery_status", length=10),
+                                                   default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
     lease_until: Mapped[datetime | None]

@@ -12,13 +12,9 @@ from sqlalchemy.orm import Session
 from hazard_ledger.db import insert_new
 from hazard_ledger.errors import NotFound
 from hazard_ledger.notifications.delivery import queue_emails
+from hazard_ledger.notifications.kinds import KINDS
 from hazard_ledger.notifications.models import Notification
 from hazard_ledger.organisations.models import User
-
-KINDS = ("assigned", "due_soon", "overdue", "escalation", "stale_progress", "untriaged",
-         "training_due", "drill_due", "reward", "statistics_due", "inspection_missed",
-         # the union's formal notices (hazard_ledger/union)
-         "notice_issued", "notice_replied", "notice_due", "notice_overdue")
 
 
 def notify(session: Session, *, kind: str, recipient_id: int, message: str, dedup_key: str,

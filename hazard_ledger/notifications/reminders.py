@@ -21,17 +21,19 @@ from sqlalchemy import (
     Date, Row, Select, String, and_, bindparam, case, cast, func, literal, literal_column, or_, select, true, union,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from hazard_ledger.clock import local_today
 from hazard_ledger.config import Settings
 from hazard_ledger.db import UTCDateTime, dialect_of
-from hazard_ledger.enums import Grade, HazardState, Role
+from hazard_ledger import permissions
+from hazard_ledger.enums import Grade, HazardState
 from hazard_ledger.hazards.models import Hazard, days_overdue
 from hazard_ledger.notifications.delivery import Announcement, WebhookDirectory, announce_many, queue_emails
 from hazard_ledger.notifications.models import Notification
-from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
+from hazard_ledger.organisations import tree
+from hazard_ledger.organisations.models import Enterprise, User
 from hazard_ledger.sqltext import days_between, iso_date, local_minute, utc_text, words
 
 # who hears a reminder
@@ -128,7 +130,7 @@ def _reminders(base_url: str, zone: str, quiet: int, later: int, general_levels:
     where = words(Enterprise.name, " ", Hazard.code, "（", Hazard.location, "）", f"{base_url}/hazards/",
                   cast(Hazard.id, String))
     deadline = iso_date(Hazard.deadline)
-    days_late = cast(days_between(Hazard.deadline, TODAY), String)
+    days_late = cast(Hazard.days_overdue(TODAY), String)
     assigned, waiting = _in_state(HazardState.ASSIGNED), _in_state(HazardState.REPORTED)
     found = [
         # once per deadline (a new deadline after `extend` earns a new reminder)
@@ -136,7 +138,7 @@ def _reminders(base_url: str, zone: str, quiet: int, later: int, general_levels:
                  words("【整改即将到期】", where, " 整改时限 ", deadline, "，还剩 ",
                        cast(days_between(TODAY, Hazard.deadline), String), " 天，请按期完成整改并记录。"), RECTIFIERS),
         # once per overdue day
-        Reminder("overdue", and_(assigned, Hazard.deadline < TODAY), iso_date(TODAY),
+        Reminder("overdue", Hazard.is_overdue(TODAY), iso_date(TODAY),
                  words("【整改逾期】", where, " 整改时限 ", deadline, "，已逾期 ", days_late, " 天，请立即整改或申请延期。"),
                  RECTIFIERS),
     ]
@@ -157,7 +159,7 @@ def _reminders(base_url: str, zone: str, quiet: int, later: int, general_levels:
                             true() if following is None else Hazard.deadline > _late_by(following))
                        for following, graded in windows.items()))
         found.append(Reminder(
-            "escalation", and_(assigned, Hazard.deadline < TODAY, Hazard.deadline <= _late_by(level), grades),
+            "escalation", and_(Hazard.is_overdue(TODAY), Hazard.deadline <= _late_by(level), grades),
             words(deadline, f":{level}"),
             words("【逾期督办】", where, " ", case((is_major, "重大"), else_="一般"), "隐患已逾期 ", days_late, " 天（时限 ",
                   deadline, "，责任人 ", func.coalesce(Hazard.responsible_person, ""), "），请督促整改。"), INSPECTORS))
@@ -189,19 +191,16 @@ def _people(notices, audience: str) -> Select:
     """Each notice with each person who hears it: (hazard_id, occasion, message, user_id)."""
     said = (notices.c.hazard_id, notices.c.occasion, notices.c.message)
     officers = (select(*said, User.id.label("user_id")).select_from(notices)
-                .join(User, and_(User.enterprise_id == notices.c.enterprise_id, User.role == Role.SAFETY_OFFICER,
-                                 User.active.is_(True))))
+                .join(User, and_(User.enterprise_id == notices.c.enterprise_id, permissions.active_officers())))
     if audience == OFFICERS:
         return officers
     if audience == RECTIFIERS:  # UNION: a responsible user who is also an officer hears it once
         return union(officers, select(*said, notices.c.responsible_user_id).where(notices.c.responsible_user_id.is_not(None)))
-    # a union and those above it: a walk up the tree, which UNION ends even on a cycle
-    start = select(Jurisdiction.id.label("start_id"), Jurisdiction.id, Jurisdiction.parent_id).cte("above", recursive=True)
-    parent = aliased(Jurisdiction)
-    above = start.union(select(start.c.start_id, parent.id, parent.parent_id).join(parent, parent.id == start.c.parent_id))
+    # a union and those above it: the tree's walk up, in the same statement
+    above = tree.ancestry_cte()
     return (select(*said, User.id.label("user_id")).select_from(notices)
             .join(above, above.c.start_id == notices.c.jurisdiction_id)
-            .join(User, and_(User.jurisdiction_id == above.c.id, User.role == Role.INSPECTOR, User.active.is_(True))))
+            .join(User, and_(User.jurisdiction_id == above.c.id, permissions.active_inspectors())))
 
 
 def sweep_reminders(session: Session, now: datetime, settings: Settings) -> SweepResult:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hazard_ledger import access
+from hazard_ledger import permissions
 from hazard_ledger.enums import Role
 from hazard_ledger.errors import Forbidden, NotFound, ValidationFailed
 from hazard_ledger.organisations.levels import WORDS, Level, above, choose_level
@@ -17,8 +17,7 @@ from hazard_ledger.security import Passwords, new_report_token
 
 
 def _require_admin(actor: User | None) -> None:
-    # actor None: the command line, run by whoever runs the service
-    if actor is not None and actor.role is not Role.ADMIN:
+    if not permissions.may_administer(actor):
         raise Forbidden("仅管理员可操作 / administrators only")
 
 
@@ -62,8 +61,11 @@ def create_jurisdiction(session: Session, actor: User | None, *, code: str, name
 
 
 def list_jurisdictions(session: Session, viewer: User) -> list[Jurisdiction]:
+    """The union tree the viewer may read: all for admins, their subtree for inspectors."""
+    if not permissions.may_audit(viewer):
+        raise Forbidden("仅管理员和监督检查员可查看 / admins and inspectors only")
     return list(session.scalars(
-        select(Jurisdiction).where(access.jurisdiction_clause(session, viewer)).order_by(Jurisdiction.code)
+        select(Jurisdiction).where(permissions.jurisdiction_clause(session, viewer)).order_by(Jurisdiction.code)
     ))
 
 
@@ -82,7 +84,7 @@ def create_enterprise(session: Session, actor: User | None, *, code: str, name: 
 
 
 def list_enterprises(session: Session, viewer: User, code: str | None = None) -> list[Enterprise]:
-    query = select(Enterprise).where(access.enterprise_clause(session, viewer))
+    query = select(Enterprise).where(permissions.enterprise_clause(session, viewer))
     if code:
         query = query.where(Enterprise.code == code)
     return list(session.scalars(query.order_by(Enterprise.code)))
@@ -90,7 +92,7 @@ def list_enterprises(session: Session, viewer: User, code: str | None = None) ->
 
 def visible_enterprise(session: Session, viewer: User, enterprise_id: int) -> Enterprise:
     enterprise = session.scalar(
-        select(Enterprise).where(Enterprise.id == enterprise_id, access.enterprise_clause(session, viewer))
+        select(Enterprise).where(Enterprise.id == enterprise_id, permissions.enterprise_clause(session, viewer))
     )
     if enterprise is None:
         raise NotFound("企业不存在 / no such enterprise")
@@ -111,13 +113,13 @@ class NewUser:
 def create_user(session: Session, actor: User | None, new: NewUser, passwords: Passwords, now: datetime) -> User:
     _require_admin(actor)
     _unique(session, User.username, new.username, "username")
-    if new.role in (Role.WORKER, Role.SAFETY_OFFICER):
+    if permissions.belongs_to_enterprise(new.role):
         if new.enterprise_id is None:
             raise ValidationFailed.on("enterprise_id", "职工和安全管理人员须属于一个企业 / required for this role")
         if session.get(Enterprise, new.enterprise_id) is None:
             raise ValidationFailed.on("enterprise_id", "企业不存在 / no such enterprise")
         jurisdiction_id = None
-    elif new.role is Role.INSPECTOR:
+    elif permissions.belongs_to_jurisdiction(new.role):
         if new.jurisdiction_id is None:
             raise ValidationFailed.on("jurisdiction_id", "监督检查员须属于一个工会组织 / required for this role")
         if session.get(Jurisdiction, new.jurisdiction_id) is None:
@@ -128,7 +130,7 @@ def create_user(session: Session, actor: User | None, new: NewUser, passwords: P
     _check_password(new.password)
     user = User(
         username=new.username, password_hash=passwords.hash(new.password), role=new.role,
-        enterprise_id=new.enterprise_id if new.role in (Role.WORKER, Role.SAFETY_OFFICER) else None,
+        enterprise_id=new.enterprise_id if permissions.belongs_to_enterprise(new.role) else None,
         jurisdiction_id=jurisdiction_id, name=new.name, email=new.email, active=True, created_at=now,
     )
     session.add(user)
@@ -160,7 +162,7 @@ def change_password(session: Session, actor: User | None, user: User, new_passwo
     """Set a new password and end every session and token of the user. An administrator
     (or the command line, actor None) sets anyone's; a user sets their own and must give
     the current one."""
-    if actor is not None and actor.role is not Role.ADMIN:
+    if not permissions.may_administer(actor):
         if actor.id != user.id:
             raise Forbidden("仅管理员可修改他人的密码 / administrators only")
         if current_password is None or not passwords.verify(user.password_hash, current_password):

@@ -21,7 +21,6 @@ from hazard_ledger.hazards.operations import next_hazard_code
 from hazard_ledger.organisations.models import Enterprise
 from hazard_ledger.paperwork.columns import grade_from_word, state_from_word
 from hazard_ledger.tabular import ImportRefused, Problem, Row, cell_date, read_table
-from hazard_ledger.workflow.rulebook import json_safe
 
 REQUIRED = ("报告时间", "隐患地点", "隐患描述", "状态")
 PLAN = ("整改措施", "整改责任单位", "整改责任人", "整改时限", "安全防护措施")
@@ -144,7 +143,7 @@ def _create(session: Session, enterprise: Enterprise, row: Row, fields: dict, no
     session.add(hazard)
     chain.append(hazard, event="import", from_state=None, to_state=state.value, actor_user_id=None,
                  actor_label="导入 / import", at=now,
-                 data=json_safe({"row": row.number, "original_code": original, **fields}))
+                 data=chain.json_safe({"row": row.number, "original_code": original, **fields}))
     session.flush()
     return hazard
 

@@ -16,9 +16,10 @@ from openpyxl.styles import Alignment, Font
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from hazard_ledger.enums import Grade, HazardState, Role
+from hazard_ledger import permissions
+from hazard_ledger.enums import Grade, HazardState
 from hazard_ledger.errors import ValidationFailed
-from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.hazards.models import Hazard, overdue_as_of
 from hazard_ledger.notifications.operations import notify
 from hazard_ledger.organisations.models import Enterprise, User
 from hazard_ledger.paperwork.models import StatisticsReport
@@ -145,7 +146,7 @@ def compute_statistics(session: Session, enterprise: Enterprise, period: Period,
         done = hazard.completed_on is not None and hazard.completed_on <= as_of
         stats.rectified += done
         if ended:  # rebuilt from the dates: overdue on the period's last day
-            stats.overdue += (not done and hazard.deadline is not None and hazard.deadline < as_of)
+            stats.overdue += overdue_as_of(hazard.deadline, hazard.completed_on, as_of)
         else:  # as it stands today: the audit's own rule
             stats.overdue += hazard.is_overdue(today)
     stats.rectification_rate = round(stats.rectified / stats.found, 4) if stats.found else 0.0
@@ -200,8 +201,7 @@ def file_statistics(session: Session, now: datetime, settings) -> str:
     reminded = stored = 0
     enterprises = list(session.scalars(select(Enterprise).order_by(Enterprise.id)))
     officers: dict[int, list[int]] = {}
-    for uid, eid in session.execute(select(User.id, User.enterprise_id).where(
-            User.role == Role.SAFETY_OFFICER, User.active.is_(True))):
+    for uid, eid in session.execute(select(User.id, User.enterprise_id).where(permissions.active_officers())):
         officers.setdefault(eid, []).append(uid)
     for period in Period.ended_before(today):
         days_left = (period.filing_deadline - today).days

@@ -19,19 +19,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, String, bindparam, case, exists, func, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from hazard_ledger import access
+from hazard_ledger import permissions
 from hazard_ledger.clock import local_today
 from hazard_ledger.config import Settings
 from hazard_ledger.db import UTCDateTime, dialect_of
-from hazard_ledger.enums import Role
 from hazard_ledger.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from hazard_ledger.hazards import operations as ledger
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.notifications.delivery import Announcement, announce_many
 from hazard_ledger.notifications.operations import Message, notify_many
+from hazard_ledger.organisations import tree
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
 from hazard_ledger.organisations.operations import visible_enterprise
-from hazard_ledger.prevention import grading, permissions
+from hazard_ledger.prevention import grading
 from hazard_ledger.prevention.models import (
     Frequency, Inspection, InspectionPlan, InspectionPlanPoint, InspectionState, RiskLevel, RiskMethod, RiskPoint,
     RiskPointKind,
@@ -70,14 +70,14 @@ def register_for_writing(session: Session, actor: User | None, enterprise_id: in
             raise NotFound("企业不存在 / no such enterprise")
         return enterprise
     enterprise = visible_enterprise(session, actor, enterprise_id)
-    if not permissions.keeps_register(actor, enterprise_id):
+    if not permissions.may_write_for(actor, enterprise_id):
         raise Forbidden("仅本企业安全管理人员可维护风险点 / only the enterprise's safety officers keep its register")
     return enterprise
 
 
 def register_for_reading(session: Session, viewer: User, enterprise_id: int) -> Enterprise:
     enterprise = visible_enterprise(session, viewer, enterprise_id)
-    if not permissions.reads_register(viewer):
+    if not permissions.may_read_register(viewer):
         raise Forbidden("风险点清单仅限安全管理人员和监督检查员查看 / the register is for safety officers and inspectors")
     return enterprise
 
@@ -155,8 +155,8 @@ def visible_risk_point(session: Session, viewer: User, risk_point_id: int) -> Ri
     """A risk point of the viewer's register, or one the viewer is assigned to inspect;
     otherwise 404."""
     point = session.scalar(select(RiskPoint).join(Enterprise, Enterprise.id == RiskPoint.enterprise_id)
-                           .where(RiskPoint.id == risk_point_id, access.enterprise_clause(session, viewer)))
-    if point is not None and (permissions.reads_register(viewer) or _assigned_to(session, viewer, point.id)):
+                           .where(RiskPoint.id == risk_point_id, permissions.enterprise_clause(session, viewer)))
+    if point is not None and (permissions.may_read_register(viewer) or _assigned_to(session, viewer, point.id)):
         return point
     raise NotFound("风险点不存在 / no such risk point")
 
@@ -207,8 +207,7 @@ def list_plans(session: Session, viewer: User, enterprise_id: int) -> list[Inspe
 
 def assignable_users(session: Session, enterprise_id: int) -> list[User]:
     """Who may be a plan's assignee: the enterprise's active workers and safety officers."""
-    return list(session.scalars(select(User).where(User.enterprise_id == enterprise_id, User.active.is_(True),
-                                                   User.role.in_([Role.WORKER, Role.SAFETY_OFFICER]))
+    return list(session.scalars(select(User).where(permissions.assignable(enterprise_id))
                                 .order_by(User.role, User.name, User.username)))
 
 
@@ -330,8 +329,7 @@ def notify_missed(session: Session, missed: list, now: datetime, base_url: str) 
     names: dict[int, str] = {}
     for batch in _batches(enterprise_ids):
         for user_id, enterprise_id in session.execute(
-                select(User.id, User.enterprise_id).where(User.enterprise_id.in_(batch),
-                                                          User.role == Role.SAFETY_OFFICER, User.active.is_(True))):
+                select(User.id, User.enterprise_id).where(User.enterprise_id.in_(batch), permissions.active_officers())):
             officers[enterprise_id].append(user_id)
         names.update(session.execute(select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(batch))).all())
     messages, announcements = [], []
@@ -544,11 +542,11 @@ def coverage(session: Session, viewer: User, start: date, end: date) -> dict:
     """For each enterprise in the viewer's scope: its points by level, its inspections whose
     period meets [start, end] by state, and its red and orange points without a plan; and
     the same summed for each jurisdiction in scope over its subtree."""
-    if not permissions.reads_register(viewer):
+    if not permissions.may_read_register(viewer):
         raise Forbidden("仅限安全管理人员和监督检查员 / for safety officers and inspectors")
     enterprises = list(session.execute(
         select(Enterprise.id, Enterprise.code, Enterprise.name, Enterprise.jurisdiction_id)
-        .where(access.enterprise_clause(session, viewer)).order_by(Enterprise.code)))
+        .where(permissions.enterprise_clause(session, viewer)).order_by(Enterprise.code)))
     ids = [row.id for row in enterprises]
     points: dict[int, dict[str, int]] = defaultdict(lambda: {level.value: 0 for level in RiskLevel})
     done: dict[int, dict[str, int]] = defaultdict(lambda: {state.value: 0 for state in InspectionState})
@@ -582,20 +580,17 @@ def _batches(ids: list[int], size: int = 5000) -> Iterable[list[int]]:
 
 def _by_jurisdiction(session: Session, viewer: User, rows: list[EnterpriseCoverage]) -> list[dict]:
     """Each jurisdiction in the viewer's scope with its subtree's sums."""
-    if viewer.role not in (Role.INSPECTOR, Role.ADMIN):
+    if not permissions.may_audit(viewer):
         return []
     jurisdictions = list(session.execute(select(Jurisdiction.id, Jurisdiction.code, Jurisdiction.name)
-                                         .where(access.jurisdiction_clause(session, viewer))
+                                         .where(permissions.jurisdiction_clause(session, viewer))
                                          .order_by(Jurisdiction.code)))
     in_scope = {row.id for row in jurisdictions}
-    ancestors = {}
     totals = {row.id: {"points": {level.value: 0 for level in RiskLevel},
                        "inspections": {state.value: 0 for state in InspectionState},
                        "unplanned_red_orange": 0, "enterprises": 0} for row in jurisdictions}
     for row in rows:
-        if row.jurisdiction_id not in ancestors:
-            ancestors[row.jurisdiction_id] = access.jurisdiction_ancestors(session, row.jurisdiction_id)
-        for jurisdiction_id in ancestors[row.jurisdiction_id]:
+        for jurisdiction_id in tree.ancestors(session, row.jurisdiction_id):
             if jurisdiction_id not in in_scope:
                 continue
             total = totals[jurisdiction_id]

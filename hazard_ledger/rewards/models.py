@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -7,7 +8,16 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hazard_ledger.db import Base
+from hazard_ledger.enums import enum_column
 from hazard_ledger.hazards.models import Hazard
+
+
+class AwardStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    PAID = "paid"
+    REJECTED = "rejected"
+    LAPSED = "lapsed"  # an anonymous reporter's, not claimed in time
 
 
 class Award(Base):
@@ -33,7 +43,7 @@ class Award(Base):
     profile: Mapped[str] = mapped_column(String(60))
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     explanation: Mapped[list] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(10), index=True)
+    status: Mapped[AwardStatus] = mapped_column(enum_column(AwardStatus, "award_status", length=10), index=True)
     anonymous: Mapped[bool]
     proposed_at: Mapped[datetime]
     claim_deadline: Mapped[date | None] = mapped_column(Date)

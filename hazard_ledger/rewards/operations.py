@@ -12,23 +12,26 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, func, select, true, update
 from sqlalchemy.orm import Session, joinedload
 
-from hazard_ledger import access
+from hazard_ledger import permissions
 from hazard_ledger.clock import local_today
-from hazard_ledger.enums import ReportChannel, Role
+from hazard_ledger.enums import ReportChannel
 from hazard_ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.notifications.operations import notify
+from hazard_ledger.organisations import tree
 from hazard_ledger.organisations.models import Enterprise, User
 from hazard_ledger.rewards.engine import AssessmentRefused, Facts, assess
-from hazard_ledger.rewards.models import Award
+from hazard_ledger.rewards.models import Award, AwardStatus
 from hazard_ledger.rewards.profiles import profile_for, profile_named
 from hazard_ledger.tabular import Column, write_table
 
-COUNTING = ("proposed", "approved", "paid")  # what counts against caps and budgets
+COUNTING = (AwardStatus.PROPOSED, AwardStatus.APPROVED, AwardStatus.PAID)  # what counts against caps and budgets
+PAYABLE = (AwardStatus.APPROVED, AwardStatus.PAID)  # what the finance office pays or has paid
+UNDECIDED_OR_APPROVED = (AwardStatus.PROPOSED, AwardStatus.APPROVED)  # what may still be rejected, claimed or lapse
 
 
 def _top_jurisdiction(session: Session, enterprise: Enterprise) -> int:
-    return access.jurisdiction_ancestors(session, enterprise.jurisdiction_id)[-1]
+    return tree.ancestors(session, enterprise.jurisdiction_id)[-1]
 
 
 def _month_so_far(session: Session, reporter_key: str | None, month: str, excluding: int | None = None) -> Decimal:
@@ -61,7 +64,7 @@ def propose_award(session: Session, hazard: Hazard, now: datetime, zone: ZoneInf
     reporter = session.get(User, hazard.reporter_user_id) if hazard.reporter_user_id else None
     if hazard.channel is ReportChannel.IMPORT:
         return None
-    if hazard.channel is ReportChannel.LOGIN and (reporter is None or reporter.role is not Role.WORKER):
+    if hazard.channel is ReportChannel.LOGIN and not permissions.reports_earn_awards(reporter):
         return None  # only workers' reports earn: a safety officer's own report earns nothing
     profile = profile_for(hazard.reported_at.astimezone(zone).date())
     own_staff = reporter is not None and reporter.enterprise_id == hazard.enterprise_id
@@ -81,7 +84,7 @@ def propose_award(session: Session, hazard: Hazard, now: datetime, zone: ZoneInf
                            year=today.year), profile)
     award = Award(hazard_id=hazard.id, enterprise_id=hazard.enterprise_id, top_jurisdiction_id=top,
                   reporter_user_id=reporter.id if reporter else None, reporter_key=key, year=today.year, month=month,
-                  profile=profile.name, amount=result.amount, explanation=result.lines, status="proposed",
+                  profile=profile.name, amount=result.amount, explanation=result.lines, status=AwardStatus.PROPOSED,
                   anonymous=hazard.anonymous, proposed_at=now,
                   claim_deadline=today + timedelta(days=profile.claim_days) if hazard.anonymous else None)
     session.add(award)
@@ -93,14 +96,9 @@ def propose_award(session: Session, hazard: Hazard, now: datetime, zone: ZoneInf
 
 def _award_clause(session: Session, viewer: User) -> ColumnElement[bool]:
     """Filter on Award for what `viewer` may see."""
-    if viewer.role is Role.ADMIN:
-        return true()
-    if viewer.role is Role.INSPECTOR:
-        enterprises = select(Enterprise.id).where(
-            Enterprise.jurisdiction_id.in_(access.jurisdiction_subtree(session, viewer.jurisdiction_id)))
-        return Award.enterprise_id.in_(enterprises)
-    if viewer.role is Role.WORKER:
-        return Award.reporter_user_id == viewer.id
+    clause = permissions.award_clause(session, viewer)
+    if clause is not None:
+        return clause
     # safety officers never see who reported what, nor what they earned
     raise Forbidden("奖励信息仅限举报人、监督检查员和管理员查看 / rewards are for reporters, inspectors and admins")
 
@@ -127,7 +125,7 @@ def visible_award(session: Session, viewer: User, award_id: int) -> Award:
 
 def reporter_of(award: Award, viewer: User) -> dict | None:
     """Who is paid: the worker's account, or the claim. Inspectors and admins only."""
-    if viewer.role not in (Role.INSPECTOR, Role.ADMIN):
+    if not permissions.may_decide_awards(viewer):
         return None
     hazard = award.hazard
     return {"user_id": award.reporter_user_id,
@@ -138,7 +136,7 @@ def reporter_of(award: Award, viewer: User) -> dict | None:
 # ---- deciding ----------------------------------------------------------------------------
 
 def _decider(session: Session, actor: User, award_id: int) -> Award:
-    if actor.role not in (Role.INSPECTOR, Role.ADMIN):
+    if not permissions.may_decide_awards(actor):
         raise Forbidden("仅监督检查员和管理员可审批奖励 / inspectors and admins only")
     return visible_award(session, actor, award_id)
 
@@ -156,7 +154,7 @@ def approve_award(session: Session, actor: User, award_id: int, now: datetime, z
     consequence `tier` or adjusted `amount` (which needs a `reason`): the profile's
     bonus, monthly cap and budget apply to whatever the reviewer chose."""
     award = _decider(session, actor, award_id)
-    if award.status != "proposed":
+    if award.status is not AwardStatus.PROPOSED:
         raise Conflict(f"奖励状态为 {award.status}，不能批准 / an award {award.status} cannot be approved")
     if amount is not None and not reason:
         raise ValidationFailed.on("reason", "调整金额须说明理由 / an adjusted amount needs a reason")
@@ -170,13 +168,13 @@ def approve_award(session: Session, actor: User, award_id: int, now: datetime, z
     except AssessmentRefused as refused:
         raise ValidationFailed.on(refused.field, refused.message) from None
     # the engine's budget counts proposals too, so this holds unless two approvals race
-    committed = _budget_used(session, award.top_jurisdiction_id, award.year, statuses=("approved", "paid"),
+    committed = _budget_used(session, award.top_jurisdiction_id, award.year, statuses=PAYABLE,
                              excluding=award.id)
     if profile.annual_budget and committed + result.amount > profile.annual_budget:
         raise Conflict(f"超出年度奖励预算（已批准 {committed} 元，预算 {profile.annual_budget} 元）"
                        f"/ approving would pass the annual budget")
     award.amount, award.explanation = result.amount, [list(line) for line in result.lines]
-    award.status, award.approved_at, award.decided_by_user_id = "approved", now, actor.id
+    award.status, award.approved_at, award.decided_by_user_id = AwardStatus.APPROVED, now, actor.id
     session.flush()
     _tell_reporter(session, award, "已批准", now)
     return award
@@ -185,13 +183,13 @@ def approve_award(session: Session, actor: User, award_id: int, now: datetime, z
 def pay_award(session: Session, actor: User, award_id: int, paid_on: date, reference: str, now: datetime,
               zone: ZoneInfo) -> Award:
     award = _decider(session, actor, award_id)
-    if award.status != "approved":
+    if award.status is not AwardStatus.APPROVED:
         raise Conflict(f"奖励状态为 {award.status}，不能发放 / only an approved award can be paid")
     if award.anonymous and award.claimed_at is None:
         raise Conflict("匿名举报人尚未凭回执领取 / the anonymous reporter has not claimed it yet")
     if paid_on > local_today(now, zone):
         raise ValidationFailed.on("paid_on", "发放日期不能晚于今天 / cannot be in the future")
-    award.status, award.paid_at, award.paid_on, award.payment_reference = "paid", now, paid_on, reference
+    award.status, award.paid_at, award.paid_on, award.payment_reference = AwardStatus.PAID, now, paid_on, reference
     session.flush()
     _tell_reporter(session, award, "已发放", now)
     return award
@@ -199,9 +197,9 @@ def pay_award(session: Session, actor: User, award_id: int, paid_on: date, refer
 
 def reject_award(session: Session, actor: User, award_id: int, reason: str, now: datetime) -> Award:
     award = _decider(session, actor, award_id)
-    if award.status not in ("proposed", "approved"):
+    if award.status not in UNDECIDED_OR_APPROVED:
         raise Conflict(f"奖励状态为 {award.status}，不能驳回 / an award {award.status} cannot be rejected")
-    award.status, award.rejected_reason, award.decided_by_user_id = "rejected", reason, actor.id
+    award.status, award.rejected_reason, award.decided_by_user_id = AwardStatus.REJECTED, reason, actor.id
     session.flush()
     return award
 
@@ -213,7 +211,7 @@ def claim_award(session: Session, hazard: Hazard, name: str, phone: str, account
     award = session.scalar(select(Award).where(Award.hazard_id == hazard.id))
     if award is None:
         raise NotFound("该举报暂无奖励 / no award for this report (yet)")
-    if award.status in ("rejected", "lapsed") or award.claimed_at is not None:
+    if award.status in (AwardStatus.REJECTED, AwardStatus.LAPSED) or award.claimed_at is not None:
         raise Conflict("奖励已领取、驳回或过期 / the award was claimed, rejected or has lapsed")
     if award.claim_deadline and local_today(now, zone) > award.claim_deadline:
         raise Conflict(f"领取期限 {award.claim_deadline} 已过 / the claim window closed on {award.claim_deadline}")
@@ -223,7 +221,7 @@ def claim_award(session: Session, hazard: Hazard, name: str, phone: str, account
     # claimed and changes nothing (SQLite runs writers one at a time anyway).
     claimed = session.execute(
         update(Award)
-        .where(Award.id == award.id, Award.claimed_at.is_(None), Award.status.in_(("proposed", "approved")))
+        .where(Award.id == award.id, Award.claimed_at.is_(None), Award.status.in_(UNDECIDED_OR_APPROVED))
         .values(claim_name=name, claim_phone=phone, claim_account=account, claimed_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -246,9 +244,9 @@ def lapse_unclaimed(session: Session, now: datetime, settings) -> str:
     today = local_today(now, settings.timezone)
     lapsed = 0
     for award in session.scalars(select(Award).where(Award.anonymous.is_(True), Award.claimed_at.is_(None),
-                                                     Award.status.in_(("proposed", "approved")),
+                                                     Award.status.in_(UNDECIDED_OR_APPROVED),
                                                      Award.claim_deadline < today)):
-        award.status, award.lapsed_at = "lapsed", now
+        award.status, award.lapsed_at = AwardStatus.LAPSED, now
         lapsed += 1
     session.flush()
     return f"lapsed {lapsed}"
@@ -256,11 +254,10 @@ def lapse_unclaimed(session: Session, now: datetime, settings) -> str:
 
 # ---- the finance office ---------------------------------------------------------------------
 
-PAYABLE = ("approved", "paid")  # what the finance office pays or has paid
 FINANCE_COLUMNS = [Column("序号", 6, "integer"), Column("隐患编号", 16), Column("企业编号", 10), Column("月份", 9),
                    Column("金额（元）", 12, "number"), Column("状态", 8), Column("领款人", 12), Column("电话", 14),
                    Column("收款账户", 22), Column("发放日期", 12, "date"), Column("凭证号", 16)]
-STATUS_WORDS = {"approved": "已批准", "paid": "已发放"}
+STATUS_WORDS = {AwardStatus.APPROVED: "已批准", AwardStatus.PAID: "已发放"}
 BATCH = 1000
 
 

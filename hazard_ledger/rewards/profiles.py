@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
-from hazard_ledger.config import DEFAULTS_DIR, ConfigError
+from hazard_ledger.config_error import DEFAULTS_DIR, ConfigError
 
 PROFILE_DIR = DEFAULTS_DIR / "rewards"
 GRADES = ("general", "major")

@@ -1,5 +1,6 @@
 from marshmallow import Schema, fields, validate
 
+from hazard_ledger.rewards.models import AwardStatus
 from hazard_ledger.validation import Day, DecimalString, non_negative_money
 
 
@@ -25,7 +26,7 @@ class AwardList(Schema):
 class AwardQuery(Schema):
     year = fields.Integer(load_default=None, validate=validate.Range(min=2000, max=2999))
     status = fields.String(load_default=None,
-                           validate=validate.OneOf(["proposed", "approved", "paid", "rejected", "lapsed"]))
+                           validate=validate.OneOf([status.value for status in AwardStatus]))
 
 
 class YearQuery(Schema):

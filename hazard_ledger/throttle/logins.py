@@ -44,18 +44,9 @@ class LoginLimits:
                                      (self.per_account_address, self.per_address, self.per_account)))
 
 
-class LoginThrottled(Exception):
-    """Too many failures: refused without looking at the password; try again after
-    `retry_after` seconds."""
-
-    def __init__(self, retry_after: int):
-        super().__init__(f"too many failed logins; retry after {retry_after} s")
-        self.retry_after = retry_after
-
-
 def begin_attempt(session: Session, limits: LoginLimits, account: str, address: str, now: datetime) -> LoginAttempt:
     """Write the attempt as a failure (until `attempt_succeeded` says otherwise). The
-    caller commits it, then calls `check_attempt`."""
+    caller commits it, then calls `refusal`."""
     session.execute(delete(LoginAttempt).where(or_(
         and_(LoginAttempt.succeeded.is_(False), LoginAttempt.at < now - limits.longest_window),
         LoginAttempt.at < now - timedelta(days=limits.known_address_days),
@@ -66,10 +57,11 @@ def begin_attempt(session: Session, limits: LoginLimits, account: str, address: 
     return attempt
 
 
-def check_attempt(session: Session, limits: LoginLimits, attempt: LoginAttempt, now: datetime) -> None:
-    """Raise LoginThrottled, having taken the attempt back (a refused attempt does not
-    count: the guesser gets the limit's number of guesses per window, no fewer), if a
-    limit is over with it."""
+def refusal(session: Session, limits: LoginLimits, attempt: LoginAttempt, now: datetime) -> int | None:
+    """None when the attempt is within every limit. Over one: the attempt is refused
+    without a look at its password, and taken back (a refused attempt does not count:
+    the guesser gets the limit's number of guesses per window, no fewer); the answer is
+    the seconds to wait before trying again."""
     failures = [LoginAttempt.succeeded.is_(False)]
     scopes = [(limits.per_account_address, [LoginAttempt.account == attempt.account,
                                             LoginAttempt.address == attempt.address]),
@@ -77,10 +69,11 @@ def check_attempt(session: Session, limits: LoginLimits, attempt: LoginAttempt, 
     if not _known_address(session, attempt, now - timedelta(days=limits.known_address_days)):
         scopes.append((limits.per_account, [LoginAttempt.account == attempt.account]))
     waits = [_wait(session, limit, failures + scope, attempt, now) for limit, scope in scopes]
-    if any(wait is not None for wait in waits):
-        session.delete(attempt)
-        session.flush()
-        raise LoginThrottled(max(wait for wait in waits if wait is not None))
+    if all(wait is None for wait in waits):
+        return None
+    session.delete(attempt)
+    session.flush()
+    return max(wait for wait in waits if wait is not None)
 
 
 def attempt_succeeded(session: Session, attempt: LoginAttempt) -> None:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from hazard_ledger import permissions
 from hazard_ledger.compliance.models import Drill, Training, TrainingAttendance
 from hazard_ledger.compliance.operations import check as check_compliance
 from hazard_ledger.enums import Grade, HazardState, ReportChannel
@@ -23,8 +24,7 @@ from hazard_ledger.errors import NotFound
 from hazard_ledger.hazards.models import Hazard, days_overdue
 from hazard_ledger.hazards.operations import enterprise_by_report_token
 from hazard_ledger.organisations.models import Enterprise, User
-from hazard_ledger.rewards.models import Award
-from hazard_ledger.union import policy
+from hazard_ledger.rewards.models import Award, AwardStatus
 from hazard_ledger.union.models import Notice
 
 BOARD_DAYS = 90
@@ -60,7 +60,7 @@ def public_board(session: Session, report_token: str, now: datetime, zone: ZoneI
 
 def _papers_of(session: Session, viewer: User, enterprise_id: int) -> Enterprise:
     enterprise = session.get(Enterprise, enterprise_id)
-    if enterprise is None or not policy.may_read_enterprise_papers(session, viewer, enterprise):
+    if enterprise is None or not permissions.may_read_enterprise_papers(session, viewer, enterprise):
         raise NotFound("企业不存在 / no such enterprise")
     return enterprise
 
@@ -105,10 +105,9 @@ def evidence_pack(session: Session, viewer: User, enterprise_id: int, year: int,
         Hazard.deadline >= date(year, 1, 1), Hazard.deadline <= min(date(year, 12, 31), today))).all()
     due = [(deadline, done) for deadline, done in fell_due if deadline < today or (done and done <= deadline)]
     overdue_now = list(session.scalars(select(Hazard).where(
-        Hazard.enterprise_id == enterprise.id, Hazard.state == HazardState.ASSIGNED, Hazard.deadline < today)
-        .order_by(Hazard.deadline)))
+        Hazard.enterprise_id == enterprise.id, Hazard.is_overdue(today)).order_by(Hazard.deadline)))
     paid = session.execute(select(func.count(Award.id), func.coalesce(func.sum(Award.amount), 0)).where(
-        Award.enterprise_id == enterprise.id, Award.status == "paid", Award.paid_on >= date(year, 1, 1),
+        Award.enterprise_id == enterprise.id, Award.status == AwardStatus.PAID, Award.paid_on >= date(year, 1, 1),
         Award.paid_on <= date(year, 12, 31))).one()
     attendance = dict(session.execute(select(TrainingAttendance.training_id, func.count()).join(Training).where(
         Training.enterprise_id == enterprise.id).group_by(TrainingAttendance.training_id)).all())

@@ -14,16 +14,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from hazard_ledger import access
+from hazard_ledger import permissions
 from hazard_ledger.compliance.operations import check as check_compliance
 from hazard_ledger.config import Settings
-from hazard_ledger.enums import Grade, HazardState, ReportChannel, Role
+from hazard_ledger.enums import Grade, HazardState, ReportChannel
 from hazard_ledger.errors import Forbidden, NotFound, ValidationFailed
 from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.organisations import tree
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
 from hazard_ledger.rewards.models import Award
 from hazard_ledger.tabular import Column
-from hazard_ledger.union import policy
 from hazard_ledger.union.models import Campaign, CampaignKind, Enrollment, Honour, InspectorScore
 from hazard_ledger.union.scoring import CENT, Facts, Scored, Sheet, score_sheet, sheets_of
 
@@ -48,10 +48,10 @@ class NewCampaign:
 def create_campaign(session: Session, actor: User, new: NewCampaign, now: datetime, settings: Settings) -> Campaign:
     """A city or county union's campaign of the year, for its own subtree."""
     jurisdiction = session.scalar(select(Jurisdiction).where(Jurisdiction.id == new.jurisdiction_id,
-                                                             access.jurisdiction_clause(session, actor)))
+                                                             permissions.jurisdiction_clause(session, actor)))
     if jurisdiction is None:
         raise ValidationFailed.on("jurisdiction_id", "工会组织不存在或不在您的范围内 / no such jurisdiction in your scope")
-    if not policy.may_create_campaign(session, actor, jurisdiction):
+    if not permissions.may_create_campaign(session, actor, jurisdiction):
         raise Forbidden("仅市、县级工会为本级创建活动 / a city or county union creates its own campaigns")
     if new.kind not in {k.value for k in CampaignKind}:
         raise ValidationFailed.on("kind", "须为 cha_bao_cu 或 ankang_cup / cha_bao_cu or ankang_cup")
@@ -78,19 +78,19 @@ def list_campaigns(session: Session, viewer: User, year: int | None = None) -> l
     if year is not None:
         query = query.where(Campaign.year == year)
     return [c for c in session.scalars(query.order_by(Campaign.year.desc(), Campaign.id.desc()))
-            if policy.may_see_campaign(session, viewer, c)]
+            if permissions.may_see_campaign(session, viewer, c)]
 
 
 def visible_campaign(session: Session, viewer: User, campaign_id: int) -> Campaign:
     campaign = session.get(Campaign, campaign_id)
-    if campaign is None or not policy.may_see_campaign(session, viewer, campaign):
+    if campaign is None or not permissions.may_see_campaign(session, viewer, campaign):
         raise NotFound("活动不存在 / no such campaign")
     return campaign
 
 
 def _running(session: Session, viewer: User, campaign_id: int) -> Campaign:
     campaign = visible_campaign(session, viewer, campaign_id)
-    if not policy.may_run_campaign(session, viewer, campaign):
+    if not permissions.may_run_campaign(session, viewer, campaign):
         raise Forbidden("仅活动主办工会及上级工会 / the campaign's union and those above it only")
     return campaign
 
@@ -105,7 +105,7 @@ def enrol(session: Session, actor: User, campaign_id: int, enterprise_ids: list[
     """Enrol enterprises of the campaign's subtree: inspectors and admins any they oversee,
     a safety officer their own. Enrolling twice changes nothing. Answers every enrolled id."""
     campaign = visible_campaign(session, actor, campaign_id)
-    subtree = set(access.jurisdiction_subtree(session, campaign.jurisdiction_id))
+    subtree = set(tree.subtree(session, campaign.jurisdiction_id))
     wanted = sorted(set(enterprise_ids))
     if not wanted:
         raise ValidationFailed.on("enterprise_ids", "至少一个企业 / at least one enterprise")
@@ -114,7 +114,7 @@ def enrol(session: Session, actor: User, campaign_id: int, enterprise_ids: list[
     if outside:
         raise ValidationFailed.on("enterprise_ids", f"不在本活动范围内的企业 / outside the campaign's subtree: "
                                                     f"{', '.join(map(str, outside[:20]))}")
-    refused = [eid for eid in wanted if not policy.may_enrol(session, actor, found[eid])]
+    refused = [eid for eid in wanted if not permissions.may_enrol(session, actor, found[eid])]
     if refused:
         raise Forbidden("只能为本企业或所辖企业报名 / you may enrol your own or overseen enterprises only")
     already = set(session.scalars(select(Enrollment.enterprise_id).where(Enrollment.campaign_id == campaign.id)))
@@ -133,7 +133,7 @@ def coverage(session: Session, viewer: User, campaign_id: int) -> dict:
     """Each union of the campaign's subtree: its unionized enterprises (its own subtree's),
     how many are enrolled, and the share; the worst first."""
     campaign = _running(session, viewer, campaign_id)
-    subtree = access.jurisdiction_subtree(session, campaign.jurisdiction_id)
+    subtree = tree.subtree(session, campaign.jurisdiction_id)
     enrolled = set(enrolled_ids(session, campaign))
     unions = {j.id: j for j in session.scalars(select(Jurisdiction).where(Jurisdiction.id.in_(subtree)))}
     unionized = defaultdict(list)
@@ -141,8 +141,9 @@ def coverage(session: Session, viewer: User, campaign_id: int) -> dict:
             Enterprise.jurisdiction_id.in_(subtree), Enterprise.unionized.is_(True))):
         unionized[jid].append(eid)
     rows = []
+    subtrees = tree.subtrees(session)  # one walk for every union, not one each
     for jid, union in unions.items():
-        below = [eid for j in access.jurisdiction_subtree(session, jid) for eid in unionized[j]]
+        below = [eid for j in subtrees.get(jid, ()) for eid in unionized[j]]
         count = sum(1 for eid in below if eid in enrolled)
         rows.append({"jurisdiction_id": jid, "code": union.code, "name": union.name, "unionized_enterprises": len(below),
                      "enrolled": count, "share": round(count / len(below), 4) if below else None})
@@ -181,9 +182,8 @@ def gather_facts(session: Session, campaign: Campaign, enterprise_ids: list[int]
     majors = defaultdict(list)
     for eid, code in session.execute(
             select(Hazard.enterprise_id, Hazard.code).where(
-                fell_due, Hazard.grade == Grade.MAJOR,
-                or_(and_(Hazard.completed_on.is_(None), Hazard.deadline < today),
-                    Hazard.completed_on > Hazard.deadline)).order_by(Hazard.code)):
+                fell_due, Hazard.grade == Grade.MAJOR,  # overdue now, or rectified after its deadline
+                or_(Hazard.is_overdue(today), Hazard.completed_on > Hazard.deadline)).order_by(Hazard.code)):
         majors[eid].append(code)
     paid = {eid: (count, amount) for eid, count, amount in session.execute(
         select(Award.enterprise_id, func.count(Award.id), func.coalesce(func.sum(Award.amount), 0)).where(
@@ -226,7 +226,7 @@ def compute_scores(session: Session, viewer: User, campaign_id: int, today: date
     sheet = sheet_of(campaign, settings)
     enterprises = [e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(enrolled_ids(session, campaign)))
                                               .order_by(Enterprise.code))
-                   if policy.may_see_scores_of(session, viewer, e.id, e.jurisdiction_id)
+                   if permissions.may_see_scores_of(session, viewer, e.id, e.jurisdiction_id)
                    and (enterprise_id is None or e.id == enterprise_id)]
     facts = gather_facts(session, campaign, [e.id for e in enterprises], today, settings)
     given = _inspector_scores(session, campaign)
@@ -244,9 +244,9 @@ def put_scores(session: Session, actor: User, campaign_id: int, enterprise_id: i
     campaign = visible_campaign(session, actor, campaign_id)
     enterprise = session.get(Enterprise, enterprise_id)
     if enterprise is None or enterprise_id not in enrolled_ids(session, campaign) \
-            or not policy.may_see_scores_of(session, actor, enterprise.id, enterprise.jurisdiction_id):
+            or not permissions.may_see_scores_of(session, actor, enterprise.id, enterprise.jurisdiction_id):
         raise NotFound("该企业未报名本活动 / the enterprise is not enrolled in this campaign")
-    if not policy.may_score(session, actor, enterprise):
+    if not permissions.may_score(session, actor, enterprise):
         raise Forbidden("仅工会监督检查员评分 / inspectors score")
     sheet = sheet_of(campaign, settings)
     problems: dict[str, list[str]] = {}
@@ -277,7 +277,7 @@ def add_honour(session: Session, actor: User, campaign_id: int, *, kind: str, en
     """A 先进集体 (an enterprise of the campaign's subtree) or 先进个人 (a user of one, or a
     person by name), chosen by the campaign's union."""
     campaign = _running(session, actor, campaign_id)
-    subtree = set(access.jurisdiction_subtree(session, campaign.jurisdiction_id))
+    subtree = set(tree.subtree(session, campaign.jurisdiction_id))
     if kind == "collective":
         enterprise = session.get(Enterprise, enterprise_id) if enterprise_id else None
         if enterprise is None or enterprise.jurisdiction_id not in subtree:
@@ -320,7 +320,7 @@ def honour_candidates(session: Session, viewer: User, campaign_id: int, today: d
     workers = session.execute(
         select(User.id, User.name, User.username, Enterprise.id, Enterprise.name, func.count(Hazard.id))
         .join(Hazard, Hazard.reporter_user_id == User.id).join(Enterprise, Enterprise.id == Hazard.enterprise_id)
-        .where(Hazard.enterprise_id.in_(enrolled_ids(session, campaign)), User.role == Role.WORKER,
+        .where(Hazard.enterprise_id.in_(enrolled_ids(session, campaign)), permissions.workers(),
                Hazard.reported_at >= start, Hazard.reported_at < end,
                Hazard.state.in_([HazardState.ASSIGNED, HazardState.RECTIFIED, HazardState.CLOSED]))
         .group_by(User.id, User.name, User.username, Enterprise.id, Enterprise.name)

@@ -17,18 +17,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from hazard_ledger import access
+from hazard_ledger import permissions
 from hazard_ledger.clock import local_today
-from hazard_ledger.config import Settings
+from hazard_ledger.config_error import ConfigError
 from hazard_ledger.db import dialect_of
-from hazard_ledger.enums import Role
 from hazard_ledger.errors import (
     Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed, flatten_messages,
 )
@@ -37,9 +36,11 @@ from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.notifications.delivery import announce
 from hazard_ledger.notifications.operations import Message, notify_many
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
-from hazard_ledger.union import policy
 from hazard_ledger.union.models import Notice, NoticeEvent, NoticeHazard, NoticeKind, NoticeNumberCounter, NoticeState
 from hazard_ledger.workdays import add_working_days, working_days_before
+
+if TYPE_CHECKING:
+    from hazard_ledger.config import Settings
 
 K, S = NoticeKind, NoticeState
 KIND_WORDS = {K.REMINDER: "提示函", K.OPINION: "意见书", K.RECOMMENDATION: "建议书"}
@@ -177,10 +178,10 @@ def issue_notice(session: Session, actor: User, new: NewNotice, now: datetime, s
     an enterprise the actor oversees, citing some of its hazards. Its safety officers are
     told at once."""
     enterprise = session.scalar(select(Enterprise).where(Enterprise.id == new.enterprise_id,
-                                                         access.enterprise_clause(session, actor)))
+                                                         permissions.enterprise_clause(session, actor)))
     if enterprise is None:
         raise ValidationFailed.on("enterprise_id", "企业不存在或不在您的范围内 / no such enterprise in your scope")
-    if not policy.may_issue_notice(session, actor, enterprise):
+    if not permissions.may_issue_notice(session, actor, enterprise):
         raise Forbidden("仅该企业所在辖区及以上的工会监督检查员可发函 / inspectors over the enterprise only")
     try:
         kind = NoticeKind(new.kind)
@@ -206,19 +207,12 @@ def issue_notice(session: Session, actor: User, new: NewNotice, now: datetime, s
 def visible_notices(session: Session, viewer: User) -> Select:
     """A select of the notices `viewer` may see: the issuing side at or above the issuer,
     and the addressed enterprise's safety officers. Workers: none."""
-    query = select(Notice)
-    if viewer.role is Role.ADMIN:
-        return query
-    if viewer.role is Role.INSPECTOR:
-        return query.where(Notice.jurisdiction_id.in_(access.jurisdiction_subtree(session, viewer.jurisdiction_id)))
-    if viewer.role is Role.SAFETY_OFFICER:
-        return query.where(Notice.enterprise_id == viewer.enterprise_id)
-    return query.where(Notice.id.is_(None))
+    return select(Notice).where(permissions.notice_clause(session, viewer))
 
 
 def list_notices(session: Session, viewer: User, *, state: str | None = None, enterprise_id: int | None = None,
                  kind: str | None = None, limit: int = 500) -> list[Notice]:
-    if viewer.role is Role.WORKER:
+    if not permissions.may_read_notices(viewer):
         raise NotFound("文书不存在 / no notices here")  # the contract: workers, 404
     query = visible_notices(session, viewer)
     if state:
@@ -275,10 +269,10 @@ class Move:
 
 MOVES: dict[str, Move] = {move.event: move for move in (
     Move("reply", {K.REMINDER: (S.ISSUED,), K.OPINION: (S.ISSUED,)}, S.REPLIED,
-         lambda session, user, notice: policy.may_reply_notice(user, notice), ReplyFields),
+         lambda session, user, notice: permissions.may_reply_notice(user, notice), ReplyFields),
     Move("accept", {K.REMINDER: (S.REPLIED,), K.OPINION: (S.REPLIED,), K.RECOMMENDATION: (S.ISSUED,)}, S.ACCEPTED,
-         policy.may_accept_notice, AcceptFields),
-    Move("escalate", {K.OPINION: (S.ISSUED, S.REPLIED)}, S.ESCALATED, policy.may_escalate_notice, EscalateFields),
+         permissions.may_accept_notice, AcceptFields),
+    Move("escalate", {K.OPINION: (S.ISSUED, S.REPLIED)}, S.ESCALATED, permissions.may_escalate_notice, EscalateFields),
 )}
 
 
@@ -356,13 +350,12 @@ def _link(settings: Settings, notice: Notice) -> str:
 
 
 def _officers(session: Session, enterprise_id: int) -> list[int]:
-    return list(session.scalars(select(User.id).where(User.enterprise_id == enterprise_id,
-                                                      User.role == Role.SAFETY_OFFICER, User.active.is_(True))))
+    return list(session.scalars(select(User.id).where(User.enterprise_id == enterprise_id, permissions.active_officers())))
 
 
 def _issuing_inspectors(session: Session, jurisdiction_id: int) -> list[int]:
     return list(session.scalars(select(User.id).where(User.jurisdiction_id == jurisdiction_id,
-                                                      User.role == Role.INSPECTOR, User.active.is_(True))))
+                                                      permissions.active_inspectors())))
 
 
 def _data(notice: Notice, kind: str) -> dict:
@@ -413,8 +406,6 @@ def sweep_notice_reminders(session: Session, now: datetime, settings: Settings) 
 
 def check_notice_settings(values) -> None:
     """`[notices]` as start-up checks it: one line naming the setting."""
-    from hazard_ledger.config import ConfigError
-
     config = values.get("notices", {})
     for key, low, high in (("reply_working_days", 1, 60), ("due_working_days", 1, 60)):
         value = config.get(key)

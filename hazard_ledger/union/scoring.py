@@ -32,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
-from hazard_ledger.config import DEFAULTS_DIR, ConfigError
+from hazard_ledger.config_error import DEFAULTS_DIR, ConfigError
 
 SHEET_DIR = DEFAULTS_DIR / "campaigns"
 RULES = ("reports_per_100", "rectified_on_time", "major_overdue", "training", "drills", "rewards_paid")

@@ -1,4 +1,5 @@
-"""The Flask adapters: they parse, check permission, call an operation, commit, answer."""
+"""The Flask adapters: they parse, check permission, call an operation and answer; the
+request's unit of work (hazard_ledger/web/db.py) commits around them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,15 @@ from hazard_ledger.clock import utcnow
 from hazard_ledger.config import Settings, resolve_secret_key
 from hazard_ledger.db import Database
 from hazard_ledger.security import Passwords
+
+
+class App(Flask):
+    """Flask, every view run as the request's unit of work (web/db.py): no view commits."""
+
+    def dispatch_request(self):
+        from hazard_ledger.web.db import in_unit_of_work
+
+        return in_unit_of_work(super().dispatch_request)
 
 
 def is_api_path(path: str) -> bool:

@@ -9,8 +9,8 @@ gets the first answer, status and body, while nothing is written twice.
 - The same key with another request (method, path, query or body; for a multipart upload
   its fields and the files' contents) within 24 hours is a 422 naming the header.
 - The key's row is written in the transaction of the write it answers: claimed before
-  the view runs, its answer added once the view has answered, then one commit (the
-  view's own `db.commit()` only flushes meanwhile). A crash leaves both or neither.
+  the view runs, its answer added once the view has answered, then the request's one
+  commit (web/db.py) keeps both. A crash, or a conflict at that commit, leaves neither.
 - Two requests with one key at once: the second waits for the first (its claim waits on
   the first's row) and then answers the first's answer; if the first failed, the second
   runs. The wait is bounded by the statement timeout (then 503).
@@ -85,15 +85,15 @@ def idempotent(view):
             raise ValidationFailed.on(HEADER, "该 Idempotency-Key 已用于另一个请求 / this Idempotency-Key was used with "
                                               "another request")
         if claim.earlier is not None:
-            db.session().rollback()
+            db.discard()
             return _replayed(claim.earlier)
         response = current_app.make_response(view(*args, **kwargs))
         if not 200 <= response.status_code < 300:
-            db.session().rollback()
+            db.discard()
             return response
+        db.flush()  # the write's conflict is its 409 here, before the answer joins it
         answer = Answer(response.status_code, response.content_type or "application/json", response.get_data())
-        store_answer(db.session(), keyed, claim.claim_id, answer)
-        db.commit_answered()
+        store_answer(db.session(), keyed, claim.claim_id, answer)  # committed with the write by the request
         return response
 
     wrapper.honours_idempotency_key = True  # functools.wraps carries it up through later decorators

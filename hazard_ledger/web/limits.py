@@ -82,19 +82,26 @@ def limit_public_reports(view):
 def authenticate_within_limits(username: str, password: str) -> User | None:
     """The user with these credentials, or None, as `authenticate`; first the failed-login
     limits, shared by the sign-in page and POST /api/v1/auth/token: over one, a 429 with
-    Retry-After, and the password is not looked at. Commits the request's session."""
+    Retry-After, and the password is not looked at.
+
+    Its writes are units of work ahead of the request's (web/db.py), each committed at
+    once and kept whatever the request does next: the attempt, counted by every process
+    before any of them checks a password (of many attempts at once, no more than a
+    limit's number reach the check), then either the refused attempt taken back or the
+    password's verdict (a right one forgives the account's failures from this address),
+    which stands although the request then fails (a wrong password answers 401, a right
+    current password with a refused new one 422)."""
     limits: logins.LoginLimits = current_app.extensions["hazard_ledger.login_limits"]
-    session = db.session()
-    attempt = logins.begin_attempt(session, limits, keyed_digest("account", username.strip().casefold()),
-                                   keyed_digest("address", request.remote_addr or ""), db.now())
-    db.commit()  # counted by every process before the password is checked
-    try:
-        logins.check_attempt(session, limits, attempt, db.now())
-    except logins.LoginThrottled as refused:
-        db.commit()
-        raise TooManyRequests(retry_after=refused.retry_after) from None
-    user = authenticate(session, username, password, db.passwords())
-    if user is not None:
-        logins.attempt_succeeded(session, attempt)
-    db.commit()
+    with db.unit_of_work_ahead() as session:
+        attempt = logins.begin_attempt(session, limits, keyed_digest("account", username.strip().casefold()),
+                                       keyed_digest("address", request.remote_addr or ""), db.now())
+    user = None
+    with db.unit_of_work_ahead() as session:
+        retry_after = logins.refusal(session, limits, attempt, db.now())
+        if retry_after is None:
+            user = authenticate(session, username, password, db.passwords())
+            if user is not None:
+                logins.attempt_succeeded(session, attempt)
+    if retry_after is not None:
+        raise TooManyRequests(retry_after=retry_after)
     return user

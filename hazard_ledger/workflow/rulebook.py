@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from functools import cache
 from typing import Any, Callable
 
 from marshmallow import Schema, ValidationError
@@ -207,11 +207,18 @@ def _permitted(event_data) -> bool:
     return True
 
 
+@cache
+def _fields_of(rule: Rule) -> Schema:
+    """One instance of each rule's schema: building a marshmallow schema copies all its
+    fields, and a schema holds no state between loads."""
+    return rule.fields()
+
+
 def _valid(event_data) -> bool:
     ctx: TransitionContext = event_data.kwargs["ctx"]
     rule = RULEBOOK[event_data.event.name]
     try:
-        ctx.cleaned = rule.fields().load(ctx.data)
+        ctx.cleaned = _fields_of(rule).load(ctx.data)
         rule.check(event_data.model, ctx)
     except ValidationError as error:
         ctx.refusal = ValidationFailed("输入有误 / invalid input", flatten_messages(error.messages))
@@ -267,17 +274,3 @@ def allowed_events(hazard: Hazard, actor: User) -> list[str]:
         for rule in RULEBOOK.values()
         if hazard.state in rule.sources and rule.may_fire(actor, hazard)
     ]
-
-
-def json_safe(values: dict[str, Any]) -> dict[str, Any]:
-    """Event data as it goes into the history and its hash: dates ISO, money as text."""
-    safe = {}
-    for key, value in values.items():
-        if isinstance(value, (date, datetime)):
-            value = value.isoformat()
-        elif isinstance(value, Decimal):
-            value = f"{value:.2f}"
-        elif isinstance(value, (HazardState, Grade)):
-            value = value.value
-        safe[key] = value
-    return safe

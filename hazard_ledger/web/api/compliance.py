@@ -17,7 +17,6 @@ blp = Blueprint("compliance", __name__, description="Training and drill duties")
 def put_employees(rows, enterprise_id, caller):
     """Insert or update roster lines by employee number."""
     ops.upsert_employees(db.session(), caller, enterprise_id, rows)
-    db.commit()
     return {"items": ops.list_employees(db.session(), caller, enterprise_id)}
 
 
@@ -36,7 +35,6 @@ def get_employees(enterprise_id, caller):
 def post_training(data, caller):
     """A safety training with its attendees (employee numbers) and hours."""
     training = ops.record_training(db.session(), caller, now=db.now(), zone=db.zone(), **data)
-    db.commit()
     return training
 
 
@@ -47,7 +45,6 @@ def post_training(data, caller):
 def post_drill(data, caller):
     """An emergency drill: comprehensive, special or onsite."""
     drill = ops.record_drill(db.session(), caller, now=db.now(), zone=db.zone(), **data)
-    db.commit()
     return drill
 
 
@@ -58,7 +55,6 @@ def post_drill(data, caller):
 def post_class(data, caller):
     """A union's mass safety-training class."""
     item = ops.record_class(db.session(), caller, now=db.now(), zone=db.zone(), **data)
-    db.commit()
     return item
 
 

@@ -1,4 +1,4 @@
-from hazard_ledger.enums import Role
+from hazard_ledger import permissions
 from hazard_ledger.errors import Forbidden
 from hazard_ledger.notifications import delivery as ops
 from hazard_ledger.notifications.schemas import DeliveryList, DeliveryQuery, WebhookIn, WebhookList, WebhookOut
@@ -10,7 +10,7 @@ blp = Blueprint("delivery", __name__, description="Webhooks and the delivery out
 
 
 def require_admin(caller) -> None:
-    if caller.role is not Role.ADMIN:
+    if not permissions.may_administer(caller):
         raise Forbidden("仅管理员可操作 / administrators only")
 
 
@@ -22,7 +22,6 @@ def add_webhook(data, caller):
     """Add a group robot or integration webhook to an enterprise or a jurisdiction."""
     require_admin(caller)
     hook = ops.add_webhook(db.session(), now=db.now(), allowed_hosts=db.settings()["delivery"]["allowed_hosts"], **data)
-    db.commit()
     return hook
 
 
@@ -42,7 +41,6 @@ def remove_webhook(webhook_id, caller):
     """Disable a webhook (kept for the record of its deliveries)."""
     require_admin(caller)
     ops.remove_webhook(db.session(), webhook_id)
-    db.commit()
 
 
 @blp.route("/deliveries")

@@ -40,7 +40,6 @@ def report_hazard(data, caller):
     """Report a hazard; it starts in state `reported`."""
     report = ops.Report(location=data["location"], description=data["description"], category=data["category"])
     hazard = ops.report_as_user(db.session(), caller, report, data["enterprise_id"], db.now(), db.zone())
-    db.commit()  # first: until then every other report of the year waits for the code counter
     return detail(hazard, caller, attachments=[])  # photos come after, by their own requests
 
 
@@ -72,7 +71,6 @@ def fire_transition(body, hazard_id, caller):
     """Fire a workflow event: `{event, version?, ...the event's fields}`."""
     event, version = body.pop("event"), body.pop("version")
     hazard = ops.transition(db.session(), caller, hazard_id, event, body, version=version, now=db.now(), zone=db.zone())
-    db.commit()
     return detail(hazard, caller)
 
 
@@ -92,7 +90,6 @@ def upload_attachment(hazard_id, caller):
     attachment = ops.add_attachment(session, caller, hazard, upload.stream, upload_dir=settings.upload_dir,
                                     max_bytes=settings["uploads"]["max_bytes"],
                                     max_pixels=settings["uploads"]["max_pixels"], now=db.now())
-    db.commit()
     return attachment
 
 

@@ -22,5 +22,4 @@ def inbox(query, caller):
 def mark_read(notification_id, caller):
     """Mark one notification read."""
     notification = ops.mark_read(db.session(), caller, notification_id, db.now())
-    db.commit()
     return notification

@@ -25,7 +25,6 @@ def _rules():
 def create_risk_point(data, enterprise_id, caller):
     """Register a risk point, graded by LEC (l, e, c) or the risk matrix (l, s)."""
     point = ops.create_risk_point(db.session(), caller, enterprise_id, ops.RiskPointInput(**data), _rules(), db.now())
-    db.commit()
     return present_point(point)
 
 
@@ -52,7 +51,6 @@ def get_risk_point(risk_point_id, caller):
 def update_risk_point(data, risk_point_id, caller):
     """Replace a risk point (its checklist too) and grade it again."""
     point = ops.update_risk_point(db.session(), caller, risk_point_id, ops.RiskPointInput(**data), _rules(), db.now())
-    db.commit()
     return present_point(point)
 
 
@@ -66,7 +64,6 @@ def create_plan(data, enterprise_id, caller):
     session = db.session()
     plan = ops.create_plan(session, caller, enterprise_id, data["risk_point_ids"], data["frequency"],
                            data["assignee_user_id"], db.now(), db.zone())
-    db.commit()
     session.refresh(plan)
     return present_plan(plan)
 
@@ -86,7 +83,6 @@ def stop_plan(plan_id, caller):
     """Stop a plan: no new inspections; those written stay."""
     session = db.session()
     plan = ops.stop_plan(session, caller, plan_id)
-    db.commit()
     session.refresh(plan)
     return present_plan(plan)
 
@@ -118,7 +114,6 @@ def submit_results(data, inspection_id, caller):
     """Record the results, every check once; each failed check becomes a hazard in `reported`."""
     items = [ops.CheckResult(check=item["check"], ok=item["ok"], note=item["note"]) for item in data["items"]]
     inspection, hazards = ops.submit_results(db.session(), caller, inspection_id, items, db.now(), db.zone())
-    db.commit()
     return {"id": inspection.id, "state": inspection.state.value, "hazard_ids": [h.id for h in hazards]}
 
 

@@ -38,7 +38,6 @@ def public_report(data) -> ops.Report:
 def report_publicly(data, report_token):
     """Report a hazard by name or anonymously; the receipt is shown only here, once."""
     hazard, receipt = ops.report_publicly(db.session(), report_token, public_report(data), db.now(), db.zone())
-    db.commit()
     return {"code": hazard.code, "receipt": receipt}
 
 

@@ -40,7 +40,6 @@ def approve(data, award_id, caller):
     """Approve (optionally adjusting the amount within the profile's range, with a reason)."""
     award = ops.approve_award(db.session(), caller, award_id, db.now(), db.zone(), data["amount"], data["reason"],
                               data["tier"])
-    db.commit()
     return present(award, caller)
 
 
@@ -51,7 +50,6 @@ def approve(data, award_id, caller):
 def pay(data, award_id, caller):
     """Record the payment of an approved award."""
     award = ops.pay_award(db.session(), caller, award_id, data["paid_on"], data["reference"], db.now(), db.zone())
-    db.commit()
     return present(award, caller)
 
 
@@ -62,7 +60,6 @@ def pay(data, award_id, caller):
 def reject(data, award_id, caller):
     """Reject an award, with a reason."""
     award = ops.reject_award(db.session(), caller, award_id, data["reason"], db.now())
-    db.commit()
     return present(award, caller)
 
 
@@ -95,5 +92,4 @@ def claim(data, receipt):
     hazard = hazard_by_receipt(db.session(), receipt)
     award = ops.claim_award(db.session(), hazard, data["name"], data["phone"], data["payout_account"], db.now(),
                             db.zone())
-    db.commit()
     return {"amount": award.amount, "status": award.status, "claim_deadline": award.claim_deadline}

@@ -1,5 +1,5 @@
 """The union's instruments over JSON (CONTRACT.md §5): formal notices, campaigns, and
-the public board. Thin: parse, call the operation, commit, answer."""
+the public board. Thin: parse, call the operation, answer (the request commits: web/db.py)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,6 @@ def _notice(notice, caller, with_history: bool = True) -> dict:
 def issue_notice(data, caller):
     """Issue a 提示函 (reminder) or 意见书 (opinion) to an enterprise the caller oversees."""
     notice = ops.issue_notice(db.session(), caller, ops.NewNotice(**data), db.now(), db.settings())
-    db.commit()
     return _notice(notice, caller)
 
 
@@ -58,7 +57,6 @@ def get_notice(notice_id, caller):
 
 def _move(event: str, data: dict, notice_id: int, caller) -> dict:
     notice = ops.move_notice(db.session(), caller, notice_id, event, data, db.now(), db.settings())
-    db.commit()
     return _notice(notice, caller)
 
 
@@ -105,7 +103,6 @@ def create_campaign(data, caller):
     """A city or county union's campaign of the year (查保促 or 安康杯)."""
     campaign = campaign_ops.create_campaign(db.session(), caller, campaign_ops.NewCampaign(**data), db.now(),
                                             db.settings())
-    db.commit()
     return _campaign(campaign)
 
 
@@ -133,7 +130,6 @@ def get_campaign(campaign_id, caller):
 def enrol(data, campaign_id, caller):
     """Enrol enterprises (inspectors), or one's own enterprise (its safety officer)."""
     enrolled = campaign_ops.enrol(db.session(), caller, campaign_id, data["enterprise_ids"], db.now())
-    db.commit()
     return {"campaign_id": campaign_id, "enrolled": enrolled}
 
 
@@ -175,7 +171,6 @@ def put_scores(data, campaign_id, enterprise_id, caller):
     """An inspector's points (0 to the item's max) and notes for the items that are not automatic."""
     session = db.session()
     campaign_ops.put_scores(session, caller, campaign_id, enterprise_id, data["items"], db.now(), db.settings())
-    db.commit()
     return present_scores(*campaign_ops.compute_scores(session, caller, campaign_id, db.today(), db.settings(),
                                                        enterprise_id=enterprise_id))
 
@@ -187,7 +182,6 @@ def put_scores(data, campaign_id, enterprise_id, caller):
 def add_honour(data, campaign_id, caller):
     """Select a 先进集体 (an enterprise) or 先进个人 (a user, or a person by name)."""
     honour = campaign_ops.add_honour(db.session(), caller, campaign_id, now=db.now(), **data)
-    db.commit()
     return honour
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_wtf.csrf import CSRFProtect
 
+from hazard_ledger import permissions
 from hazard_ledger.web import is_api_path
 
 csrf = CSRFProtect()
@@ -27,6 +28,9 @@ def register_pages(app: Flask) -> None:
             if app.config.get("WTF_CSRF_ENABLED", True):
                 csrf.protect()
 
+    # templates ask the same named predicates as the operations (what a link offers is
+    # what its page allows), never the role itself
+    app.jinja_env.globals["permissions"] = permissions
     app.register_blueprint(pages.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(work.bp)

@@ -79,7 +79,6 @@ def logout():
         return render_template("pages/logout.html")
     if current_user.is_authenticated:
         end_sessions(db.session(), current_user)
-        db.commit()
     logout_user()
     return redirect(url_for("pages.login"))
 
@@ -103,7 +102,6 @@ def password():
             return render_template("pages/password.html", form=form), 422
         change_password(db.session(), user, user, form.new_password.data, db.passwords(),
                         current_password=form.current_password.data)
-        db.commit()
         login_user(user)  # this browser, in the new epoch
         return render_template("pages/password.html", form=PasswordForm(formdata=None), changed=True)
     return render_template("pages/password.html", form=form), 422 if form.is_submitted() else 200
@@ -198,10 +196,10 @@ def report_form(report_token):
     keyed = submissions.keyed_submission(report_token, key, vars(report), photos, account.id if account else None)
     claim = claim_key(session, keyed, db.now())
     if claim.earlier is not None:  # sent before: its receipt, nothing filed
-        session.rollback()
+        db.discard()
         return redirect(url_for("pages.report_receipt", report_token=report_token, key=key), 303)
     if claim.mismatch:  # this form was sent with other content: file nothing, keep what was typed
-        session.rollback()
+        db.discard()
         form.submission.data = submissions.new_key()
         return _report_page(form, enterprise, 422, problem=_("这张表已经提交过，内容与这次不同，所以这次没有提交。"
                                                               "确认要再报一条隐患，请再点一次“提交”。"),
@@ -217,17 +215,18 @@ def report_form(report_token):
                                max_bytes=settings["uploads"]["max_bytes"],
                                max_pixels=settings["uploads"]["max_pixels"], now=db.now())
     except TooLarge:
-        session.rollback()
+        db.discard()
         form.photos.errors = [_("有照片超过 %(mb)s MB，请换一张或缩小后再传。",
                                 mb=round(settings["uploads"]["max_bytes"] / 1048576, 1))]
         return _report_page(form, enterprise, 422)
     except DomainError as error:
-        session.rollback()
+        db.discard()
         form.photos.errors = [*form.photos.errors, _in_page_language(error.message)]
         return _report_page(form, enterprise, 422)
+    db.flush()  # a conflict is the 409 before the answer is written beside it
     store_answer(session, keyed, claim.claim_id,
                  submissions.Filed(code=hazard.code, hazard_id=hazard.id, receipt=receipt).answer())
-    db.commit()
+    # the redirect commits the report, its photos and the answer together (web/db.py)
     return redirect(url_for("pages.report_receipt", report_token=report_token, key=key), 303)
 
 

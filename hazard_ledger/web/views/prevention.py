@@ -18,9 +18,9 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from marshmallow import ValidationError
 
-from hazard_ledger.enums import Role
+from hazard_ledger import permissions
 from hazard_ledger.errors import DomainError, NotFound, flatten_messages
-from hazard_ledger.prevention import grading, permissions
+from hazard_ledger.prevention import grading
 from hazard_ledger.prevention import operations as ops
 from hazard_ledger.prevention.models import COLOURS, Frequency, InspectionState, RiskLevel, RiskPointKind
 from hazard_ledger.prevention.register import export_register, import_register
@@ -65,7 +65,7 @@ def _rules() -> grading.RiskRules:
 
 
 def _keeps(enterprise_id: int) -> bool:
-    return permissions.keeps_register(current_user, enterprise_id)
+    return permissions.may_write_for(current_user, enterprise_id)
 
 
 # ---- the way in ----------------------------------------------------------------------------
@@ -74,9 +74,9 @@ def _keeps(enterprise_id: int) -> bool:
 @login_required
 def home():
     """Each role's own start: an officer's register, an inspector's overview, a worker's inspections."""
-    if current_user.role is Role.SAFETY_OFFICER:
+    if permissions.officer_of(current_user, current_user.enterprise_id):
         return redirect(url_for("dual_prevention.register", enterprise_id=current_user.enterprise_id))
-    if current_user.role in (Role.INSPECTOR, Role.ADMIN):
+    if permissions.may_audit(current_user):
         return redirect(url_for("dual_prevention.overview"))
     return redirect(url_for("dual_prevention.inspections"))
 
@@ -153,13 +153,12 @@ def import_points(enterprise_id: int):
             handle.flush()
             try:
                 imported = import_register(session, current_user, enterprise, handle.name, _rules(), db.now())
-                db.commit()
                 message = _("已导入或更新 %(count)s 个风险点", count=len(imported))
             except ImportRefused as refused:
-                session.rollback()
+                db.discard()
                 problems = [str(p) for p in refused.problems]
             except TableError as error:
-                session.rollback()
+                db.discard()
                 problems = [str(error)]
     points = ops.register_lines(session, enterprise_id)
     areas = ops.areas_of(points)
@@ -229,11 +228,10 @@ def _save_point(enterprise, point=None):
         else:
             point = ops.update_risk_point(session, current_user, point.id, ops.RiskPointInput(**data), _rules(),
                                           db.now())
-        db.commit()
     except ValidationError as error:
         return _render_point_form(enterprise, point, values, flatten_messages(error.messages), 422)
     except DomainError as error:
-        session.rollback()
+        db.discard()
         if error.status in (403, 404):
             raise
         return _render_point_form(enterprise, point, values, error.fields or {"_form": [error.message]}, error.status)
@@ -323,10 +321,9 @@ def plans(enterprise_id: int):
             else:
                 ops.create_plan(session, current_user, enterprise_id, ids, frequency, int(assignee), db.now(),
                                 db.zone())
-                db.commit()
                 return redirect(url_for("dual_prevention.plans", enterprise_id=enterprise_id, saved=1))
         except DomainError as error:
-            session.rollback()
+            db.discard()
             if error.status in (403, 404):
                 raise
             errors = error.fields or {"_form": [error.message]}
@@ -343,7 +340,6 @@ def plans(enterprise_id: int):
 @login_required
 def stop_plan(plan_id: int):
     plan = ops.stop_plan(db.session(), current_user, plan_id)
-    db.commit()
     return redirect(url_for("dual_prevention.plans", enterprise_id=plan.enterprise_id))
 
 
@@ -397,11 +393,10 @@ def inspection(inspection_id: int):
         done, _hazards = ops.submit_results(session, current_user, inspection_id, items, db.now(), db.zone(),
                                             ops.Uploads(settings.upload_dir, settings["uploads"]["max_bytes"],
                                                         settings["uploads"]["max_pixels"]))
-        db.commit()
     except NotFound:
         abort(404)
     except DomainError as error:
-        session.rollback()
+        db.discard()
         return _render_inspection(ops.visible_inspection(session, current_user, inspection_id),
                                   error.fields or {"_form": [error.message]}, values, error.status)
     return redirect(url_for("dual_prevention.inspection", inspection_id=done.id, submitted=1))

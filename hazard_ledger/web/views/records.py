@@ -101,11 +101,10 @@ def fire_event(hazard_id: int, event: str):
         # the page's hidden version is read as the API reads it: a number of any length is a 422
         version = TRANSITION.load({"event": event, "version": request.form.get("version") or None})["version"]
         ops.transition(session, current_user, hazard_id, event, values, version=version, now=db.now(), zone=db.zone())
-        db.commit()
     except NotFound:
         abort(404)
     except (DomainError, ValidationError) as error:
-        session.rollback()
+        db.discard()
         hazard = ops.visible_hazard(session, current_user, hazard_id)
         status = error.status if isinstance(error, DomainError) and error.status != 404 else 422
         return _render_record(hazard, _errors_by_input(event, error), event, values, status=status)

@@ -17,16 +17,16 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import case, select
 
-from hazard_ledger import access
-from hazard_ledger.enums import HazardState, Role
+from hazard_ledger import permissions
+from hazard_ledger.enums import HazardState
 from hazard_ledger.errors import DomainError, NotFound, ValidationFailed
 from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.organisations import tree
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction
 from hazard_ledger.tabular import write_table
 from hazard_ledger.union import board
 from hazard_ledger.union import campaigns as campaign_ops
 from hazard_ledger.union import operations as ops
-from hazard_ledger.union import policy
 from hazard_ledger.union.models import Campaign, CampaignKind, Notice, NoticeKind
 from hazard_ledger.union.scoring import sheets_of
 from hazard_ledger.web import db
@@ -56,7 +56,7 @@ def one_language(text) -> str:
 @bp.app_template_global("union_open_notices")
 def union_open_notices() -> list[Notice]:
     """For the home page of a safety officer: the notices waiting for their reply."""
-    if not current_user.is_authenticated or current_user.role is not Role.SAFETY_OFFICER:
+    if not current_user.is_authenticated or not permissions.officer_of(current_user, current_user.enterprise_id):
         return []
     return [n for n in ops.list_notices(db.session(), current_user, state="issued")
             if n.kind is not NoticeKind.RECOMMENDATION]  # a recommendation is answered by an authority
@@ -92,7 +92,7 @@ def _form_id(values, name: str) -> int | None:
 
 
 def _not_worker() -> None:
-    if current_user.role is Role.WORKER:
+    if not permissions.may_read_notices(current_user):
         abort(404)
 
 
@@ -130,17 +130,17 @@ def new_notice():
     problems: list[str] = []
     if chosen and enterprise_id is None:
         owners = set(session.scalars(select(Hazard.enterprise_id).where(Hazard.id.in_(chosen),
-                                                                       access.hazard_clause(session, current_user))))
+                                                                       permissions.hazard_clause(session, current_user))))
         if len(owners) > 1:
             return _refusal(ValidationFailed.on("hazard_ids", "所选隐患属于多个企业，请只选一个企业的隐患 / the chosen items "
                                                               "belong to several enterprises: choose one enterprise's"))
         enterprise_id = next(iter(owners), None)
-    enterprises = list(session.scalars(select(Enterprise).where(access.enterprise_clause(session, current_user))
+    enterprises = list(session.scalars(select(Enterprise).where(permissions.enterprise_clause(session, current_user))
                                        .order_by(Enterprise.code)))
     enterprise = next((e for e in enterprises if e.id == enterprise_id), None)
-    if enterprise is not None and not policy.may_issue_notice(session, current_user, enterprise):
+    if enterprise is not None and not permissions.may_issue_notice(session, current_user, enterprise):
         abort(403)
-    if enterprise is None and current_user.role not in (Role.INSPECTOR, Role.ADMIN):
+    if enterprise is None and not permissions.may_audit(current_user):
         abort(403)
     values = {"kind": source.get("kind", "opinion"), "subject": source.get("subject", ""),
               "findings": source.get("findings", ""), "reply_working_days": source.get("reply_working_days", "")}
@@ -157,10 +157,9 @@ def new_notice():
                 enterprise_id=enterprise.id, kind=values["kind"], subject=values["subject"].strip()[:200],
                 findings=values["findings"].strip()[:8000], hazard_ids=chosen, reply_working_days=days),
                 db.now(), db.settings())
-            db.commit()
             return redirect(url_for("union.notice_page", notice_id=notice.id))
         except DomainError as error:
-            session.rollback()
+            db.discard()
             problems = _problems(error)
     elif request.method == "POST":
         problems = [str(_l("请选择企业"))]
@@ -213,11 +212,10 @@ def notice_move(notice_id: int, event: str):
     data = {key: (request.form.get(key) or "").strip() for key in ops.MOVES[event].fields._declared_fields}
     try:
         ops.move_notice(session, current_user, notice_id, event, data, db.now(), db.settings())
-        db.commit()
     except NotFound:
         abort(404)
     except DomainError as error:
-        session.rollback()
+        db.discard()
         problems = _problems(error)
         return _render_notice(_visible(notice_id), "union/notice.html", error.status, problems, event)
     return redirect(url_for("union.notice_page", notice_id=notice_id))
@@ -282,9 +280,9 @@ def _campaign(campaign_id: int) -> Campaign:
 
 
 def _creatable_unions(session) -> list[Jurisdiction]:
-    unions = session.scalars(select(Jurisdiction).where(access.jurisdiction_clause(session, current_user))
+    unions = session.scalars(select(Jurisdiction).where(permissions.jurisdiction_clause(session, current_user))
                              .order_by(Jurisdiction.code))
-    return [j for j in unions if policy.may_create_campaign(session, current_user, j)]
+    return [j for j in unions if permissions.may_create_campaign(session, current_user, j)]
 
 
 @bp.route("/campaigns", methods=["GET", "POST"])
@@ -313,10 +311,9 @@ def campaigns():
                            if line.strip()][:50],
                     starts_on=starts_on, ends_on=ends_on, scoring=request.form.get("scoring") or None),
                     db.now(), db.settings())
-                db.commit()
                 return redirect(url_for("union.campaign_page", campaign_id=campaign.id))
             except DomainError as error:
-                session.rollback()
+                db.discard()
                 problems = _problems(error)
     return _page("union/campaigns.html", 422 if problems else 200,
                  campaigns=campaign_ops.list_campaigns(session, current_user),
@@ -334,18 +331,17 @@ def campaign_page(campaign_id: int):
         ids = [int(v) for v in request.form.getlist("enterprise_ids") if v.isdecimal() and len(v) < 10]
         try:
             campaign_ops.enrol(session, current_user, campaign.id, ids, db.now())
-            db.commit()
             return redirect(url_for("union.campaign_page", campaign_id=campaign.id))
         except DomainError as error:
-            session.rollback()
+            db.discard()
             problems = _problems(error)
-    running = policy.may_run_campaign(session, current_user, campaign)
+    running = permissions.may_run_campaign(session, current_user, campaign)
     _c, sheet, results = campaign_ops.compute_scores(session, current_user, campaign.id, db.today(), db.settings())
     enrolled = set(campaign_ops.enrolled_ids(session, campaign))
-    subtree = access.jurisdiction_subtree(session, campaign.jurisdiction_id)
+    subtree = tree.subtree(session, campaign.jurisdiction_id)
     candidates = [e for e in session.scalars(select(Enterprise).where(
-        Enterprise.jurisdiction_id.in_(subtree), access.enterprise_clause(session, current_user))
-        .order_by(Enterprise.code)) if e.id not in enrolled and policy.may_enrol(session, current_user, e)]
+        Enterprise.jurisdiction_id.in_(subtree), permissions.enterprise_clause(session, current_user))
+        .order_by(Enterprise.code)) if e.id not in enrolled and permissions.may_enrol(session, current_user, e)]
     return _page("union/campaign.html", 422 if problems else 200, campaign=campaign, sheet=sheet, results=results,
                  coverage=campaign_ops.coverage(session, current_user, campaign.id) if running else None,
                  candidates=candidates, running=running, problems=problems,
@@ -375,13 +371,12 @@ def campaign_score(campaign_id: int, enterprise_id: int):
         if not problems:
             try:
                 campaign_ops.put_scores(session, current_user, campaign.id, enterprise_id, items, db.now(), db.settings())
-                db.commit()
                 return redirect(url_for("union.campaign_score", campaign_id=campaign.id, enterprise_id=enterprise_id,
                                         saved=1))
             except NotFound:
                 abort(404)
             except DomainError as error:
-                session.rollback()
+                db.discard()
                 problems = {k: [one_language(p) for p in v] for k, v in (error.fields or {"_": [error.message]}).items()}
     _c, sheet, results = campaign_ops.compute_scores(session, current_user, campaign.id, db.today(), db.settings(),
                                                      enterprise_id=enterprise_id)
@@ -390,7 +385,7 @@ def campaign_score(campaign_id: int, enterprise_id: int):
     enterprise = session.get(Enterprise, enterprise_id)
     return _page("union/campaign_score.html", 422 if problems else 200, campaign=campaign, sheet=sheet,
                  result=results[0], problems=problems, saved=request.args.get("saved"),
-                 may_score=policy.may_score(session, current_user, enterprise))
+                 may_score=permissions.may_score(session, current_user, enterprise))
 
 
 @bp.route("/campaigns/<id:campaign_id>/honours", methods=["GET", "POST"])
@@ -398,7 +393,7 @@ def campaign_score(campaign_id: int, enterprise_id: int):
 def campaign_honours(campaign_id: int):
     session = db.session()
     campaign = _campaign(campaign_id)
-    if not policy.may_run_campaign(session, current_user, campaign):
+    if not permissions.may_run_campaign(session, current_user, campaign):
         abort(403)
     problems = []
     if request.method == "POST":
@@ -409,10 +404,9 @@ def campaign_honours(campaign_id: int):
                 enterprise_id=_form_id(form, "enterprise_id"), user_id=_form_id(form, "user_id"),
                 name=(form.get("name") or "").strip()[:100] or None,
                 reason=(form.get("reason") or "").strip()[:2000] or str(_l("事迹突出")), now=db.now())
-            db.commit()
             return redirect(url_for("union.campaign_honours", campaign_id=campaign.id))
         except DomainError as error:
-            session.rollback()
+            db.discard()
             problems = _problems(error)
     candidates = campaign_ops.honour_candidates(session, current_user, campaign.id, db.today(), db.settings())
     honours = campaign_ops.list_honours(session, current_user, campaign.id)
@@ -427,7 +421,7 @@ def campaign_honours(campaign_id: int):
 def campaign_result(campaign_id: int):
     session = db.session()
     campaign = _campaign(campaign_id)
-    if not policy.may_run_campaign(session, current_user, campaign):
+    if not permissions.may_run_campaign(session, current_user, campaign):
         abort(403)
     _c, sheet, results = campaign_ops.compute_scores(session, current_user, campaign.id, db.today(), db.settings())
     honours = campaign_ops.list_honours(session, current_user, campaign.id)

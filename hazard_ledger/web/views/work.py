@@ -14,13 +14,13 @@ from markupsafe import Markup
 from marshmallow import ValidationError
 from sqlalchemy import func, nulls_last, select
 
-from hazard_ledger import access
+from hazard_ledger import permissions
 from hazard_ledger.compliance.operations import check as check_compliance
 from hazard_ledger.compliance.operations import (import_employees, list_activities, list_employees, record_drill,
                                                  record_training)
 from hazard_ledger.compliance.schemas import DrillIn, TrainingIn
 from hazard_ledger.config import default_base_url_warning
-from hazard_ledger.enums import Grade, HazardState, Role
+from hazard_ledger.enums import Grade, HazardState
 from hazard_ledger.errors import DomainError, NotFound, ValidationFailed, flatten_messages
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.models import Hazard
@@ -100,7 +100,7 @@ def aging_chart(items, today: date) -> Markup:
 @bp.route("/audit")
 @login_required
 def audit():
-    if not access.may_read_overdue(current_user):  # the API's rule (web/api/audit.py)
+    if not permissions.may_read_overdue(current_user):  # the rule the operation applies to the API too
         abort(403)
     today = db.today()
     enterprises, items = ops.overdue_audit(db.session(), current_user, today)
@@ -124,7 +124,6 @@ def mark_read(notification_id: int):
         inbox_ops.mark_read(db.session(), current_user, notification_id, db.now())
     except DomainError:
         abort(404)
-    db.commit()
     return redirect(url_for("work.inbox"))
 
 
@@ -167,10 +166,9 @@ def receipt_status(receipt: str):
         try:
             claim_award(session, hazard, form.name.data.strip(), form.phone.data.strip(),
                         form.payout_account.data.strip(), db.now(), db.zone())
-            db.commit()
             return redirect(url_for("work.receipt_status", receipt=receipt, claimed=1), 303)
         except DomainError as error:
-            session.rollback()
+            db.discard()
             form.payout_account.errors = [*form.payout_account.errors, error.message]
     message = _("领取信息已提交，工会审核后发放。") if request.args.get("claimed") else None
     status = 422 if form.is_submitted() else 200
@@ -241,9 +239,9 @@ def my_report(hazard_id: int):
 @bp.route("/rewards")
 @login_required
 def rewards():
-    if current_user.role is Role.WORKER:  # their own awards, as the API answers them (CONTRACT: Rewards)
+    if permissions.sees_only_own_reports(current_user):  # their own awards, as the API answers them
         return render_template("pages/my_rewards.html", awards=list_awards(db.session(), current_user))
-    if current_user.role not in (Role.INSPECTOR, Role.ADMIN):
+    if not permissions.may_decide_awards(current_user):
         abort(403)
     awards = list_awards(db.session(), current_user)
     return render_template("pages/rewards.html", awards=awards, today=db.today(),
@@ -267,7 +265,6 @@ def decide_reward(award_id: int, action: str):
             pay_award(session, current_user, award_id, paid_on, reference, db.now(), db.zone())
         else:
             abort(404)
-        db.commit()
     except NotFound:
         abort(404)
     except ValueError:
@@ -284,7 +281,7 @@ def decide_reward(award_id: int, action: str):
 @bp.route("/compliance")
 @login_required
 def compliance():
-    if not access.may_read_compliance(current_user):  # the rule the operation applies to the API too
+    if not permissions.may_read_compliance(current_user):  # the rule the operation applies to the API too
         abort(403)
     year = request.args.get("year", type=int) or db.today().year
     profile = request.args.get("profile") if request.args.get("profile") in ("union", "statutory") else None
@@ -304,9 +301,7 @@ def roster(enterprise_id: int):
     problems, message, status = [], None, 200
     if request.method == "POST":
         upload = request.files.get("file")
-        may_write = current_user.role is Role.ADMIN or (current_user.role is Role.SAFETY_OFFICER
-                                                         and current_user.enterprise_id == enterprise_id)
-        if not may_write:
+        if not permissions.may_write_for(current_user, enterprise_id):
             abort(403)
         if upload is None or not upload.filename:
             problems, status = [_("请选择 .xlsx 或 .csv 文件")], 422
@@ -317,13 +312,12 @@ def roster(enterprise_id: int):
                 handle.flush()
                 try:
                     imported = import_employees(session, enterprise, handle.name)
-                    db.commit()
                     message = _("已导入或更新 %(count)s 名职工", count=len(imported))
                 except ImportRefused as refused:
-                    session.rollback()
+                    db.discard()
                     problems, status = [str(p) for p in refused.problems], 422
                 except TableError as error:
-                    session.rollback()
+                    db.discard()
                     problems, status = [str(error)], 422
     if request.args.get("saved"):
         message = _("已登记")
@@ -397,13 +391,12 @@ def record_activity(enterprise_id: int):
     try:
         data = ACTIVITY_FIELDS[kind].load({**values, "enterprise_id": enterprise_id})
         record(session, current_user, now=db.now(), zone=db.zone(), **data)
-        db.commit()
     except NotFound:
         abort(404)
     except ValidationError as error:
         return _activity_error(enterprise_id, kind, values, flatten_messages(error.messages))
     except DomainError as error:
-        session.rollback()
+        db.discard()
         return _activity_error(enterprise_id, kind, values, error.fields or {"_form": [error.message]})
     return redirect(url_for("work.roster", enterprise_id=enterprise_id, saved=1))
 
