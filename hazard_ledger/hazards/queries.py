@@ -22,6 +22,15 @@ from hazard_ledger.organisations.models import User
 from hazard_ledger.validation import MAX_ID
 
 
+def reported_by(session: Session, reporter: User, hazard_id: int | None = None, limit: int = 200) -> list[Hazard]:
+    """The reports of `reporter`'s account, newest first (their 我的举报): not the
+    anonymous ones, which nothing links to an account."""
+    query = select(Hazard).where(Hazard.reporter_user_id == reporter.id)
+    if hazard_id is not None:
+        query = query.where(Hazard.id == hazard_id)
+    return list(session.scalars(query.order_by(Hazard.reported_at.desc(), Hazard.id.desc()).limit(limit)))
+
+
 def visible_hazard(session: Session, viewer: User, hazard_id: int, for_update: bool = False) -> Hazard:
     """The hazard if `viewer` may see it; otherwise 404, never a 403 that confirms it."""
     query = select(Hazard).where(Hazard.id == hazard_id, permissions.hazard_clause(session, viewer))
