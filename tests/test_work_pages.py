@@ -287,3 +287,20 @@ def test_the_ledger_shows_a_thumbnail_of_the_first_photo(world, database, client
     sign_out(client)
     login(client, "officer_b1")  # another enterprise's photo is not there
     assert client.get(found.group(1)).status_code == 404
+
+
+def test_the_ledger_reads_its_filters_as_the_api_does(world, database, client):
+    """One filter parser: the page's filters mean what the API's do; a field a hand-typed
+    address gets wrong is dropped and the others still filter."""
+    for state, grade in (("assigned", "major"), ("assigned", "general"), ("reported", "general"), ("closed", "general")):
+        make_hazard(database, world, state=state, grade=grade)
+    login(client, "officer_a1")
+
+    def codes(page: str) -> set[str]:
+        return set(re.findall(r'class="code">(YH-[0-9-]+)<', page))
+
+    for query in ("state=assigned", "state=assigned,closed", "grade=major", "q=配电", "overdue=false&state=assigned"):
+        api = {item["code"] for item in world.get("officer_a1", f"/api/v1/hazards?{query}").json["items"]}
+        assert codes(client.get(f"/ledger?{query}").text) == api, query
+    assert codes(client.get("/ledger?state=assigned&grade=bogus&reported_from=not-a-date").text) == \
+        codes(client.get("/ledger?state=assigned").text)

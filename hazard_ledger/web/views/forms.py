@@ -6,6 +6,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import BooleanField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
+from hazard_ledger.validation import PHONE
+
 MAX_PHOTOS = 5
 
 
@@ -31,7 +33,7 @@ class ReportForm(FlaskForm):
     # a pick list ([reports] categories) with free text allowed: an <input list=…> and its <datalist>
     category = StringField(_l("隐患类别"), validators=[Optional(), Length(max=50)])
     name = StringField(_l("姓名"), validators=[Optional(), Length(max=100)])
-    phone = StringField(_l("电话"), validators=[Optional(), Regexp(r"^[0-9+\- ]{5,32}$", message=_l("电话号码格式不正确"))])
+    phone = StringField(_l("电话"), validators=[Optional(), Regexp(PHONE, message=_l("电话号码格式不正确"))])
     anonymous = BooleanField(_l("匿名举报"))
     photos = MultipleFileField(_l("照片（最多 5 张）"))
 
@@ -45,7 +47,7 @@ class ReportForm(FlaskForm):
 
 class ClaimForm(FlaskForm):
     name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=100)])
-    phone = StringField(_l("电话"), validators=[DataRequired(), Regexp(r"^[0-9+\- ]{5,32}$", message=_l("电话号码格式不正确"))])
+    phone = StringField(_l("电话"), validators=[DataRequired(), Regexp(PHONE, message=_l("电话号码格式不正确"))])
     payout_account = StringField(_l("收款账户"), validators=[DataRequired(), Length(min=4, max=100)])
 
 

@@ -20,10 +20,11 @@ from hazard_ledger.compliance.operations import (import_employees, list_activiti
                                                  record_training)
 from hazard_ledger.compliance.schemas import DrillIn, TrainingIn
 from hazard_ledger.config import default_base_url_warning
-from hazard_ledger.enums import Grade, HazardState
+from hazard_ledger.enums import HazardState
 from hazard_ledger.errors import DomainError, NotFound, ValidationFailed, flatten_messages
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.hazards.schemas import HazardQuery, filters_of
 from hazard_ledger.notifications import operations as inbox_ops
 from hazard_ledger.organisations.operations import visible_enterprise
 from hazard_ledger.paperwork.ledger_export import export_ledger
@@ -41,17 +42,15 @@ bp = Blueprint("work", __name__)
 
 
 def _filters() -> ops.HazardFilters:
-    states = [HazardState(s) for s in request.args.getlist("state") if s in {x.value for x in HazardState}]
-    grade = request.args.get("grade")
-    overdue = {"true": True, "false": False}.get(request.args.get("overdue", ""))
-    raw_from = request.args.get("reported_from")
+    """The ledger's filters read by the API's schema: the same names, bounds and meanings.
+    A field a hand-typed address gets wrong is dropped (never a 500); the rest still filter."""
+    schema = HazardQuery()
+    given = {name: ",".join(v for v in request.args.getlist(name) if v.strip()) for name in schema.fields}
+    given = {name: value for name, value in given.items() if value}
     try:
-        reported_from = date.fromisoformat(raw_from) if raw_from else None
-    except ValueError:
-        reported_from = None  # a hand-typed address: the filter is dropped, never a 500
-    return ops.HazardFilters(states=states, grade=Grade(grade) if grade in ("general", "major") else None,
-                             overdue=overdue, text=(request.args.get("q") or "").strip()[:200] or None,
-                             reported_from=reported_from)
+        return filters_of(schema.load(given))
+    except ValidationError as error:
+        return filters_of(schema.load({name: value for name, value in given.items() if name not in error.messages}))
 
 
 @bp.route("/ledger")
