@@ -260,7 +260,7 @@ def password_from(password: str | None, password_stdin: bool) -> str:
 @user_errors
 def serve(host, port, workers, no_scheduler) -> None:
     """Serve the web application with gunicorn, and start the scheduler beside it."""
-    from hazard_ledger.config import resolve_secret_key
+    from hazard_ledger.config import default_base_url_warning, resolve_secret_key
     from hazard_ledger.server import serve as run_server
     from hazard_ledger.web import secret_key_message
 
@@ -268,6 +268,8 @@ def serve(host, port, workers, no_scheduler) -> None:
     _key, generated = resolve_secret_key(runtime().settings)
     if generated:
         click.echo(f"hazard-ledger: {secret_key_message(generated)}", err=True)
+    if warning := default_base_url_warning(runtime().settings):
+        click.echo(f"hazard-ledger: warning: {warning}", err=True)
     run_server(runtime().settings, host=host, port=port, workers=workers, with_scheduler=not no_scheduler)
 
 

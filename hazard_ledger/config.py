@@ -106,6 +106,18 @@ def load_settings(
     return settings
 
 
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+
+def default_base_url_warning(settings: Settings) -> str | None:
+    """The start-up warning while app.base_url is still the default: every QR poster then
+    sends phones to this machine's loopback, which no phone reaches."""
+    if settings["app"]["base_url"].rstrip("/") != DEFAULT_BASE_URL:
+        return None
+    return (f"app.base_url is still the default {DEFAULT_BASE_URL}: the QR codes of the report posters lead "
+            f"nowhere on a phone; set [app] base_url to the public address in HAZARD_LEDGER_CONFIG")
+
+
 def _validate(settings: Settings) -> None:
     values = settings.values
     try:
@@ -166,6 +178,9 @@ def _validate(settings: Settings) -> None:
                           f"= {longest_wait} s; got {values['server']['worker_timeout_seconds']}")
     _positive_int(values, "server", "trusted_proxies", allow_zero=True)
     _positive_int(values, "limits", "known_address_days")
+    categories = values["reports"]["categories"]
+    if not isinstance(categories, list) or not all(isinstance(c, str) and 0 < len(c) <= 50 for c in categories):
+        raise ConfigError("reports.categories", f"expected a list of words of 1-50 characters, got {categories!r}")
     for key in ("public_report", "failed_login", "failed_login_per_address", "failed_login_per_account"):
         try:
             from limits import parse

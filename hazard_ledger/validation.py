@@ -7,6 +7,8 @@ from marshmallow import ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**31 - 1
+# a telephone number as people write it: digits, +, - and spaces (the API, the forms and the claim)
+PHONE = r"^[0-9+\- ]{5,32}$"
 
 
 def Id(**kwargs) -> fields.Integer:  # noqa: N802 (a field factory, used like a field class)

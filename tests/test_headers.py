@@ -50,7 +50,7 @@ def values(world, database, client):
                           json={"location": "车间", "description": "漏油", "anonymous": True}).json["receipt"]
     return {"hazard_id": hazard_id, "attachment_id": attachment.json["id"], "enterprise_id": world.enterprise["A1"],
             "period": "2026Q3", "event": "progress", "notification_id": 1, "report_token": world.report_token["A1"],
-            "receipt": receipt, "award_id": 1, "action": "approve",
+            "receipt": receipt, "award_id": 1, "action": "approve", "key": "a-form-key-never-sent",
             # ids of things not made here: their pages answer 404, with the same headers
             "notice_id": 1, "campaign_id": 1, "risk_point_id": 1, "plan_id": 1, "inspection_id": 1}
 

@@ -65,8 +65,9 @@ def test_qr_report_with_photo_gives_a_receipt(client, world, database):
     answer = client.post(f"/r/{token}", content_type="multipart/form-data", data={
         "csrf_token": csrf_token(form.text), "location": "二号车间", "description": "地面油污易滑倒",
         "anonymous": "y", "photos": [(io.BytesIO(PNG), "photo.png")],
-    })
+    }, follow_redirects=True)
     assert answer.status_code == 200, answer.text
+    assert answer.history[0].status_code == 303  # Post/Redirect/Get: a refresh shows the receipt again
     receipt = re.search(r'data-testid="receipt">([^<]+)<', answer.text).group(1)
     status = client.get(f"/api/v1/public/receipts/{receipt}").json
     assert status["state"] == "reported"
@@ -111,7 +112,7 @@ def test_a_worker_over_the_rate_limit_keeps_what_they_typed(client, world, datab
     form = client.get(f"/r/{token}", environ_base=crowd)
     data = {"csrf_token": csrf_token(form.text), "location": "三号仓库", "description": "灭火器过期", "anonymous": "y"}
     for _ in range(30):
-        assert client.post(f"/r/{token}", data=data, environ_base=crowd).status_code == 200
+        assert client.post(f"/r/{token}", data=data, environ_base=crowd).status_code == 303
     refused = client.post(f"/r/{token}", data={**data, "description": "叉车刹车失灵"}, environ_base=crowd)
     assert refused.status_code == 429
     assert "请稍等一分钟再提交" in refused.text and "照片需要重新选择" in refused.text

@@ -87,7 +87,7 @@ def test_the_qr_form_strips_an_anonymous_reporters_photo_too(client, world, data
         "csrf_token": csrf_token(form.text), "location": "二号车间", "description": "地面油污易滑倒",
         "anonymous": "y", "photos": [(io.BytesIO(phone_photo()), "IMG_0001.jpg")],
     })
-    assert answer.status_code == 200, answer.text
+    assert answer.status_code == 303, answer.text
     with database.unit_of_work(write=False) as session:
         attachment = session.scalar(select(Attachment))
     served = downloaded(world, "officer_a1", attachment.id)

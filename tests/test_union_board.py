@@ -39,7 +39,7 @@ def test_the_board_never_shows_identity(client, world, database, clock):
     assert f'/b/{token}' in form.text  # the QR form links to the board
     by_form = client.post(f"/r/{token}", content_type="multipart/form-data", data={
         "csrf_token": csrf_token(form.text), "location": "仓库", "description": "消防通道堵塞", "name": FORM_NAME,
-        "phone": FORM_PHONE, "photos": [(io.BytesIO(PNG), "photo.png")]})
+        "phone": FORM_PHONE, "photos": [(io.BytesIO(PNG), "photo.png")]}, follow_redirects=True)
     assert by_form.status_code == 200
     form_receipt = re.search(r'data-testid="receipt">([^<]+)<', by_form.text).group(1)
     receipts = [by_api.json["receipt"], form_receipt]

@@ -10,7 +10,8 @@ from hazard_ledger import permissions
 from hazard_ledger.enums import Grade, HazardState, ReportChannel
 from hazard_ledger.hazards.models import Attachment, Hazard, HazardEvent
 from hazard_ledger.organisations.models import User
-from hazard_ledger.validation import MAX_ID, Day, DecimalString, Id
+from hazard_ledger.hazards.queries import HazardFilters
+from hazard_ledger.validation import MAX_ID, PHONE, Day, DecimalString, Id
 from hazard_ledger.workflow import allowed_events
 
 LOCATION = validate.Length(min=1, max=200)
@@ -31,7 +32,7 @@ class PublicReportIn(Schema):
     category = fields.String(allow_none=True, load_default=None, validate=CATEGORY)
     name = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=100))
     phone = fields.String(allow_none=True, load_default=None,
-                          validate=validate.Regexp(r"^[0-9+\- ]{5,32}$", error="不是有效的电话号码 / not a phone number"))
+                          validate=validate.Regexp(PHONE, error="不是有效的电话号码 / not a phone number"))
     anonymous = fields.Boolean(load_default=False)
 
 
@@ -73,6 +74,20 @@ class HazardQuery(Schema):
     q = fields.String(load_default=None, validate=validate.Length(max=200))
     reported_from = Day(load_default=None)
     reported_to = Day(load_default=None)
+
+
+def filters_of(query: dict) -> HazardFilters:
+    """The filters a loaded HazardQuery means: the one reading of the list's filters, for
+    the API, its export and the ledger page."""
+    return HazardFilters(
+        states=query.get("state") or (),
+        enterprise_id=query.get("enterprise_id"),
+        grade=Grade(query["grade"]) if query.get("grade") else None,
+        overdue=query.get("overdue"),
+        text=query.get("q"),
+        reported_from=query.get("reported_from"),
+        reported_to=query.get("reported_to"),
+    )
 
 
 class HazardListQuery(HazardQuery):

@@ -100,6 +100,17 @@ def store_answer(session: Session, request: KeyedRequest, claim_id: int, answer:
                     .values(status=answer.status, content_type=answer.content_type, answer=sealed))
 
 
+def answer_of(session: Session, request: KeyedRequest, now: datetime) -> Answer | None:
+    """The stored answer under a key, while it is kept: what a page shows again after its
+    form was answered with a redirect (the report form's receipt). `request.request_hash`
+    is not compared: holding the key is what counts."""
+    row = session.execute(select(KEYS).where(KEYS.c.key_hash == request.key_hash,
+                                             KEYS.c.created_at > now - KEPT_FOR)).one_or_none()
+    if row is None or row.answer is None:
+        return None
+    return _opened(request, row)
+
+
 def _opened(request: KeyedRequest, row) -> Answer:
     try:
         body = AESGCM(request.cipher_key).decrypt(row.answer[:12], row.answer[12:], request.key_hash.encode())

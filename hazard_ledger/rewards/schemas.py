@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from hazard_ledger.rewards.models import AwardStatus
-from hazard_ledger.validation import Day, DecimalString, non_negative_money
+from hazard_ledger.validation import PHONE, Day, DecimalString, non_negative_money
 
 
 class AwardOut(Schema):
@@ -56,7 +56,7 @@ class RejectIn(Schema):
 
 class ClaimIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    phone = fields.String(required=True, validate=validate.Regexp(r"^[0-9+\- ]{5,32}$",
+    phone = fields.String(required=True, validate=validate.Regexp(PHONE,
                                                                   error="不是有效的电话号码 / not a phone number"))
     payout_account = fields.String(required=True, validate=validate.Length(min=4, max=100))
 

@@ -1,28 +1,16 @@
 from flask import request, send_file
 
-from hazard_ledger.enums import Grade
 from hazard_ledger.errors import ValidationFailed
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.schemas import (
-    AttachmentOut, HazardDetail, HazardIn, HazardListQuery, HazardPage, TransitionIn, present_detail, present_hazard,
+    AttachmentOut, HazardDetail, HazardIn, HazardListQuery, HazardPage, TransitionIn, filters_of, present_detail,
+    present_hazard,
 )
 from hazard_ledger.web import db
 from hazard_ledger.web.api import Blueprint
 from hazard_ledger.web.auth import login_required_api
 
 blp = Blueprint("hazards", __name__, description="The ledger and its workflow")
-
-
-def filters_from(query: dict) -> ops.HazardFilters:
-    return ops.HazardFilters(
-        states=query["state"] or (),
-        enterprise_id=query["enterprise_id"],
-        grade=Grade(query["grade"]) if query["grade"] else None,
-        overdue=query["overdue"],
-        text=query["q"],
-        reported_from=query["reported_from"],
-        reported_to=query["reported_to"],
-    )
 
 
 def detail(hazard, caller, attachments=None):
@@ -50,7 +38,7 @@ def report_hazard(data, caller):
 def list_hazards(query, caller):
     """The ledger in the caller's scope, newest first, by keyset pages."""
     today = db.today()
-    items, next_cursor = ops.list_hazards(db.session(), caller, filters_from(query), today, db.zone(),
+    items, next_cursor = ops.list_hazards(db.session(), caller, filters_of(query), today, db.zone(),
                                           limit=query["limit"], cursor=query["cursor"])
     return {"items": [present_hazard(h, caller, today) for h in items], "next_cursor": next_cursor}
 

@@ -7,7 +7,7 @@ from hazard_ledger.paperwork.statistics import Period, compute_statistics, write
 from hazard_ledger.validation import Id
 from hazard_ledger.web import db
 from hazard_ledger.web.api import Blueprint
-from hazard_ledger.web.api.hazards import filters_from
+from hazard_ledger.hazards.schemas import filters_of
 from hazard_ledger.web.auth import login_required_api
 from hazard_ledger.web.downloads import XLSX, send_written
 
@@ -31,7 +31,7 @@ class StatisticsQuery(Schema):
 def export(query, caller):
     """The ledger in the standard 隐患排查治理台账 columns, with the same filters as the list."""
     fmt = query.pop("format")
-    filters = filters_from({**query, "limit": None, "cursor": None})
+    filters = filters_of({**query, "limit": None, "cursor": None})
     return send_written(lambda handle: export_ledger(db.session(), caller, filters, handle, f".{fmt}", db.today(),
                                                      db.zone()),
                         f"hazard-ledger-{db.today().isoformat()}.{fmt}")

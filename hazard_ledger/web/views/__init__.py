@@ -21,8 +21,12 @@ def register_pages(app: Flask) -> None:
 
     @app.before_request
     def _protect_forms():
-        if request.method == "POST" and not is_api_path(request.path) and app.config.get("WTF_CSRF_ENABLED", True):
-            csrf.protect()
+        if request.method == "POST" and not is_api_path(request.path):
+            view = app.view_functions.get(request.endpoint)
+            if photos := getattr(view, "photos_allowed", None):  # views/forms.py accepts_photos
+                request.max_content_length = photos * app.config["MAX_CONTENT_LENGTH"]
+            if app.config.get("WTF_CSRF_ENABLED", True):
+                csrf.protect()
 
     # templates ask the same named predicates as the operations (what a link offers is
     # what its page allows), never the role itself

@@ -1,23 +1,28 @@
-"""The pages of the core: sign-in, and the worker's QR report form with its receipt."""
+"""The pages of the core: sign-in, and the worker's report form with its receipt."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
-from hazard_ledger.errors import DomainError, NotFound
 from hazard_ledger.compliance.operations import compliance_gaps
+from hazard_ledger.errors import DomainError, NotFound, TooLarge
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.workload import workload
 from hazard_ledger.organisations.operations import change_password, end_sessions
-from hazard_ledger.web import db
+from hazard_ledger.reliability.idempotency import claim_key, store_answer
+from hazard_ledger.web import db, submissions
 from hazard_ledger.web.errors import PAGE_MESSAGES, handle_http_exception, retry_after
 from hazard_ledger.web.limits import authenticate_within_limits, limit_public_reports
-from hazard_ledger.web.views.forms import LoginForm, PasswordForm, ReportForm
+from hazard_ledger.web.views.forms import (
+    MAX_PHOTOS, LoginForm, PasswordForm, ReportForm, accepts_photos, poster_location,
+)
+from hazard_ledger.web.views.qr import qr_image
 
 bp = Blueprint("pages", __name__)
 
@@ -102,50 +107,150 @@ def password():
     return render_template("pages/password.html", form=form), 422 if form.is_submitted() else 200
 
 
+def _in_page_language(message: str) -> str:
+    """An operation's bilingual message ("中文 / English"), in the page's language only."""
+    chinese, separator, english = message.partition(" / ")
+    if not separator:
+        return message
+    return english if get_locale() and get_locale().language == "en" else chinese
+
+
+def _report_page(form: ReportForm, enterprise, status: int = 200, problem: str | None = None,
+                 sent_before: str | None = None, headers: dict | None = None):
+    own = _own_report_account(enterprise)
+    page = render_template("pages/report.html", form=form, enterprise=enterprise, problem=problem,
+                           sent_before=sent_before, own_account=own, categories=db.settings()["reports"]["categories"],
+                           max_bytes=db.settings()["uploads"]["max_bytes"], max_photos=MAX_PHOTOS)
+    return page, status, headers or {}
+
+
+def _own_report_account(enterprise):
+    """The signed-in user whose report belongs to their account: one of this enterprise's
+    people (a poster of one's own workplace). Anyone else reports as the public does."""
+    if current_user.is_authenticated and current_user.enterprise_id == enterprise.id:
+        return current_user._get_current_object()
+    return None
+
+
+def _enterprise_or_404(report_token: str):
+    try:
+        return ops.enterprise_by_report_token(db.session(), report_token)
+    except NotFound:
+        abort(404)
+
+
 @bp.errorhandler(429)
 def too_many_requests(error):
     """Over the QR form's limit the worker gets the form back with what they typed: only
     the photos must be chosen again. Other pages answer with the common error page."""
     if request.endpoint != "pages.report_form":
         return handle_http_exception(error)
-    try:
-        enterprise = ops.enterprise_by_report_token(db.session(), request.view_args["report_token"])
-    except NotFound:
-        abort(404)
+    enterprise = _enterprise_or_404(request.view_args["report_token"])
     form = ReportForm()
     form.photos.errors = [_("照片需要重新选择。")]
-    page = render_template("pages/report.html", form=form, enterprise=enterprise, problem=PAGE_MESSAGES[429])
-    return page, 429, retry_after(error)
+    return _report_page(form, enterprise, 429, problem=PAGE_MESSAGES[429], headers=retry_after(error))
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error):
+    """Photos larger together than even the form's allowance (the page's script shrinks
+    them first; this is a browser without it): the form again, the problem next to the
+    photos, never a dead end. What was typed came in the refused body and is lost."""
+    if request.endpoint != "pages.report_form":
+        return handle_http_exception(error)
+    enterprise = _enterprise_or_404(request.view_args["report_token"])
+    form = ReportForm(formdata=None)
+    form.submission.data = submissions.new_key()
+    form.photos.errors = [_("照片太大，请少选几张或换小一些的照片。")]
+    return _report_page(form, enterprise, 413)
 
 
 @bp.route("/r/<report_token>", methods=["GET", "POST"])
 @limit_public_reports
+@accepts_photos(MAX_PHOTOS)
 def report_form(report_token):
+    """The worker's report form (QR code, poster link, or 我要举报 when signed in).
+    Post/Redirect/Get under the form's idempotency key (web/submissions.py): the answer
+    is a redirect to the receipt page, and the same form sent again finds its receipt."""
     session = db.session()
-    try:
-        enterprise = ops.enterprise_by_report_token(session, report_token)
-    except NotFound:
-        abort(404)
+    enterprise = _enterprise_or_404(report_token)
     form = ReportForm()
-    if form.validate_on_submit():
-        anonymous = bool(form.anonymous.data)
-        report = ops.Report(
-            location=form.location.data.strip(), description=form.description.data.strip(),
-            category=(form.category.data or "").strip() or None, anonymous=anonymous,
-            reporter_name=None if anonymous else (form.name.data or "").strip() or None,
-            reporter_phone=None if anonymous else (form.phone.data or "").strip() or None,
-        )
-        try:
+    if not form.is_submitted():
+        form.submission.data = submissions.new_key()
+        form.location.data = poster_location(report_token, request.args.get("location"))
+        return _report_page(form, enterprise)
+    key = submissions.usable_key(form.submission.data) or submissions.new_key()
+    form.submission.data = key
+    if not form.validate():
+        return _report_page(form, enterprise, 422)
+    anonymous = bool(form.anonymous.data)
+    account = None if anonymous else _own_report_account(enterprise)
+    report = ops.Report(
+        location=form.location.data.strip(), description=form.description.data.strip(),
+        category=(form.category.data or "").strip() or None, anonymous=anonymous,
+        reporter_name=None if anonymous or account else (form.name.data or "").strip() or None,
+        reporter_phone=None if anonymous or account else (form.phone.data or "").strip() or None,
+    )
+    photos = [f for f in form.photos.data or [] if f and f.filename]
+    # an anonymous report's content is hashed without any account: nothing links it to one
+    keyed = submissions.keyed_submission(report_token, key, vars(report), photos, account.id if account else None)
+    claim = claim_key(session, keyed, db.now())
+    if claim.earlier is not None:  # sent before: its receipt, nothing filed
+        db.discard()
+        return redirect(url_for("pages.report_receipt", report_token=report_token, key=key), 303)
+    if claim.mismatch:  # this form was sent with other content: file nothing, keep what was typed
+        db.discard()
+        form.submission.data = submissions.new_key()
+        return _report_page(form, enterprise, 422, problem=_("这张表已经提交过，内容与这次不同，所以这次没有提交。"
+                                                              "确认要再报一条隐患，请再点一次“提交”。"),
+                            sent_before=url_for("pages.report_receipt", report_token=report_token, key=key))
+    settings = db.settings()
+    try:
+        if account is not None:
+            hazard, receipt = ops.report_as_user(session, account, report, enterprise.id, db.now(), db.zone()), None
+        else:
             hazard, receipt = ops.report_publicly(session, report_token, report, db.now(), db.zone())
-            settings = db.settings()
-            for photo in [f for f in form.photos.data or [] if f and f.filename]:
-                ops.add_attachment(session, None, hazard, photo.stream, upload_dir=settings.upload_dir,
-                                   max_bytes=settings["uploads"]["max_bytes"],
-                                   max_pixels=settings["uploads"]["max_pixels"], now=db.now())
-        except DomainError as error:
-            db.discard()
-            form.photos.errors = [*form.photos.errors, error.message]
-            return render_template("pages/report.html", form=form, enterprise=enterprise), 422
-        return render_template("pages/receipt.html", hazard=hazard, receipt=receipt, enterprise=enterprise)
-    status = 422 if form.is_submitted() else 200
-    return render_template("pages/report.html", form=form, enterprise=enterprise), status
+        for photo in photos:
+            ops.add_attachment(session, account, hazard, photo.stream, upload_dir=settings.upload_dir,
+                               max_bytes=settings["uploads"]["max_bytes"],
+                               max_pixels=settings["uploads"]["max_pixels"], now=db.now())
+    except TooLarge:
+        db.discard()
+        form.photos.errors = [_("有照片超过 %(mb)s MB，请换一张或缩小后再传。",
+                                mb=round(settings["uploads"]["max_bytes"] / 1048576, 1))]
+        return _report_page(form, enterprise, 422)
+    except DomainError as error:
+        db.discard()
+        form.photos.errors = [*form.photos.errors, _in_page_language(error.message)]
+        return _report_page(form, enterprise, 422)
+    db.flush()  # a conflict is the 409 before the answer is written beside it
+    store_answer(session, keyed, claim.claim_id,
+                 submissions.Filed(code=hazard.code, hazard_id=hazard.id, receipt=receipt).answer())
+    # the redirect commits the report, its photos and the answer together (web/db.py)
+    return redirect(url_for("pages.report_receipt", report_token=report_token, key=key), 303)
+
+
+@bp.route("/r/<report_token>/receipt/<key>")
+def report_receipt(report_token, key):
+    """The receipt, as often as the page is opened within the key's 24 hours: a refresh
+    files nothing. A report of one's own account has no receipt: the account holds it."""
+    enterprise = _enterprise_or_404(report_token)
+    filed = submissions.filed_under(report_token, key) if submissions.usable_key(key) else None
+    if filed is None:
+        return render_template("errors/error.html", status=404, title=_("回执页面已失效"),
+                               message=_("回执页面只在提交后 24 小时内可以再次打开。凭回执号仍可查询进度。"),
+                               fields=None), 404
+    status_address = None
+    if filed.receipt:
+        status_address = url_for("work.receipt_status", receipt=filed.receipt, _external=False)
+        status_address = f"{db.settings()['app']['base_url'].rstrip('/')}{status_address}"
+    return render_template("pages/receipt.html", filed=filed, enterprise=enterprise, status_address=status_address,
+                           qr=qr_image(status_address) if status_address else None)
+
+
+@bp.route("/r/report-worker.js")
+def report_worker():
+    """The report form's service worker, served under /r/ so that its scope is the forms."""
+    response = current_app.send_static_file("report-worker.js")
+    response.headers["Content-Type"] = "text/javascript; charset=utf-8"
+    return response

@@ -3,13 +3,11 @@ the reporter's status page by receipt. They call the same operations as the API.
 
 from __future__ import annotations
 
-import io
 import tempfile
 from datetime import date
+from urllib.parse import urlencode
 
-import qrcode
-import qrcode.image.svg
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -21,10 +19,12 @@ from hazard_ledger.compliance.operations import check as check_compliance
 from hazard_ledger.compliance.operations import (import_employees, list_activities, list_employees, record_drill,
                                                  record_training)
 from hazard_ledger.compliance.schemas import DrillIn, TrainingIn
-from hazard_ledger.enums import Grade, HazardState
+from hazard_ledger.config import default_base_url_warning
+from hazard_ledger.enums import HazardState
 from hazard_ledger.errors import DomainError, NotFound, ValidationFailed, flatten_messages
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.hazards.schemas import HazardQuery, filters_of
 from hazard_ledger.notifications import operations as inbox_ops
 from hazard_ledger.organisations.operations import visible_enterprise
 from hazard_ledger.paperwork.ledger_export import export_ledger
@@ -35,23 +35,22 @@ from hazard_ledger.tabular import Column, ImportRefused, TableError, read_table,
 from hazard_ledger.web import db
 from hazard_ledger.web.downloads import send_written
 from hazard_ledger.web.limits import limit_public_reports
-from hazard_ledger.web.views.forms import ClaimForm
+from hazard_ledger.web.views.forms import ClaimForm, signed_location
+from hazard_ledger.web.views.qr import qr_svg
 
 bp = Blueprint("work", __name__)
 
 
 def _filters() -> ops.HazardFilters:
-    states = [HazardState(s) for s in request.args.getlist("state") if s in {x.value for x in HazardState}]
-    grade = request.args.get("grade")
-    overdue = {"true": True, "false": False}.get(request.args.get("overdue", ""))
-    raw_from = request.args.get("reported_from")
+    """The ledger's filters read by the API's schema: the same names, bounds and meanings.
+    A field a hand-typed address gets wrong is dropped (never a 500); the rest still filter."""
+    schema = HazardQuery()
+    given = {name: ",".join(v for v in request.args.getlist(name) if v.strip()) for name in schema.fields}
+    given = {name: value for name, value in given.items() if value}
     try:
-        reported_from = date.fromisoformat(raw_from) if raw_from else None
-    except ValueError:
-        reported_from = None  # a hand-typed address: the filter is dropped, never a 500
-    return ops.HazardFilters(states=states, grade=Grade(grade) if grade in ("general", "major") else None,
-                             overdue=overdue, text=(request.args.get("q") or "").strip()[:200] or None,
-                             reported_from=reported_from)
+        return filters_of(schema.load(given))
+    except ValidationError as error:
+        return filters_of(schema.load({name: value for name, value in given.items() if name not in error.messages}))
 
 
 @bp.route("/ledger")
@@ -135,13 +134,12 @@ def poster(enterprise_id: int):
     except DomainError:
         abort(404)
     location = (request.args.get("location") or "").strip()[:100]
-    address = f"{db.settings()['app']['base_url'].rstrip('/')}/r/{enterprise.report_token}"
-    image = qrcode.make(address, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    svg = buffer.getvalue().decode().split("?>", 1)[-1]
+    settings = db.settings()
+    address = f"{settings['app']['base_url'].rstrip('/')}{url_for('pages.report_form', report_token=enterprise.report_token)}"
+    if location:  # the form fills the location in (views/forms.py signed_location)
+        address += "?" + urlencode({"location": signed_location(enterprise.report_token, location)})
     return render_template("pages/poster.html", enterprise=enterprise, location=location, address=address,
-                           qr=Markup(svg))
+                           qr=qr_svg(address), default_address=default_base_url_warning(settings) is not None)
 
 
 @bp.route("/receipt", methods=["GET"])
@@ -155,23 +153,56 @@ def receipt_lookup():
 @bp.route("/receipt/<receipt>", methods=["GET", "POST"])
 @limit_public_reports
 def receipt_status(receipt: str):
+    """What became of a report, by its receipt: what the enterprise did (never anyone's
+    identity), and the reward with its claim. The claim is Post/Redirect/Get too."""
     session = db.session()
     try:
         hazard = ops.hazard_by_receipt(session, receipt)
     except DomainError:
         abort(404)
     form = ClaimForm()
-    message = None
     if form.validate_on_submit():
         try:
             claim_award(session, hazard, form.name.data.strip(), form.phone.data.strip(),
                         form.payout_account.data.strip(), db.now(), db.zone())
-            message = _("领取信息已提交，工会审核后发放。")
+            return redirect(url_for("work.receipt_status", receipt=receipt, claimed=1), 303)
         except DomainError as error:
             db.discard()
             form.payout_account.errors = [*form.payout_account.errors, error.message]
-    return render_template("pages/receipt_status.html", hazard=hazard, reward=receipt_reward(session, hazard),
-                           form=form, message=message, zone=db.zone())
+    message = _("领取信息已提交，工会审核后发放。") if request.args.get("claimed") else None
+    status = 422 if form.is_submitted() else 200
+    return render_template("pages/receipt_status.html", hazard=hazard, progress=report_progress(session, hazard),
+                           reward=receipt_reward(session, hazard), form=form, message=message, zone=db.zone(),
+                           photo_address=lambda photo: url_for("work.receipt_photo", receipt=receipt,
+                                                               attachment_id=photo.id)), status
+
+
+@bp.route("/receipt/<receipt>/photos/<id:attachment_id>")
+def receipt_photo(receipt: str, attachment_id: int):
+    """An after-photo of the rectification, for the holder of the receipt."""
+    session = db.session()
+    try:
+        hazard = ops.hazard_by_receipt(session, receipt)
+    except DomainError:
+        abort(404)
+    photo = next((p for p in after_photos(session, hazard) if p.id == attachment_id), None)
+    if photo is None:
+        abort(404)
+    return send_file(ops.attachment_path(db.settings().upload_dir, photo), mimetype=photo.content_type, max_age=0)
+
+
+def after_photos(session, hazard) -> list:
+    """The photos the enterprise added while it worked on the hazard (not the reporter's own)."""
+    return [photo for photo in ops.attachments_of(session, hazard.id)
+            if photo.uploaded_by_user_id is not None and photo.uploaded_by_user_id != hazard.reporter_user_id]
+
+
+def report_progress(session, hazard) -> dict:
+    """What the enterprise did with a report, for its reporter: dates, the measure and its
+    deadline, the photos after; never who did it, nor who is responsible."""
+    confirmed = next((entry.at for entry in hazard.history if entry.event in ("assign", "reject")), None)
+    return {"confirmed_at": confirmed, "after_photos": after_photos(session, hazard),
+            "days_overdue": hazard.days_overdue(db.today())}
 
 
 # ---- a worker's own page ------------------------------------------------------------------
@@ -180,7 +211,7 @@ def receipt_status(receipt: str):
 @login_required
 def mine():
     session, today = db.session(), db.today()
-    hazards, _cursor = ops.list_hazards(session, current_user, ops.HazardFilters(), today, db.zone(), limit=200)
+    hazards = ops.reported_by(session, current_user, limit=200)
     try:
         awards = list_awards(session, current_user)
     except DomainError:
@@ -189,11 +220,26 @@ def mine():
                            zone=db.zone())
 
 
+@bp.route("/mine/<id:hazard_id>")
+@login_required
+def my_report(hazard_id: int):
+    """One's own report as its reporter follows it: the receipt's status page, by account."""
+    session = db.session()
+    hazard = next((h for h in ops.reported_by(session, current_user, hazard_id=hazard_id)), None)
+    if hazard is None:
+        abort(404)
+    return render_template("pages/receipt_status.html", hazard=hazard, progress=report_progress(session, hazard),
+                           reward=receipt_reward(session, hazard), form=None, message=None, zone=db.zone(),
+                           photo_address=lambda photo: url_for("records.attachment_file", attachment_id=photo.id))
+
+
 # ---- reward approvals ------------------------------------------------------------------------
 
 @bp.route("/rewards")
 @login_required
 def rewards():
+    if permissions.sees_only_own_reports(current_user):  # their own awards, as the API answers them
+        return render_template("pages/my_rewards.html", awards=list_awards(db.session(), current_user))
     if not permissions.may_decide_awards(current_user):
         abort(403)
     awards = list_awards(db.session(), current_user)

@@ -1,0 +1,54 @@
+"""The union's overdue audit: enterprises ranked, the most overdue first, with their items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from hazard_ledger import permissions
+from hazard_ledger.enums import Grade
+from hazard_ledger.errors import Forbidden
+from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.organisations.models import Enterprise, User
+
+
+@dataclass
+class EnterpriseOverdue:
+    enterprise_id: int
+    code: str
+    name: str
+    overdue_count: int
+    major_overdue_count: int
+    oldest_days_overdue: int
+
+
+def overdue_audit(session: Session, viewer: User, today: date, limit: int = 500
+                  ) -> tuple[list[EnterpriseOverdue], list[Hazard]]:
+    """Overdue hazards in the viewer's scope, enterprises and items most overdue first.
+    Workers may not read it (permissions.may_read_overdue): the API and the page alike."""
+    if not permissions.may_read_overdue(viewer):
+        raise Forbidden("逾期督办仅限监督检查员、管理员和本企业安全管理人员 / inspectors, admins and the "
+                        "enterprise's safety officers only")
+    overdue = (Hazard.is_overdue(today), permissions.hazard_clause(session, viewer))
+    major = func.sum(case((Hazard.grade == Grade.MAJOR, 1), else_=0))
+    rows = session.execute(
+        select(Enterprise.id, Enterprise.code, Enterprise.name, func.count(Hazard.id), major,
+               func.max(Hazard.days_overdue(today)))
+        .join(Hazard, Hazard.enterprise_id == Enterprise.id)
+        .where(*overdue)
+        .group_by(Enterprise.id, Enterprise.code, Enterprise.name)
+    ).all()
+    enterprises = [
+        EnterpriseOverdue(eid, code, name, count, int(majors or 0), int(oldest))
+        for eid, code, name, count, majors, oldest in rows
+    ]
+    # ranked by how much is overdue, then how long, then how serious
+    enterprises.sort(key=lambda e: (-e.overdue_count, -e.oldest_days_overdue, -e.major_overdue_count, e.code))
+    items = list(session.scalars(
+        select(Hazard).where(*overdue)
+        .order_by(Hazard.deadline.asc(), (Hazard.grade == Grade.MAJOR).desc(), Hazard.id).limit(limit)
+    ))
+    return enterprises, items

@@ -1,0 +1,106 @@
+"""Reading the ledger: one hazard as its viewer may see it, the filters of the list and
+the export, and keyset pages with their cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from hazard_ledger import permissions
+from hazard_ledger.enums import Grade, HazardState
+from hazard_ledger.errors import NotFound, ValidationFailed
+from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.organisations.models import User
+from hazard_ledger.validation import MAX_ID
+
+
+def reported_by(session: Session, reporter: User, hazard_id: int | None = None, limit: int = 200) -> list[Hazard]:
+    """The reports of `reporter`'s account, newest first (their 我的举报): not the
+    anonymous ones, which nothing links to an account."""
+    query = select(Hazard).where(Hazard.reporter_user_id == reporter.id)
+    if hazard_id is not None:
+        query = query.where(Hazard.id == hazard_id)
+    return list(session.scalars(query.order_by(Hazard.reported_at.desc(), Hazard.id.desc()).limit(limit)))
+
+
+def visible_hazard(session: Session, viewer: User, hazard_id: int, for_update: bool = False) -> Hazard:
+    """The hazard if `viewer` may see it; otherwise 404, never a 403 that confirms it."""
+    query = select(Hazard).where(Hazard.id == hazard_id, permissions.hazard_clause(session, viewer))
+    if for_update:
+        query = query.with_for_update()
+    hazard = session.scalar(query)
+    if hazard is None:
+        raise NotFound("隐患不存在 / no such hazard")
+    return hazard
+
+
+@dataclass
+class HazardFilters:
+    states: Sequence[HazardState] = ()
+    enterprise_id: int | None = None
+    grade: Grade | None = None
+    overdue: bool | None = None
+    text: str | None = None
+    reported_from: date | None = None
+    reported_to: date | None = None
+
+
+def filtered_query(session: Session, viewer: User, filters: HazardFilters, today: date, zone: ZoneInfo):
+    """A select of the hazards `viewer` may see that match `filters`."""
+    query = select(Hazard).where(permissions.hazard_clause(session, viewer))
+    if filters.states:
+        query = query.where(Hazard.state.in_(list(filters.states)))
+    if filters.enterprise_id is not None:
+        query = query.where(Hazard.enterprise_id == filters.enterprise_id)
+    if filters.grade is not None:
+        query = query.where(Hazard.grade == filters.grade)
+    if filters.overdue is not None:
+        query = query.where(Hazard.is_overdue(today) if filters.overdue else ~Hazard.is_overdue(today))
+    if filters.text:
+        pattern = "%" + filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(Hazard.description.like(pattern, escape="\\"), Hazard.location.like(pattern, escape="\\"),
+                                Hazard.code.like(pattern, escape="\\"), Hazard.category.like(pattern, escape="\\")))
+    if filters.reported_from is not None:
+        query = query.where(Hazard.reported_at >= _local_midnight(filters.reported_from, zone))
+    if filters.reported_to is not None:
+        query = query.where(Hazard.reported_at < _local_midnight(filters.reported_to + timedelta(days=1), zone))
+    return query
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(timezone.utc)
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"before": last_id}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["before"]
+        # an id, as every id is bounded: a larger number would overflow the database's integer
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:
+            raise ValueError
+        return value
+    except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):
+        raise ValidationFailed.on("cursor", "无效的分页游标 / not a cursor this service gave") from None
+
+
+def list_hazards(session: Session, viewer: User, filters: HazardFilters, today: date, zone: ZoneInfo,
+                 limit: int = 50, cursor: str | None = None) -> tuple[list[Hazard], str | None]:
+    """One page, newest first, by keyset: a deep page costs what the first one costs."""
+    query = filtered_query(session, viewer, filters, today, zone)
+    if cursor:
+        query = query.where(Hazard.id < decode_cursor(cursor))
+    rows = list(session.scalars(query.order_by(Hazard.id.desc()).limit(limit + 1).options(selectinload(Hazard.reporter))))
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor

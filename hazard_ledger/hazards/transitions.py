@@ -1,0 +1,109 @@
+"""Moving a hazard along the rulebook: fire the event, chain the history entry, follow
+the effects the event declares (hazard_ledger/effects.py), write both rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, bindparam, inspect, select, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
+
+from hazard_ledger import effects
+from hazard_ledger.clock import local_today
+from hazard_ledger.db import dialect_of
+from hazard_ledger.errors import Conflict
+from hazard_ledger.hazards import chain
+from hazard_ledger.hazards.models import Hazard, HazardEvent
+from hazard_ledger.hazards.queries import visible_hazard
+from hazard_ledger.hazards.writes import as_written, columns_of, inserting_from
+from hazard_ledger.organisations.models import User
+from hazard_ledger.workflow import TransitionContext, fire
+
+
+def transition(session: Session, actor: User, hazard_id: int, event: str, data: dict, *,
+               version: int | None, now: datetime, zone: ZoneInfo) -> Hazard:
+    """Fire `event` on a hazard the actor can see. The state change, its history entry
+    and the effects declared for the event (hazard_ledger/effects.py) are written
+    together, in that order; any refusal changes nothing."""
+    hazard = visible_hazard(session, actor, hazard_id, for_update=True)
+    if version is not None and version != hazard.version:
+        raise Conflict(f"隐患已被他人修改（当前版本 {hazard.version}）/ the hazard changed: version is now {hazard.version}")
+    before = hazard.state
+    ctx = TransitionContext(session=session, actor=actor, now=now, today=local_today(now, zone), data=data)
+    fire(hazard, event, ctx)
+    entry = chain.next_entry(
+        hazard, event=event, from_state=before.value, to_state=hazard.state.value,
+        actor_user_id=actor.id, actor_label=actor.display_name, at=now, data=chain.json_safe(ctx.cleaned),
+    )
+    changed = _changed_columns(hazard)
+    if changed is not None and "history" not in hazard.__dict__ and dialect_of(session) is postgresql:
+        _write_transition_postgresql(session, hazard, entry, changed)
+    else:
+        entry.hazard_id = hazard.id
+        if "history" in hazard.__dict__:
+            entry.hazard = hazard  # keep a loaded history whole
+        session.add(entry)
+    effects.follow(effects.Fired(session, event, hazard, actor, now, zone))
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("隐患已被他人修改 / the hazard changed while you were working on it") from None
+    return hazard
+
+
+# A transition is the busiest write after a report. On PostgreSQL its two rows (the
+# hazard's new state and version, the history entry) are one statement instead of a
+# unit-of-work flush of two: one round trip less while the hazard's row lock is held,
+# and none of the flush's bookkeeping. The session then holds both as written.
+
+def _changed_columns(hazard: Hazard) -> dict | None:
+    """The columns the rule and the chain changed, with their new values; None when
+    something else changed (a relationship), which only a flush writes."""
+    state = inspect(hazard)
+    columns = _column_keys()
+    if not set(state.committed_state) <= columns:
+        return None
+    return {key: state.dict[key] for key in state.committed_state if state.attrs[key].history.has_changes()}
+
+
+@lru_cache(maxsize=1)
+def _column_keys() -> frozenset[str]:
+    return frozenset(column.key for column in Hazard.__table__.columns)
+
+
+def _write_transition_postgresql(session: Session, hazard: Hazard, entry: HazardEvent, changed: dict) -> None:
+    entry_values = columns_of(entry)
+    parameters = {"hazard_id": hazard.id, "old_version": hazard.version,
+                  **{f"hazard_{key}": value for key, value in changed.items()},
+                  **{f"entry_{key}": value for key, value in entry_values.items()}}
+    written = session.connection().execute(
+        _transition_statement(tuple(changed), tuple(entry_values)), parameters).first()
+    if written is None:  # the version moved under us: what a flush reports as stale data
+        raise Conflict("隐患已被他人修改 / the hazard changed while you were working on it")
+    for key, value in changed.items():
+        set_committed_value(hazard, key, value)
+    set_committed_value(hazard, "version", hazard.version + 1)
+    entry.id, entry.hazard_id = written
+    as_written(entry)
+    make_transient_to_detached(entry)  # as if loaded: the session holds it, with nothing to flush
+    session.add(entry)
+
+
+@lru_cache(maxsize=32)
+def _transition_statement(hazard_columns: tuple[str, ...], entry_columns: tuple[str, ...]) -> Select:
+    """UPDATE the hazard where its version is still the one read, INSERT the entry for
+    the row updated (none if the version moved): built once per set of columns."""
+    hazards = Hazard.__table__
+    moved = (update(hazards)
+             .where(hazards.c.id == bindparam("hazard_id"), hazards.c.version == bindparam("old_version"))
+             .values({**{key: bindparam(f"hazard_{key}", type_=hazards.c[key].type) for key in hazard_columns},
+                      "version": hazards.c.version + 1})
+             .returning(hazards.c.id).cte("moved"))
+    new_entry = inserting_from(HazardEvent, "entry", entry_columns, ("id", "hazard_id"),
+                                hazard_id=moved.c.id).cte("new_entry")
+    return select(new_entry.c.id, new_entry.c.hazard_id)
