@@ -16,7 +16,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from hazard_ledger.hazards.models import Attachment, Hazard
-from tests.helpers import make_hazard, plan
+from tests.factories import make_hazard, plan
 from tests.test_browser import CHROMIUM, browser, server, shot, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = [

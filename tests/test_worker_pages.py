@@ -15,7 +15,7 @@ from hazard_ledger.config import default_base_url_warning, load_settings
 from hazard_ledger.hazards.models import Attachment, Hazard
 from hazard_ledger.organisations.models import User
 from tests.conftest import PNG
-from tests.helpers import make_hazard, plan, sign_in
+from tests.factories import make_hazard, plan, sign_in
 
 KEY = "k" * 16 + "double-tap-1"
 
