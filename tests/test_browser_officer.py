@@ -44,19 +44,13 @@ def test_the_landing_page_roster_and_compliance_gaps_at_both_widths(server, brow
             page.fill("#training input[name=attendees]", "001")
             page.click("#training button[type=submit]")
         assert "001 赵强" in page.text_content("[data-testid=trainings]")
+        pages = {"home-officer": f"{server}/?", "ledger": f"{server}/ledger?", "roster": f"{roster}?",
+                 "compliance": f"{server}/compliance?year=2026&"}
         for language in ("zh", "en"):
-            page.goto(f"{server}/?lang={language}")
-            assert not overflows(page), f"the landing page overflows at {name} in {language}"
-            shot(page, f"home-officer-{name}-{language}")
-            page.goto(f"{server}/ledger?lang={language}")
-            assert not overflows(page), f"the ledger overflows at {name} in {language}"
-            shot(page, f"ledger-{name}-{language}")
-            page.goto(f"{roster}?lang={language}")
-            assert not overflows(page), f"roster overflows at {name} in {language}"
-            shot(page, f"roster-{name}-{language}")
-            page.goto(f"{server}/compliance?year=2026&lang={language}")
-            assert not overflows(page), f"compliance overflows at {name} in {language}"
-            shot(page, f"compliance-{name}-{language}")
+            for title, address in pages.items():
+                page.goto(f"{address}lang={language}")
+                assert not overflows(page), f"{title} overflows at {name} in {language}"
+                shot(page, f"{title}-{name}-{language}")
         page.goto(f"{server}/compliance?year=2026&lang=zh")
         page.click("[data-testid=untrained]")
         assert page.input_value("#training input[name=attendees]") == "002"  # the gap's form, pre-filled

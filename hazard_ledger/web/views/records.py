@@ -134,26 +134,18 @@ def _errors_by_input(event: str, error: DomainError | ValidationError) -> dict[s
 
 
 @bp.route("/files/<id:attachment_id>")
+@bp.route("/files/<id:attachment_id>/thumbnail", endpoint="attachment_thumbnail")
 @login_required
 def attachment_file(attachment_id: int):
+    """A photo, to whoever may see its hazard; `/thumbnail` a small JPEG of it."""
     try:
         attachment = ops.visible_attachment(db.session(), current_user, attachment_id)
     except DomainError:
         abort(404)
-    return send_file(ops.attachment_path(db.settings().upload_dir, attachment), mimetype=attachment.content_type,
-                     max_age=0)
-
-
-@bp.route("/files/<id:attachment_id>/thumbnail")
-@login_required
-def attachment_thumbnail(attachment_id: int):
-    """A small JPEG of the photo, for a row of the ledger."""
-    try:
-        attachment = ops.visible_attachment(db.session(), current_user, attachment_id)
-    except DomainError:
-        abort(404)
-    small = thumbnail(ops.attachment_path(db.settings().upload_dir, attachment))
-    return send_file(io.BytesIO(small), mimetype="image/jpeg", max_age=0)
+    path = ops.attachment_path(db.settings().upload_dir, attachment)
+    if request.path.endswith("/thumbnail"):  # a small JPEG, for a row of the ledger
+        return send_file(io.BytesIO(thumbnail(path)), mimetype="image/jpeg", max_age=0)
+    return send_file(path, mimetype=attachment.content_type, max_age=0)
 
 
 @bp.route("/statistics/<id:enterprise_id>/<period>")
