@@ -80,8 +80,8 @@ def _render_record(hazard, errors=None, failed_event=None, values=None, status=2
                            failed_event=failed_event, values=values or {}), status
 
 
+@bp.route("/hazards/<id:hazard_id>/print", endpoint="hazard_print")
 @bp.route("/hazards/<id:hazard_id>")
-@bp.route("/hazards/<id:hazard_id>/print")
 @login_required
 def hazard_record(hazard_id: int):
     try:
