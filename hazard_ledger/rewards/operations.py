@@ -234,8 +234,8 @@ def approve_awards(session: Session, actor: User, award_ids: list[int], now: dat
         try:
             with session.begin_nested():
                 approve_award(session, actor, award_id, now, zone)
-        except DomainError as error:  # a field's problem says more than "field: problem"
-            failures[award_id] = next((p for ps in (error.fields or {}).values() for p in ps), error.message)
+        except DomainError as error:
+            failures[award_id] = error.problem
     return failures
 
 

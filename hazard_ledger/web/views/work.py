@@ -30,7 +30,8 @@ from hazard_ledger.organisations.operations import list_enterprises, visible_ent
 from hazard_ledger.rewards.models import AwardStatus
 from hazard_ledger.paperwork.ledger_export import export_ledger
 from hazard_ledger.rewards.operations import (
-    approve_award, approve_awards, budgets_of_year, claim_award, list_awards, pay_award, receipt_reward, reject_award, reporter_of,
+    approve_award, approve_awards, budgets_of_year, claim_award, list_awards, pay_award, receipt_reward, reject_award,
+    reporter_of,
 )
 from hazard_ledger.tabular import Column, ImportRefused, TableError, read_table, write_table
 from hazard_ledger.web import db
@@ -328,8 +329,7 @@ def decide_reward(award_id: int, action: str):
         abort(403)
     except DomainError as error:
         db.discard()
-        problem = next((p for ps in (error.fields or {}).values() for p in ps), error.message)
-        return _rewards_page(error.status, {award_id: problem}, typed)
+        return _rewards_page(error.status, {award_id: error.problem}, typed)
     return _back_to_rewards()
 
 
