@@ -38,10 +38,40 @@ def test_the_audit_ranks_the_most_overdue_first_with_a_chart(world, database, cl
     page = client.get("/audit")
     assert page.status_code == 200 and "<svg" in page.text
     ranking = page.text.split('data-testid="ranking"')[1]
-    assert ranking.index("企业A1") < ranking.index("企业B1")  # two overdue items rank above one
+    assert ranking.index("企业A1") < ranking.index("企业B1")  # the oldest overdue ranks above
     sign_out(client)
     login(client, "worker_a1")
     assert client.get("/audit").status_code == 403
+
+
+def test_the_audit_puts_major_overdue_first_and_drills_down_by_age(world, database, client, clock):
+    """Major overdue, then the oldest, then the count; each item says its enterprise and
+    district; the chart follows the enterprise chosen and its bars open their items; the
+    list exports to Excel."""
+    now = clock()
+    for days in (40, 35, 30):
+        make_hazard(database, world, state="assigned", now=now - timedelta(days=days))  # A1: three, oldest 30 days late
+    make_hazard(database, world, state="assigned", grade="major", enterprise="B1", reporter="worker_b1",
+                responsible=None, now=now - timedelta(days=12))  # B1: one, major, two days late
+    login(client, "inspector_city")
+    enterprises = world.get("inspector_city", "/api/v1/audit/overdue").json["enterprises"]
+    assert [e["code"] for e in enterprises][:2] == ["B1", "A1"]  # the API and the page rank alike
+    page = client.get("/audit").text
+    ranking = page.split('data-testid="ranking"')[1]
+    assert ranking.index("企业B1") < ranking.index("企业A1")
+    items = page.split('id="items"')[1]
+    assert "企业A1" in items and "企业B1" in items
+    a1 = world.enterprise["A1"]
+    drilled = client.get(f"/audit?enterprise_id={a1}").text
+    chart = drilled.split("<svg")[1].split("</svg>")[0]
+    assert f'enterprise_id={a1}' in chart and ">3<" in chart  # A1's three items, by age
+    assert "企业B1" not in drilled.split('id="items"')[1]
+    aged = client.get(f"/audit?age=1-7").text.split('id="items"')[1]
+    assert "企业B1" in aged and "企业A1" not in aged.split("</table>")[0]  # B1 is 2 days late, A1's 20 or more
+    export = drilled.split('data-testid="audit-export"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    answer = client.get(export)
+    assert answer.status_code == 200 and answer.mimetype.endswith("sheet")
+    answer.close()
 
 
 def test_the_inbox_marks_read(world, database, client):

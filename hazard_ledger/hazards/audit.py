@@ -12,7 +12,7 @@ from hazard_ledger import permissions
 from hazard_ledger.enums import Grade
 from hazard_ledger.errors import Forbidden
 from hazard_ledger.hazards.models import Hazard
-from hazard_ledger.organisations.models import Enterprise, User
+from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
 
 
 @dataclass
@@ -45,10 +45,21 @@ def overdue_audit(session: Session, viewer: User, today: date, limit: int = 500
         EnterpriseOverdue(eid, code, name, count, int(majors or 0), int(oldest))
         for eid, code, name, count, majors, oldest in rows
     ]
-    # ranked by how much is overdue, then how long, then how serious
-    enterprises.sort(key=lambda e: (-e.overdue_count, -e.oldest_days_overdue, -e.major_overdue_count, e.code))
+    # the most overdue first, as an inspector weighs it: major hazards overdue, then the
+    # oldest overdue, then how many
+    enterprises.sort(key=lambda e: (-e.major_overdue_count, -e.oldest_days_overdue, -e.overdue_count, e.code))
     items = list(session.scalars(
         select(Hazard).where(*overdue)
         .order_by(Hazard.deadline.asc(), (Hazard.grade == Grade.MAJOR).desc(), Hazard.id).limit(limit)
     ))
     return enterprises, items
+
+
+def places_of(session: Session, enterprise_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Each enterprise's name and its jurisdiction's (the district an inspector reads by)."""
+    if not enterprise_ids:
+        return {}
+    rows = session.execute(select(Enterprise.id, Enterprise.name, Jurisdiction.name)
+                           .join(Jurisdiction, Jurisdiction.id == Enterprise.jurisdiction_id)
+                           .where(Enterprise.id.in_(enterprise_ids)))
+    return {eid: (name, district) for eid, name, district in rows}

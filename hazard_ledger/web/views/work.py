@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from marshmallow import ValidationError
 from sqlalchemy import func, nulls_last, select
 
@@ -82,18 +82,24 @@ def ledger():
 AGING = ((1, 7, "1–7"), (8, 30, "8–30"), (31, None, ">30"))
 
 
-def aging_chart(items, today: date) -> Markup:
-    """Overdue items by age, as a small SVG bar chart drawn here (no outside service)."""
-    counts = [sum(1 for h in items if low <= h.days_overdue(today) and (high is None or h.days_overdue(today) <= high))
-              for low, high, _label in AGING]
+def _aged(days: int, low: int, high: int | None) -> bool:
+    return low <= days and (high is None or days <= high)
+
+
+def aging_chart(items, today: date, chosen: int | None = None) -> Markup:
+    """Overdue items by age, as a small SVG bar chart drawn here (no outside service); each
+    bar links to its items (within the enterprise drilled down to)."""
+    counts = [sum(1 for h in items if _aged(h.days_overdue(today), low, high)) for low, high, _label in AGING]
     top = max(counts + [1])
     bars = []
-    for index, ((_low, _high, label), count) in enumerate(zip(AGING, counts, strict=True)):
+    for index, ((low, high, label), count) in enumerate(zip(AGING, counts, strict=True)):
         height = 120 * count / top
         x = 30 + index * 90
-        bars.append(f'<rect x="{x}" y="{140 - height:.1f}" width="60" height="{height:.1f}" fill="#b42318"/>'
+        target = url_for("work.audit", enterprise_id=chosen, age=f"{low}-{high or ''}") + "#items"
+        bars.append(f'<a href="{escape(target)}" data-testid="age-{low}">'
+                    f'<rect x="{x}" y="{140 - height:.1f}" width="60" height="{max(height, 2):.1f}" fill="#b42318"/>'
                     f'<text x="{x + 30}" y="{134 - height:.1f}" text-anchor="middle" font-size="13">{count}</text>'
-                    f'<text x="{x + 30}" y="158" text-anchor="middle" font-size="12">{label} {_("天")}</text>')
+                    f'<text x="{x + 30}" y="158" text-anchor="middle" font-size="12">{label} {_("天")}</text></a>')
     return Markup(f'<svg viewBox="0 0 300 165" width="300" height="165" role="img" aria-label="{_("逾期天数分布")}">'
                   f'<line x1="20" y1="140" x2="290" y2="140" stroke="#999"/>{"".join(bars)}</svg>')
 
@@ -107,8 +113,13 @@ def audit():
     enterprises, items = ops.overdue_audit(db.session(), current_user, today)
     chosen = request.args.get("enterprise_id", type=int)
     shown = [h for h in items if chosen is None or h.enterprise_id == chosen]
-    return render_template("pages/audit.html", enterprises=enterprises, items=shown, today=today,
-                           chart=aging_chart(items, today), chosen=chosen)
+    chart = aging_chart(shown, today, chosen)  # the chart follows the drill-down
+    low, _dash, high = (request.args.get("age") or "").partition("-")
+    if low.isdigit():
+        shown = [h for h in shown if _aged(h.days_overdue(today), int(low), int(high) if high.isdigit() else None)]
+    return render_template("pages/audit.html", enterprises=enterprises, items=shown, today=today, chart=chart,
+                           chosen=chosen, places=ops.places_of(db.session(), {h.enterprise_id for h in shown}),
+                           aged=bool(low.isdigit()))
 
 
 @bp.route("/inbox")
