@@ -15,6 +15,12 @@ class DomainError(Exception):
         self.message = message
         self.fields = dict(fields) if fields else None
 
+    @property
+    def problem(self) -> str:
+        """What a person reads next to the thing refused: a field's problem says more
+        than the message's "field: problem"."""
+        return next((problem for problems in (self.fields or {}).values() for problem in problems), self.message)
+
 
 class ValidationFailed(DomainError):
     code, status = "validation_error", 422

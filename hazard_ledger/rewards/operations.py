@@ -4,6 +4,7 @@ receipt, lapsed when not claimed in time."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Iterator
@@ -15,11 +16,11 @@ from sqlalchemy.orm import Session, joinedload
 from hazard_ledger import permissions
 from hazard_ledger.clock import local_today
 from hazard_ledger.enums import ReportChannel
-from hazard_ledger.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from hazard_ledger.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.notifications.operations import notify
 from hazard_ledger.organisations import tree
-from hazard_ledger.organisations.models import Enterprise, User
+from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
 from hazard_ledger.rewards.engine import AssessmentRefused, Facts, assess
 from hazard_ledger.rewards.models import Award, AwardStatus
 from hazard_ledger.rewards.profiles import profile_for, profile_named
@@ -107,13 +108,55 @@ def _scope(session: Session, viewer: User):
     return select(Award).where(_award_clause(session, viewer))
 
 
-def list_awards(session: Session, viewer: User, year: int | None = None, status: str | None = None) -> list[Award]:
-    query = _scope(session, viewer)
+def list_awards(session: Session, viewer: User, year: int | None = None, status: str | None = None,
+                enterprise_id: int | None = None) -> list[Award]:
+    """The awards `viewer` may see, newest first, filtered by the database (the rewards
+    page's filters and the API's); each with its hazard and enterprise loaded."""
+    query = _scope(session, viewer).options(joinedload(Award.hazard).joinedload(Hazard.enterprise))
     if year:
         query = query.where(Award.year == year)
     if status:
         query = query.where(Award.status == status)
+    if enterprise_id:
+        query = query.where(Award.enterprise_id == enterprise_id)
     return list(session.scalars(query.order_by(Award.id.desc()).limit(1000)))
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A top jurisdiction's award budget for a year, as the engine reckons it: proposals
+    count against it too, since approving them may use it."""
+    jurisdiction: Jurisdiction
+    year: int
+    budget: Decimal  # the profile's annual budget; 0: none
+    committed: Decimal  # approved and paid
+    proposed: Decimal  # waiting for a decision
+
+    @property
+    def left(self) -> Decimal:
+        return self.budget - self.committed - self.proposed
+
+
+def budgets_of_year(session: Session, viewer: User, year: int, today: date) -> list[Budget]:
+    """The year's budget of each top jurisdiction whose awards `viewer` decides: an
+    inspector's own union's, every union's for an admin. The profile is the one in force
+    on the year's last day that has come (today within the year)."""
+    if not permissions.may_decide_awards(viewer):
+        raise Forbidden("仅监督检查员和管理员可查看预算 / inspectors and admins only")
+    if viewer.jurisdiction_id is not None:
+        tops = [tree.ancestors(session, viewer.jurisdiction_id)[-1]]
+    else:
+        tops = list(session.scalars(select(Jurisdiction.id).where(Jurisdiction.parent_id.is_(None))
+                                    .order_by(Jurisdiction.id)))
+    profile = profile_for(min(max(today, date(year, 1, 1)), date(year, 12, 31)))
+    sums = {(top, status): total for top, status, total in session.execute(
+        select(Award.top_jurisdiction_id, Award.status, func.sum(Award.amount))
+        .where(Award.top_jurisdiction_id.in_(tops), Award.year == year, Award.status.in_(COUNTING))
+        .group_by(Award.top_jurisdiction_id, Award.status))}
+    return [Budget(session.get(Jurisdiction, top), year, profile.annual_budget,
+                   committed=sum((Decimal(sums.get((top, status), 0)) for status in PAYABLE), Decimal("0")),
+                   proposed=Decimal(sums.get((top, AwardStatus.PROPOSED), 0)))
+            for top in tops]
 
 
 def visible_award(session: Session, viewer: User, award_id: int) -> Award:
@@ -178,6 +221,22 @@ def approve_award(session: Session, actor: User, award_id: int, now: datetime, z
     session.flush()
     _tell_reporter(session, award, "已批准", now)
     return award
+
+
+def approve_awards(session: Session, actor: User, award_ids: list[int], now: datetime,
+                   zone: ZoneInfo) -> dict[int, str]:
+    """Approve several proposed awards, each through `approve_award` in the order given
+    (each one's budget sees the ones before it). Answers the failures: {award id: the
+    bilingual message}. Each failure's own partial write is undone by its savepoint; the
+    caller discards the whole unit of work when anything failed, so all or none stand."""
+    failures: dict[int, str] = {}
+    for award_id in dict.fromkeys(award_ids):  # a repeated id once
+        try:
+            with session.begin_nested():
+                approve_award(session, actor, award_id, now, zone)
+        except DomainError as error:
+            failures[award_id] = error.problem
+    return failures
 
 
 def pay_award(session: Session, actor: User, award_id: int, paid_on: date, reference: str, now: datetime,

@@ -21,15 +21,17 @@ from hazard_ledger.compliance.operations import (import_employees, list_activiti
 from hazard_ledger.compliance.schemas import DrillIn, TrainingIn
 from hazard_ledger.config import default_base_url_warning
 from hazard_ledger.enums import HazardState
-from hazard_ledger.errors import DomainError, NotFound, ValidationFailed, flatten_messages
+from hazard_ledger.errors import DomainError, Forbidden, NotFound, ValidationFailed, flatten_messages
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.hazards.schemas import HazardQuery, filters_of
 from hazard_ledger.notifications import operations as inbox_ops
-from hazard_ledger.organisations.operations import visible_enterprise
+from hazard_ledger.organisations.operations import list_enterprises, visible_enterprise
+from hazard_ledger.rewards.models import AwardStatus
 from hazard_ledger.paperwork.ledger_export import export_ledger
 from hazard_ledger.rewards.operations import (
-    approve_award, claim_award, list_awards, pay_award, receipt_reward, reject_award, reporter_of,
+    approve_award, approve_awards, budgets_of_year, claim_award, list_awards, pay_award, receipt_reward, reject_award,
+    reporter_of,
 )
 from hazard_ledger.tabular import Column, ImportRefused, TableError, read_table, write_table
 from hazard_ledger.web import db
@@ -246,6 +248,39 @@ def my_report(hazard_id: int):
 
 # ---- reward approvals ------------------------------------------------------------------------
 
+REWARD_FILTERS = ("year", "status", "enterprise")
+
+
+def _reward_filters() -> dict:
+    """The rewards page's filters from its address; a value a hand-typed address gets
+    wrong is dropped (never a 500). The year defaults to this year."""
+    given = {name: (request.values.get(name) or "").strip() for name in REWARD_FILTERS}
+    year = int(given["year"]) if given["year"].isdigit() and 2000 <= int(given["year"]) <= 2100 else db.today().year
+    status = given["status"] if given["status"] in AwardStatus.__members__.values() else ""
+    enterprise = int(given["enterprise"]) if given["enterprise"].isdigit() and len(given["enterprise"]) < 10 else None
+    return {"year": year, "status": status, "enterprise": enterprise}
+
+
+def _rewards_page(status: int = 200, problems: dict[int, str] | None = None, typed: dict | None = None):
+    """The inspector's rewards page: the filtered awards, the year's budget, and the
+    problems of a decision that was refused (by award id, next to its row) with what
+    was typed into that row's form kept."""
+    session, filters = db.session(), _reward_filters()
+    awards = list_awards(session, current_user, year=filters["year"], status=filters["status"] or None,
+                         enterprise_id=filters["enterprise"])
+    return render_template("pages/rewards.html", awards=awards, today=db.today(), filters=filters,
+                           budgets=budgets_of_year(session, current_user, filters["year"], db.today()),
+                           enterprises=list_enterprises(session, current_user), statuses=list(AwardStatus),
+                           problems=problems or {}, typed=typed or {},
+                           reporter_of=lambda award: reporter_of(award, current_user)), status
+
+
+def _back_to_rewards():
+    """After a decision, the page with the filters it was made under."""
+    filters = {name: request.values.get(name) for name in REWARD_FILTERS if request.values.get(name)}
+    return redirect(url_for("work.rewards", **filters))
+
+
 @bp.route("/rewards")
 @login_required
 def rewards():
@@ -253,22 +288,46 @@ def rewards():
         return render_template("pages/my_rewards.html", awards=list_awards(db.session(), current_user))
     if not permissions.may_decide_awards(current_user):
         abort(403)
-    awards = list_awards(db.session(), current_user)
-    return render_template("pages/rewards.html", awards=awards, today=db.today(),
-                           reporter_of=lambda award: reporter_of(award, current_user))
+    return _rewards_page()
+
+
+@bp.route("/rewards/approve", methods=["POST"])
+@login_required
+def approve_rewards():
+    """The ticked proposed awards approved together: all of them, or (on any failure)
+    none, and the page says which failed and why next to each."""
+    if not permissions.may_decide_awards(current_user):
+        abort(403)
+    ids = [int(value) for value in request.form.getlist("award") if value.isdigit() and len(value) < 10]
+    if not ids:
+        return _rewards_page(422, {0: _("请先勾选要批准的奖励")})
+    failures = approve_awards(db.session(), current_user, ids, db.now(), db.zone())
+    if failures:
+        db.discard()  # one failure: nothing of the batch is approved
+        return _rewards_page(409, failures, {"ticked": set(ids)})
+    return _back_to_rewards()
 
 
 @bp.route("/rewards/<id:award_id>/<action>", methods=["POST"])
 @login_required
 def decide_reward(award_id: int, action: str):
+    """One award approved, rejected or paid; a refusal is shown on the page next to the
+    award, with what was typed."""
     session = db.session()
+    typed = {award_id: {name: request.form.get(name, "") for name in ("reason", "paid_on", "reference")}}
     try:
         if action == "approve":
             approve_award(session, current_user, award_id, db.now(), db.zone())
         elif action == "reject":
-            reject_award(session, current_user, award_id, (request.form.get("reason") or "").strip() or "—", db.now())
+            reason = (request.form.get("reason") or "").strip()
+            if not reason:
+                raise ValidationFailed.on("reason", "请填写驳回理由 / a reason for rejecting")
+            reject_award(session, current_user, award_id, reason, db.now())
         elif action == "pay":
-            paid_on = date.fromisoformat(request.form.get("paid_on") or db.today().isoformat())
+            try:
+                paid_on = date.fromisoformat(request.form.get("paid_on") or db.today().isoformat())
+            except ValueError:
+                raise ValidationFailed.on("paid_on", "日期格式不正确 / not a date") from None
             reference = (request.form.get("reference") or "").strip()
             if not reference:
                 raise ValidationFailed.on("reference", "请填写付款凭证号 / the payment reference")
@@ -277,13 +336,12 @@ def decide_reward(award_id: int, action: str):
             abort(404)
     except NotFound:
         abort(404)
-    except ValueError:
-        return render_template("errors/error.html", status=422, code="validation_error",
-                               message=_("日期格式不正确"), fields=None), 422
+    except Forbidden:
+        abort(403)
     except DomainError as error:
-        return render_template("errors/error.html", status=error.status, code=error.code, message=error.message,
-                               fields=error.fields), error.status
-    return redirect(url_for("work.rewards"))
+        db.discard()
+        return _rewards_page(error.status, {award_id: error.problem}, typed)
+    return _back_to_rewards()
 
 
 # ---- compliance ----------------------------------------------------------------------------
