@@ -117,7 +117,7 @@ def test_the_status_page_shows_what_the_enterprise_did(server, browser, world, d
     page.click("#report-form button[type=submit]")
     page.wait_for_url(re.compile(r"/receipt/"))
     page.click("[data-copy]")
-    assert page.is_visible("[data-copied]")
+    page.wait_for_selector("[data-copied]", state="visible", timeout=5000)  # the clipboard answers asynchronously
     with page.expect_download() as saved:
         page.click("[data-save]")
     assert saved.value.suggested_filename.endswith(".png")
