@@ -1,11 +1,15 @@
 """What else follows an event of a hazard's workflow, declared in one place.
 
 The rulebook (workflow/rulebook.py) says who may fire an event and what it changes on
-the hazard. What other domains do when it has fired — a message, an award, and next the
-`reported` notification of the pages or an inspection's finding — is declared in
-EFFECTS below, one line each, in the order they run. `transition` runs them in its own
-transaction, after the history entry and before the flush, so a refused or rolled-back
-event has no effect at all.
+the hazard. What other domains do when it has fired — a message, an award, the
+`reported` notices of a new report — is declared below, one line each, in the order
+they run. `transition` runs them in its own transaction, after the history entry and
+before the flush, so a refused or rolled-back event has no effect at all; a report
+(`report`) runs them as it is written (hazards/reporting.py).
+
+A report on PostgreSQL is one statement, for the year's code counter's sake: there its
+effects are CTEs of that statement (`in_statement`), which write the same rows as the
+effects in Python (tests/test_report_notices.py compares them).
 
 The ledger names none of these domains: `hazards` imports this module, and this module
 imports the effects only when an event first needs them, so rewards and notifications
@@ -20,6 +24,7 @@ from typing import TYPE_CHECKING, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import CTE
 
 if TYPE_CHECKING:
     from hazard_ledger.hazards.models import Hazard
@@ -28,12 +33,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Fired:
-    """An event that has just fired: the hazard as it now stands and who fired it."""
+    """An event that has just fired: the hazard as it now stands and who fired it (nobody
+    known: a report through the public form)."""
 
     session: Session
     event: str
     hazard: Hazard
-    actor: User
+    actor: User | None
     now: datetime
     zone: ZoneInfo
 
@@ -41,12 +47,25 @@ class Fired:
 Effect = Callable[[Fired], object]
 
 
+@dataclass(frozen=True)
+class InStatement:
+    """An effect written by the event's own statement: `ctes(written)` are its
+    data-modifying CTEs over the CTE `written` that inserts the hazard, built once per
+    process; `parameters(hazard)` what each event binds for them."""
+
+    ctes: Callable[[CTE], list[CTE]]
+    parameters: Callable[[Hazard], dict]
+
+
 @cache
 def _effects() -> dict[str, tuple[Effect, ...]]:
-    from hazard_ledger.notifications.hazard_messages import announce_assignment
+    from hazard_ledger.notifications.hazard_messages import announce_assignment, announce_report
     from hazard_ledger.rewards.operations import propose_award
 
     return {
+        "report": (
+            announce_report,  # the enterprise's safety officers' inbox (and e-mail), its group webhooks
+        ),
         "assign": (
             announce_assignment,  # the responsible user's inbox (and e-mail), the enterprise's group webhooks
             lambda fired: propose_award(fired.session, fired.hazard, fired.now, fired.zone),  # a confirmed report earns
@@ -54,8 +73,22 @@ def _effects() -> dict[str, tuple[Effect, ...]]:
     }
 
 
+@cache
+def _in_statement() -> dict[str, tuple[InStatement, ...]]:
+    from hazard_ledger.notifications.hazard_messages import report_notice_ctes, report_notice_parameters
+
+    return {
+        "report": (InStatement(report_notice_ctes, report_notice_parameters),),  # = announce_report
+    }
+
+
 def effects_of(event: str) -> tuple[Effect, ...]:
     return _effects().get(event, ())
+
+
+def in_statement(event: str) -> tuple[InStatement, ...]:
+    """The effects of `event` as CTEs, for a statement that writes the event itself."""
+    return _in_statement().get(event, ())
 
 
 def follow(fired: Fired) -> None:

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from functools import reduce
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, literal
+from sqlalchemy import Integer, String, cast, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -20,6 +20,26 @@ def words(*parts: str | ColumnElement) -> ColumnElement[str]:
     """Text and SQL expressions joined with ||, which both databases understand."""
     return reduce(lambda left, right: left.concat(right),
                   [literal(part, String) if isinstance(part, str) else part for part in parts])
+
+
+def joined(*parts: str | int | ColumnElement) -> str | ColumnElement[str]:
+    """The text of `parts` (numbers as digits): a str when Python knows them all, else
+    SQL. So one function writes a key or a message whether Python or a statement knows
+    what goes in it (a report's notices: notifications/hazard_messages.py)."""
+    if not any(is_sql(part) for part in parts):
+        return "".join(str(part) for part in parts)
+    return words(*(_as_text(part) for part in parts))
+
+
+def is_sql(value) -> bool:
+    """Whether `value` is an SQL expression (a column of a model too), not a Python value."""
+    return isinstance(value, ColumnElement) or hasattr(value, "__clause_element__")
+
+
+def _as_text(part: str | int | ColumnElement) -> str | ColumnElement[str]:
+    if is_sql(part):
+        return part if isinstance(part.type, String) else cast(part, String)
+    return part if isinstance(part, str) else str(part)
 
 
 def _function(name: str, returns, postgresql: str, sqlite: str, doc: str) -> type[FunctionElement]:

@@ -1,6 +1,8 @@
 """Reporting a hazard: from a signed-in user, from the QR form, from a failed check of a
-planned inspection. A report is one row, its code and its first history entry, written
-in one statement on PostgreSQL. Each operation takes a Session, flushes, never commits."""
+planned inspection. A report is one row, its code, its first history entry and the
+effects declared for `report` (hazard_ledger/effects.py: the safety officers' notices),
+written in one statement on PostgreSQL. Each operation takes a Session, flushes, never
+commits."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from sqlalchemy import Insert, Select, String, bindparam, cast, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from hazard_ledger import permissions
+from hazard_ledger import effects, permissions
 from hazard_ledger.clock import local_today
 from hazard_ledger.db import dialect_of
 from hazard_ledger.enums import HazardState, ReportChannel
@@ -98,7 +100,8 @@ def _record_report(session: Session, enterprise_id: int, report: Report, *, chan
                         **links}),
     )
     year = local_today(now, zone).year
-    if dialect_of(session) is postgresql:
+    in_one_statement = dialect_of(session) is postgresql
+    if in_one_statement:
         _write_report_postgresql(session, hazard, entry, year)
     else:
         _write_report(session, hazard, entry, year)
@@ -107,6 +110,8 @@ def _record_report(session: Session, enterprise_id: int, report: Report, *, chan
         as_written(record)
         make_transient_to_detached(record)  # as if loaded: the session holds them, with nothing to flush
     session.add(hazard)
+    if not in_one_statement:  # (on PostgreSQL the statement wrote them)
+        effects.follow(effects.Fired(session, "report", hazard, reporter, now, zone))
     return hazard
 
 
@@ -114,7 +119,8 @@ def _record_report(session: Session, enterprise_id: int, report: Report, *, chan
 # year waits for the counter row: that is what keeps the codes without gaps. So a report
 # takes its code last, and writes its two rows with plain INSERTs, not a unit-of-work
 # flush. On PostgreSQL, where reports come in bursts from many processes, the counter,
-# the code, the first link of the chain and both rows are a single statement, so the row
+# the code, the first link of the chain, both rows and the effects of `report` (the
+# notices: CTEs that insert from the hazard's CTE) are a single statement, so the row
 # is held for one statement and the commit (the report views open their session with
 # Database.open_session(one_statement=True): for the statement alone); SQLite queues its
 # writers anyway.
@@ -134,9 +140,15 @@ def _write_report_postgresql(session: Session, hazard: Hazard, entry: HazardEven
     parameters = {"year": year, "code_prefix": _code_prefix(year), "before_code": chain.GENESIS + before,
                   "after_code": after, **{f"hazard_{key}": value for key, value in hazard_values.items()},
                   **{f"entry_{key}": value for key, value in entry_values.items()}}
+    for effect in effects.in_statement("report"):
+        parameters.update(effect.parameters(hazard))
     hazard.id, hazard.code, hazard.chain_head, entry.id = session.connection().execute(
         _report_statement(tuple(hazard_values), tuple(entry_values)), parameters).one()
     entry.hazard_id, entry.hash = hazard.id, hazard.chain_head
+
+
+# what the effects' CTEs read of the inserted hazard, besides its id and code
+WHAT_EFFECTS_READ = ("enterprise_id", "reporter_user_id", "reported_at")
 
 
 @lru_cache(maxsize=8)
@@ -149,12 +161,14 @@ def _report_statement(hazard_columns: tuple[str, ...], entry_columns: tuple[str,
     counter = _bumping_counter(postgresql, bindparam("year")).returning(code.label("code")).cte("counter")
     hashed = words(bindparam("before_code", type_=String), counter.c.code, bindparam("after_code", type_=String))
     head = func.encode(func.sha256(func.convert_to(hashed, "UTF8")), "hex")
-    new_hazard = inserting_from(Hazard, "hazard", hazard_columns, ("id", "code", "chain_head"),
+    new_hazard = inserting_from(Hazard, "hazard", hazard_columns, ("id", "code", "chain_head", *WHAT_EFFECTS_READ),
                                  code=counter.c.code, chain_head=head).cte("new_hazard")
     new_entry = inserting_from(HazardEvent, "entry", entry_columns, ("id", "hazard_id"),
                                 hazard_id=new_hazard.c.id, hash=new_hazard.c.chain_head).cte("new_entry")
     return (select(new_hazard.c.id, new_hazard.c.code, new_hazard.c.chain_head, new_entry.c.id)
-            .join_from(new_hazard, new_entry, new_entry.c.hazard_id == new_hazard.c.id))
+            .join_from(new_hazard, new_entry, new_entry.c.hazard_id == new_hazard.c.id)
+            # a data-modifying CTE runs to its end whether or not the query reads it
+            .add_cte(*(cte for effect in effects.in_statement("report") for cte in effect.ctes(new_hazard))))
 
 
 def report_as_user(session: Session, actor: User, report: Report, enterprise_id: int | None,

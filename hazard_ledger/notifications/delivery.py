@@ -43,6 +43,7 @@ from hazard_ledger.notifications.models import Delivery, Webhook
 from hazard_ledger.notifications.targets import AllowedHosts, RefusedTarget, check_url
 from hazard_ledger.organisations import tree
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction
+from hazard_ledger.sqltext import joined
 
 if TYPE_CHECKING:
     from hazard_ledger.config import Settings
@@ -51,23 +52,49 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+# what a delivery is as it enters the outbox, beside what its channel fills in
+NEW_DELIVERY = {"status": DeliveryStatus.PENDING, "attempts": 0, "recipient": None, "webhook_id": None,
+                "notification_id": None, "lease_until": None, "claim_token": None, "last_error": None, "sent_at": None}
+
+
 def _insert_many(session: Session, rows: list[dict]) -> int:
     if not rows:
         return 0
     table = Delivery.__table__
-    defaults = {"status": DeliveryStatus.PENDING, "attempts": 0, "recipient": None, "webhook_id": None, "notification_id": None,
-                "lease_until": None, "claim_token": None, "last_error": None, "sent_at": None}
-    return len(insert_new(session, table, [{**defaults, **row} for row in rows], [table.c.id]))
+    return len(insert_new(session, table, [{**row, "data": dict(row["data"])} for row in rows], [table.c.id]))
+
+
+def email_key(notification_id):
+    """The dedup key of a notification's e-mail copy (an id, or its SQL)."""
+    return joined("email:", notification_id)
+
+
+def webhook_key(webhook_id, kind, key):
+    """The dedup key of an event's message to one group webhook."""
+    return joined("webhook:", webhook_id, ":", kind, ":", key)
+
+
+# The rows of the outbox, from Python values or, for a statement that writes them itself
+# (a report on PostgreSQL: notifications/hazard_messages.py), from SQL expressions.
+
+def email_row(notification_id, address, kind: str, message, data, now) -> dict:
+    """A notification's e-mail copy."""
+    return {**NEW_DELIVERY, "dedup_key": email_key(notification_id), "channel": "email", "recipient": address,
+            "notification_id": notification_id, "kind": kind, "subject": subject(kind), "body": message,
+            "data": data, "next_attempt_at": now, "created_at": now}
+
+
+def webhook_row(webhook_id, kind: str, key, message, data, now) -> dict:
+    """An event's message to one group webhook; `key` names the event."""
+    return {**NEW_DELIVERY, "dedup_key": webhook_key(webhook_id, kind, key), "channel": "webhook", "webhook_id": webhook_id,
+            "kind": kind, "subject": subject(kind), "body": message, "data": data, "next_attempt_at": now,
+            "created_at": now}
 
 
 def queue_emails(session: Session, emails: list[tuple[int, str, str, str, Mapping[str, Any]]], now: datetime) -> int:
     """E-mail copies of inbox notifications: (notification id, address, kind, message, data)."""
-    return _insert_many(session, [
-        {"dedup_key": f"email:{notification_id}", "channel": "email", "recipient": address,
-         "notification_id": notification_id, "kind": kind, "subject": subject(kind), "body": message,
-         "data": dict(data), "next_attempt_at": now, "created_at": now}
-        for notification_id, address, kind, message, data in emails
-    ]) if emails else 0
+    return _insert_many(session, [email_row(notification_id, address, kind, message, data, now)
+                                  for notification_id, address, kind, message, data in emails]) if emails else 0
 
 
 @dataclass(frozen=True)
@@ -114,12 +141,8 @@ def announce_many(session: Session, announcements: list[Announcement], now: date
     if not announcements:
         return 0
     directory = directory or WebhookDirectory(session)
-    return _insert_many(session, [
-        {"dedup_key": f"webhook:{hook.id}:{a.kind}:{a.key}", "channel": "webhook", "webhook_id": hook.id,
-         "kind": a.kind, "subject": subject(a.kind), "body": a.message, "data": dict(a.data),
-         "next_attempt_at": now, "created_at": now}
-        for a in announcements for hook in directory.hearing(a.enterprise_id, a.kind, a.audience)
-    ])
+    return _insert_many(session, [webhook_row(hook.id, a.kind, a.key, a.message, a.data, now)
+                                  for a in announcements for hook in directory.hearing(a.enterprise_id, a.kind, a.audience)])
 
 
 def announce(session: Session, *, kind: str, enterprise_id: int, audience: str, key: str, message: str,

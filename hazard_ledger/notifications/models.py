@@ -3,11 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hazard_ledger.db import Base
 from hazard_ledger.enums import enum_column
 from hazard_ledger.notifications.kinds import DeliveryStatus, Kind, WebhookKind
+from hazard_ledger.sqltext import words
 
 
 class Notification(Base):
@@ -46,8 +48,13 @@ class Webhook(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 
+    @hybrid_method
     def hears(self, kind: str) -> bool:
         return kind in self.kinds.split(",")
+
+    @hears.expression
+    def hears(cls, kind: str):  # the same in SQL, for a statement that joins the webhooks
+        return words(",", cls.kinds, ",").contains(f",{kind},", autoescape=True)
 
 
 class Delivery(Base):

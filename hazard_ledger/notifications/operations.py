@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hazard_ledger.db import insert_new
@@ -35,6 +35,12 @@ class Message:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
+def notification_row(kind: str, recipient_id, hazard_id, message, dedup_key, now) -> dict:
+    """An inbox row, from Python values or SQL expressions (see delivery.email_row)."""
+    return {"kind": kind, "recipient_user_id": recipient_id, "hazard_id": hazard_id, "message": message,
+            "dedup_key": dedup_key, "created_at": now, "read_at": None}
+
+
 def notify_many(session: Session, messages: list[Message], now: datetime) -> list[Message]:
     """`notify` for many messages in a few statements; returns those that were new."""
     if not messages:
@@ -43,8 +49,7 @@ def notify_many(session: Session, messages: list[Message], now: datetime) -> lis
         assert message.kind in KINDS, message.kind
     by_key = {m.dedup_key: m for m in messages}
     table = Notification.__table__
-    rows = [{"kind": m.kind, "recipient_user_id": m.recipient_id, "hazard_id": m.hazard_id, "message": m.text,
-             "dedup_key": key, "created_at": now, "read_at": None} for key, m in by_key.items()]
+    rows = [notification_row(m.kind, m.recipient_id, m.hazard_id, m.text, key, now) for key, m in by_key.items()]
     created = {key: nid for nid, key in insert_new(session, table, rows, [table.c.id, table.c.dedup_key])}
     keys = list(by_key)
     new = [by_key[key] for key in keys if key in created]
@@ -70,3 +75,16 @@ def mark_read(session: Session, user: User, notification_id: int, now: datetime)
     if notification.read_at is None:
         notification.read_at = now
     return notification
+
+
+def unread_count(session: Session, user: User) -> int:
+    """How many of the user's notifications are unread: the badge in every page's header."""
+    return session.scalar(select(func.count()).select_from(Notification)
+                          .where(Notification.recipient_user_id == user.id, Notification.read_at.is_(None)))
+
+
+def mark_all_read(session: Session, user: User, now: datetime) -> int:
+    """Mark every unread notification of the user read (全部已读); answers how many."""
+    return session.execute(update(Notification)
+                           .where(Notification.recipient_user_id == user.id, Notification.read_at.is_(None))
+                           .values(read_at=now).execution_options(synchronize_session=False)).rowcount

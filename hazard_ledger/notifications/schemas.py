@@ -16,6 +16,10 @@ class Inbox(Schema):
     items = fields.List(fields.Nested(NotificationOut))
 
 
+class ReadAll(Schema):
+    read = fields.Integer(metadata={"description": "how many notifications were unread and are now read"})
+
+
 class InboxQuery(Schema):
     unread = fields.Boolean(load_default=False)
 

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from flask import Flask, request
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 from flask_wtf.csrf import CSRFProtect
 
 from hazard_ledger import permissions
 from hazard_ledger.web import is_api_path
 
 csrf = CSRFProtect()
+
+
+def _unread_notifications() -> int:
+    """The unread badge of the header's inbox link: one COUNT per page, for the signed-in
+    user (the index on notifications(recipient_user_id, id) finds their rows). An error
+    page answered because the database failed shows no badge rather than failing again."""
+    from hazard_ledger.notifications.operations import unread_count
+    from hazard_ledger.web import db
+
+    try:
+        return unread_count(db.session(), current_user)
+    except SQLAlchemyError:
+        return 0
 
 
 def register_pages(app: Flask) -> None:
@@ -31,6 +46,7 @@ def register_pages(app: Flask) -> None:
     # templates ask the same named predicates as the operations (what a link offers is
     # what its page allows), never the role itself
     app.jinja_env.globals["permissions"] = permissions
+    app.jinja_env.globals["unread_notifications"] = _unread_notifications
     app.register_blueprint(pages.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(work.bp)

@@ -126,7 +126,15 @@ def audit():
 @login_required
 def inbox():
     return render_template("pages/inbox.html", items=inbox_ops.inbox(db.session(), current_user, limit=200),
-                           zone=db.zone())
+                           zone=db.zone(), all_read=request.args.get("read") == "all")
+
+
+@bp.route("/inbox/read-all", methods=["POST"])
+@login_required
+def mark_all_read():
+    """全部已读: then back to the inbox (Post/Redirect/Get), which says it was done."""
+    inbox_ops.mark_all_read(db.session(), current_user, db.now())
+    return redirect(url_for("work.inbox", read="all"))
 
 
 @bp.route("/inbox/<id:notification_id>/read", methods=["POST"])
