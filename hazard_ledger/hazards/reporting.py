@@ -148,7 +148,7 @@ def _write_report_postgresql(session: Session, hazard: Hazard, entry: HazardEven
 
 
 # what the effects' CTEs read of the inserted hazard, besides its id and code
-WHAT_EFFECTS_READ = ("enterprise_id", "reporter_user_id", "reported_at")
+WHAT_EFFECTS_READ = ("enterprise_id", "reported_at")
 
 
 @lru_cache(maxsize=8)

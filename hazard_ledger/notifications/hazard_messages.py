@@ -79,11 +79,11 @@ def report_notice(location: str, category: str | None, description: str) -> tupl
     return text, data
 
 
-def officers_told(enterprise_id, reporter_user_id) -> ColumnElement[bool]:
-    """On User: who hears of a new report (Python values or SQL): the enterprise's active
-    safety officers, but not one who reported it under their own name."""
-    return and_(User.enterprise_id == enterprise_id, permissions.active_officers(),
-                User.id.is_distinct_from(reporter_user_id))
+def officers_told(enterprise_id) -> ColumnElement[bool]:
+    """On User: who hears of a new report (the enterprise's id, or its SQL): the
+    enterprise's active safety officers, each of them (one who reported it too: the inbox
+    is the team's list of what came in, and leaving someone out would tell who reported)."""
+    return and_(User.enterprise_id == enterprise_id, permissions.active_officers())
 
 
 def reported_key(hazard_id, user_id):
@@ -98,7 +98,7 @@ def announce_report(fired: Fired) -> None:
     facts = {CODE: hazard.code, HAZARD_ID: hazard.id, ENTERPRISE: enterprise.name}
     parts, data = report_notice(hazard.location, hazard.category, hazard.description)
     message, data = "".join(facts.get(part, part) for part in parts), _filled(data, facts)
-    officers = session.scalars(select(User.id).where(officers_told(hazard.enterprise_id, hazard.reporter_user_id))
+    officers = session.scalars(select(User.id).where(officers_told(hazard.enterprise_id))
                                .order_by(User.id))
     notify_many(session, [Message(Kind.REPORTED, officer, message, reported_key(hazard.id, officer), hazard.id, data)
                           for officer in officers], now)
@@ -176,18 +176,18 @@ def _inserting(table, row: Mapping[str, Any], rows_from) -> postgresql.Insert:
 
 def report_notice_ctes(written: CTE) -> list[CTE]:
     """The notices of a report as CTEs over `written`, the CTE that inserts the hazard
-    (returning its id, code, enterprise_id, reporter_user_id and reported_at)."""
+    (returning its id, code, enterprise_id and reported_at)."""
     text_holes, data_holes = _shape()
     facts = {CODE: written.c.code, HAZARD_ID: written.c.id, ENTERPRISE: Enterprise.name}
     as_json = {hole: cast(func.to_json(fact), Text) for hole, fact in facts.items()}
     notice = (select(_filled_in_sql("reported_text", text_holes, facts).label("message"),
                      cast(_filled_in_sql("reported_data", data_holes, as_json), Delivery.data.type).label("data"),
-                     written.c.id, written.c.enterprise_id, written.c.reporter_user_id, written.c.reported_at)
+                     written.c.id, written.c.enterprise_id, written.c.reported_at)
               .select_from(written).join(Enterprise, Enterprise.id == written.c.enterprise_id).cte("report_notice"))
     notifications = Notification.__table__
     told = _inserting(notifications, notification_row(
         Kind.REPORTED, User.id, notice.c.id, notice.c.message, reported_key(notice.c.id, User.id), notice.c.reported_at),
-        select(true()).select_from(notice).join(User, officers_told(notice.c.enterprise_id, notice.c.reporter_user_id))
+        select(true()).select_from(notice).join(User, officers_told(notice.c.enterprise_id))
     ).returning(notifications.c.id, notifications.c.recipient_user_id).cte("report_told")
     outbox = Delivery.__table__
     mailed = _inserting(outbox, email_row(told.c.id, User.email, Kind.REPORTED, notice.c.message, notice.c.data,
