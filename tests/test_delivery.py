@@ -30,21 +30,23 @@ from typing import Callable
 import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import create_engine, delete, func, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from hazard_ledger.cli import cli
 from hazard_ledger.config import ConfigError, load_settings
 from hazard_ledger.db import Database
+from hazard_ledger.enums import Role
 from hazard_ledger.errors import ValidationFailed
 from hazard_ledger.notifications.channels import ChannelError, send_webhook
 from hazard_ledger.notifications.delivery import add_webhook, deliver_due
 from hazard_ledger.notifications.models import Delivery
 from hazard_ledger.notifications.targets import AllowedHosts
 from hazard_ledger.notifications.reminders import sweep_reminders
+from tests import factories
 from tests.clock import service_now
-from tests.factories import SHANGHAI, make_hazard
+from tests.factories import SHANGHAI
 
 DINGTALK_SECRET = "SEC-test-secret"
 GENERIC_SECRET = "generic-hmac-key"
@@ -160,6 +162,16 @@ def hooks(database, world, receiver, allowed_hosts=tuple(LOOPBACK_ALLOWED), **wh
                         **{"enterprise_id": None, "jurisdiction_id": None, **owner_field})
 
 
+def make_hazard(database, world, **how) -> int:
+    """factories.make_hazard, less the e-mails and robot messages of its report (the
+    officers' `reported` notices, tests/test_report_notices.py and the test at the end):
+    these tests follow what the deliveries of the events after it do."""
+    hazard_id = factories.make_hazard(database, world, **how)
+    with database.unit_of_work() as session:
+        session.execute(delete(Delivery).where(Delivery.kind == "reported"))
+    return hazard_id
+
+
 def deliveries(database, **where):
     with database.unit_of_work(write=False) as session:
         return list(session.scalars(select(Delivery).filter_by(**where).order_by(Delivery.id)))
@@ -254,7 +266,7 @@ def test_webhook_administration(world):
     created = world.post("admin", "/api/v1/webhooks", json={"kind": "dingtalk", "url": "https://oapi.example/robot/send",
                                                             "secret": "s", "enterprise_id": world.enterprise["A1"]})
     assert created.status_code == 201 and created.json["signed"] is True and "secret" not in created.json
-    assert created.json["kinds"] == "assigned,due_soon,overdue,stale_progress,untriaged"
+    assert created.json["kinds"] == "reported,assigned,due_soon,overdue,stale_progress,untriaged"
     both = world.post("admin", "/api/v1/webhooks", json={"kind": "generic", "url": "https://x.example/",
                                                          "enterprise_id": world.enterprise["A1"],
                                                          "jurisdiction_id": world.jurisdiction["A"]})
@@ -472,6 +484,39 @@ def test_a_message_sent_again_after_a_crash_has_the_same_message_id(database, se
     assert re.fullmatch(rf"<delivery-{email.id}\.[0-9a-f]{{16}}@hazard-ledger>", first["Message-ID"])
     webhook, = deliveries(database, channel="webhook")
     assert receiver.keys() == [f"delivery-{webhook.id}"] * 2
+
+
+def test_a_report_mails_each_officer_once_and_tells_the_robot_once(app, database, settings, world, mailbox, receiver,
+                                                                    client, clock):
+    """A new report (through the public form, as a worker does) to the end: each active
+    officer of the enterprise with an address gets one e-mail, the enterprise's robot one
+    message; another deliver run, and the same form sent again under its idempotency key,
+    send nothing more."""
+    box, _ = mailbox
+    with database.unit_of_work() as session:
+        factories.user(session, world, app.extensions["hazard_ledger.passwords"], "officer2_a1",
+                       Role.SAFETY_OFFICER, "A1")
+    hooks(database, world, receiver, ding=("dingtalk", "A1", DINGTALK_SECRET), other=("wecom", "A2", None))
+    report = {"location": "三号仓库", "description": "灭火器压力不足", "name": "李四"}
+    headers = {"Idempotency-Key": "report-once"}
+    for _ in range(2):  # the worker's phone sends it twice
+        answer = client.post(f"/api/v1/public/enterprises/{world.report_token['A1']}/hazards", json=report,
+                             headers=headers)
+        assert answer.status_code == 201, answer.json
+    assert deliver_due(database, clock(), settings).sent == 3
+    assert deliver_due(database, clock() + timedelta(hours=1), settings).sent == 0
+    assert sorted(recipients for recipients, _ in box.messages) == [["officer2_a1@example.test"],
+                                                                    ["officer_a1@example.test"]]
+    for _, message in box.messages:
+        assert "新的隐患报告" in message["Subject"]
+        plain = message.get_body(("plain",)).get_content()
+        assert "三号仓库" in plain and "灭火器压力不足" in plain and "李四" not in plain
+        assert "http://hazard-ledger.test/hazards/" in plain
+    (request,) = receiver.requests
+    assert urllib.parse.urlsplit(request["path"]).path == "/ding"
+    robot = json.loads(request["body"])
+    assert robot["markdown"]["title"] == "【新的隐患报告】" and "三号仓库" in robot["markdown"]["text"]
+    assert "李四" not in request["body"].decode()
 
 
 def test_two_deliver_runs_at_once_send_each_message_once(database, settings, world, receiver, clock):

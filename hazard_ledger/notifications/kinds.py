@@ -45,7 +45,7 @@ SUBJECTS: dict[Kind, str] = {
 }
 
 # what a webhook of an enterprise, or of a jurisdiction, hears unless told otherwise
-ENTERPRISE_HEARS = (Kind.ASSIGNED, Kind.DUE_SOON, Kind.OVERDUE, Kind.STALE_PROGRESS, Kind.UNTRIAGED)
+ENTERPRISE_HEARS = (Kind.REPORTED, Kind.ASSIGNED, Kind.DUE_SOON, Kind.OVERDUE, Kind.STALE_PROGRESS, Kind.UNTRIAGED)
 JURISDICTION_HEARS = (Kind.ESCALATION, Kind.UNTRIAGED)
 
 
