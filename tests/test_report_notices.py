@@ -84,7 +84,7 @@ def test_a_report_tells_each_active_officer_by_inbox_mail_and_the_enterprises_ro
     with database.unit_of_work(write=False) as session:
         notifications, deliveries = written_for(session, reported["id"])
     excerpt = " ".join(LONG.split())[:50] + "…"
-    message = f"【新的隐患报告】企业A1 {reported['code']}（一号车间，电气安全）：{excerpt}　请尽快核实，确认后制定整改方案。"
+    message = f"【新的隐患报告】企业A1 {reported['code']}（一号车间，电气安全）：{excerpt}请尽快核实，确认后制定整改方案。"
     assert {(n["recipient_user_id"], n["message"], n["kind"]) for n in notifications} == \
         {(officer, message, "reported") for officer in officers.values()}
     assert [n["dedup_key"] for n in notifications] == sorted(f"reported:{reported['id']}:{officer}"
@@ -116,7 +116,7 @@ def test_a_report_through_the_public_form_names_nobody_either(world, client, dat
         notifications, deliveries = written_for(session, hazard_id)
     assert len(notifications) == 3 and len(deliveries) == 3
     assert notifications[0]["message"].startswith("【新的隐患报告】企业A1 YH-2026-")
-    assert "（二号仓库）：消防通道堵塞　" in notifications[0]["message"]
+    assert "（二号仓库）：消防通道堵塞。请尽快核实" in notifications[0]["message"]
     said = json.dumps([notifications, deliveries], ensure_ascii=False, default=str)
     assert "李四" not in said and "13800000000" not in said and "public" not in said
 

@@ -72,7 +72,8 @@ def report_notice(location: str, category: str | None, description: str) -> tupl
     said = " ".join(description.split())
     excerpt = said if len(said) <= EXCERPT_LENGTH else said[:EXCERPT_LENGTH] + "…"
     where = f"{location}，{category}" if category else location
-    text = ("【新的隐患报告】", ENTERPRISE, " ", CODE, f"（{where}）：{excerpt}　请尽快核实，确认后制定整改方案。")
+    stop = "" if excerpt.endswith(tuple("。！？!?.…")) else "。"
+    text = ("【新的隐患报告】", ENTERPRISE, " ", CODE, f"（{where}）：{excerpt}{stop}请尽快核实，确认后制定整改方案。")
     data = {"kind": Kind.REPORTED.value,
             "hazard": {"id": HAZARD_ID, "code": CODE, "enterprise": ENTERPRISE, "location": location,
                        "category": category, "description": excerpt, "state": "reported"}}
