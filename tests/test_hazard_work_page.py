@@ -63,7 +63,7 @@ def test_every_problem_at_once_next_to_its_field_and_at_the_top_with_what_was_ty
     assert answer.status_code == 422
     html = answer.text
     wanted = {"measure": "必填", "deadline": "日期格式不正确", "responsible_unit": "必填",
-              "responsible_person": "必填", "funds": "须为数字"}
+              "responsible_person": "必填", "funds": "须为数字", "emergency_plan": "重大隐患必须有应急预案"}
     for name, problem in wanted.items():
         assert field_problem(html, "assign", name) == problem, name
         assert f'href="#assign-{name}"' in summary(html)

@@ -47,14 +47,18 @@ HIDDEN_LABELS = {"version": _l("版本号"), "event": _l("办理事项")}
 HISTORY_HIDDEN = {"channel", "anonymous", "row", "source", "risk_point_id", "inspection_id", "check_index"}
 
 
-def history_lines(data: dict) -> list[tuple[str, str]]:
-    """A history entry's data as (label, value) lines in the page's language."""
+def history_lines(data: dict, hazard=None) -> list[tuple[str, str]]:
+    """A history entry's data as (label, value) lines in the page's language; the
+    hazard's responsible account by its name, not its id."""
+    responsible = hazard.responsible_user if hazard is not None else None
     lines = []
     for key, value in data.items():
         if key in HISTORY_HIDDEN or value in (None, ""):
             continue
         label = HISTORY_LABELS.get(key) or FIELD_LABELS.get(key, (key,))[0]
         words = dict(CHOICES.get(key, ()))
+        if key == "responsible_user_id" and responsible is not None and responsible.id == value:
+            words = {value: responsible.display_name}
         lines.append((str(label), str(words.get(value, value))))
     return lines
 
