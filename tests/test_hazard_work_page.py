@@ -140,6 +140,9 @@ def test_the_responsible_picker_offers_the_enterprise_s_active_users_by_name(wor
     fields = {**{k: v for k, v in plan().items() if v is not None}, "responsible_user_id": chosen}
     assert client.post(f"/hazards/{hazard_id}/events/assign", data={"csrf_token": csrf(page), **fields}).status_code == 302
     assert hazard(database, hazard_id).responsible_user_id == world.user["worker_a1"]
+    page = client.get(f"/hazards/{hazard_id}").text
+    timeline = page.split('data-testid="timeline"')[1]
+    assert f"<dd>{names['worker_a1']}</dd>" in timeline and f"<dd>{world.user['worker_a1']}</dd>" not in timeline
 
 
 def test_a_duplicate_is_chosen_by_its_code_and_a_code_out_of_sight_is_refused(world, database, client):
@@ -154,6 +157,8 @@ def test_a_duplicate_is_chosen_by_its_code_and_a_code_out_of_sight_is_refused(wo
     found = client.get(f"/hazards/{hazard_id}/codes?q=消防").json["items"]
     assert [item["code"] for item in found] == [first]
     assert client.get(f"/hazards/{hazard_id}/codes?q={elsewhere}").json["items"] == []
+    assert client.get(f"/hazards/{hazard_id}/codes?q=%25").json["items"] == []  # a literal %, not a wildcard
+    assert client.get(f"/hazards/{hazard_id}/codes?q=%00").status_code < 500
     refused = client.post(f"/hazards/{hazard_id}/events/reject", data={
         "csrf_token": csrf(page), "reason": "duplicate", "duplicate_of": elsewhere, "comment": "同一处"})
     assert refused.status_code == 422
@@ -164,6 +169,8 @@ def test_a_duplicate_is_chosen_by_its_code_and_a_code_out_of_sight_is_refused(wo
         "csrf_token": csrf(page), "reason": "duplicate", "duplicate_of": first.lower()})
     assert done.status_code == 302
     assert hazard(database, hazard_id).duplicate_of_id == original
+    page = client.get(f"/hazards/{hazard_id}").text
+    assert f'data-testid="original">{first}</a>' in page and f"<dd>{first}</dd>" in page.split('data-testid="timeline"')[1]
     assert world.get("officer_a1", f"/api/v1/hazards/{hazard_id}").json["duplicate_of"] == original  # the API: an id
 
 

@@ -41,26 +41,43 @@ HISTORY_LABELS = {"location": _l("隐患地点"), "description": _l("隐患描�
                   "state": _l("状态"), "reported_at": _l("报告时间"), "closed_at": _l("销号时间"),
                   "rectification_note": _l("整改完成情况"), "verification_note": _l("验收意见"),
                   "category": _l("隐患类别"), "funds": _l("治理资金（元）"), "emergency_plan": _l("应急预案"),
-                  "responsible_user_id": _l("整改责任人账号"), "duplicate_of": _l("重复于隐患 ID")}
+                  "responsible_user_id": _l("整改责任人账号"), "duplicate_of": _l("重复于隐患")}
 # names a form does not show, for a problem with one of them (the hidden version)
 HIDDEN_LABELS = {"version": _l("版本号"), "event": _l("办理事项")}
 HISTORY_HIDDEN = {"channel", "anonymous", "row", "source", "risk_point_id", "inspection_id", "check_index"}
 
 
-def history_lines(data: dict, hazard=None) -> list[tuple[str, str]]:
-    """A history entry's data as (label, value) lines in the page's language; the
-    hazard's responsible account by its name, not its id."""
-    responsible = hazard.responsible_user if hazard is not None else None
+def history_lines(data: dict, known: dict | None = None) -> list[tuple[str, str]]:
+    """A history entry's data as (label, value) lines in the page's language; a value
+    `known` says better (an account's name for its id, a hazard's code for its id) as that."""
     lines = []
     for key, value in data.items():
         if key in HISTORY_HIDDEN or value in (None, ""):
             continue
         label = HISTORY_LABELS.get(key) or FIELD_LABELS.get(key, (key,))[0]
-        words = dict(CHOICES.get(key, ()))
-        if key == "responsible_user_id" and responsible is not None and responsible.id == value:
-            words = {value: responsible.display_name}
+        words = {**dict(CHOICES.get(key, ())), **(known or {}).get(key, {})}
         lines.append((str(label), str(words.get(value, value))))
     return lines
+
+
+def _known_values(hazard, original) -> dict:
+    """What the timeline shows instead of the ids its entries carry."""
+    known = {}
+    if hazard.responsible_user is not None:
+        known["responsible_user_id"] = {hazard.responsible_user_id: hazard.responsible_user.display_name}
+    if original is not None:
+        known["duplicate_of"] = {original.id: original.code}
+    return known
+
+
+def _original_of(hazard):
+    """The hazard this one duplicates, when its viewer may see it."""
+    if hazard.duplicate_of_id is None:
+        return None
+    try:
+        return ops.visible_hazard(db.session(), current_user, hazard.duplicate_of_id)
+    except NotFound:
+        return None
 
 
 def event_forms(events: list[str]) -> list[dict]:
@@ -94,8 +111,10 @@ def _render_work_page(hazard, errors=None, failed_event=None, values=None, statu
     people = ops.responsible_candidates(session, hazard) if "user" in kinds else []
     codes = ops.codes_like(session, current_user, hazard.enterprise_id, exclude_id=hazard.id, limit=50) \
         if "hazard_code" in kinds else []
+    original = _original_of(hazard)
     return render_template("pages/hazard.html", hazard=hazard, detail=detail, enterprise=hazard.enterprise,
                            zone=db.zone(), today=db.today(), history_lines=history_lines, forms=forms,
+                           original=original, known=_known_values(hazard, original),
                            people=people, codes=codes, errors=errors or {}, failed_event=failed_event,
                            values=values or {}, conflict=conflict), status
 
@@ -119,7 +138,8 @@ def hazard_print(hazard_id: int):
     except DomainError:
         abort(404)
     return render_template("print/hazard.html", hazard=hazard, detail=_detail(hazard), enterprise=hazard.enterprise,
-                           zone=db.zone(), history_lines=history_lines)
+                           zone=db.zone(), history_lines=history_lines,
+                           known=_known_values(hazard, _original_of(hazard)))
 
 
 @bp.route("/hazards/<id:hazard_id>/codes")
