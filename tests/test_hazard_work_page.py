@@ -182,3 +182,21 @@ def test_the_print_sheet_has_no_forms_and_links_back(world, database, client):
     assert 'class="sheet"' in sheet and f'href="/hazards/{hazard_id}"' in sheet
     work = client.get(f"/hazards/{hazard_id}").text
     assert 'class="sheet"' not in work and 'data-event="progress"' in work
+
+
+def test_an_english_work_page_has_english_labels_and_the_photos_as_thumbnails(world, database, client):
+    from tests.conftest import PNG
+    from tests.test_api import upload
+
+    hazard_id = make_hazard(database, world, state="assigned")
+    assert upload(world, "worker_a1", hazard_id, PNG, name="photo.png").status_code == 201
+    sign_in(client, "officer_a1")
+    page = client.get(f"/hazards/{hazard_id}?lang=en").text
+    labels = re.findall(r"<(?:dt|summary|h1|h2|button|label)[^>]*>([^<]+)<", page)
+    assert labels and not [text for text in labels if CJK.search(text)]
+    assert "Being rectified" in page and "Timeline" in page
+    photos = page.split('data-testid="photos"')[1].split("</section>")[0]
+    thumbnail = re.search(r'<img src="(/files/\d+/thumbnail)"', photos).group(1)
+    assert client.get(thumbnail).mimetype == "image/jpeg"
+    chinese = client.get(f"/hazards/{hazard_id}?lang=zh").text
+    assert "整改中" in chinese and "Timeline" not in chinese and "处理过程" in chinese
