@@ -175,7 +175,7 @@ def fire_event(hazard_id: int, event: str):
         hazard = ops.visible_hazard(session, current_user, hazard_id)
         status = error.status if isinstance(error, DomainError) and error.status != 404 else 422
         errors = _errors_by_input(event, error)
-        if unknown_code is not None and "duplicate_of" in errors:
+        if unknown_code is not None:  # said instead of the operation's "name the original"
             errors["duplicate_of"] = [unknown_code]
         return _render_work_page(hazard, errors, event, values, status=status,
                                  conflict=isinstance(error, (Conflict, InvalidTransition)))
