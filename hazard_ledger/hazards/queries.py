@@ -38,11 +38,8 @@ def visible_hazard(session: Session, viewer: User, hazard_id: int, for_update: b
 
 def visible_hazard_by_code(session: Session, viewer: User, code: str) -> Hazard:
     """The hazard of this code (YH-…) if `viewer` may see it; otherwise 404, as by id."""
-    hazard = session.scalar(select(Hazard).where(Hazard.code == code.strip().upper(),
-                                                 permissions.hazard_clause(session, viewer)))
-    if hazard is None:
-        raise NotFound("隐患不存在 / no such hazard")
-    return hazard
+    query = select(Hazard).where(Hazard.code == code.strip().upper(), permissions.hazard_clause(session, viewer))
+    return permissions.the_visible(session, query, "隐患不存在 / no such hazard")
 
 
 def codes_like(session: Session, viewer: User, enterprise_id: int, text: str = "", exclude_id: int | None = None,
