@@ -97,7 +97,9 @@ def test_the_duplicate_picker_finds_a_code_by_words_and_errors_speak_english(ser
     page = context.new_page()
     sign_in(page, server, "officer_a1")
     page.goto(f"{server}/hazards/{hazard_id}?lang=en")
+    page.click("details[data-event=assign] summary")
     page.click("details[data-event=reject] summary")
+    assert page.get_attribute("details[data-event=assign]", "open") is None  # one form open at a time
     page.select_option("#reject-reason", "duplicate")
     page.click("details[data-event=reject] button[type=submit]")
     summary = page.text_content("[data-testid=error-summary]")
