@@ -29,6 +29,7 @@ from hazard_ledger.notifications import operations as inbox_ops
 from hazard_ledger.organisations.operations import list_enterprises, visible_enterprise
 from hazard_ledger.rewards.models import AwardStatus
 from hazard_ledger.paperwork.ledger_export import export_ledger
+from hazard_ledger.paperwork.statistics import Period
 from hazard_ledger.rewards.operations import (
     approve_award, approve_awards, budgets_of_year, claim_award, list_awards, pay_award, receipt_reward, reject_award,
     reporter_of,
@@ -405,9 +406,8 @@ def _render_roster(enterprise, problems: list[str], message: str | None, status:
 
 def recent_quarters(today) -> list[str]:
     """The running quarter and the one before: the statistics forms a safety officer files."""
-    quarter = (today.month - 1) // 3 + 1
-    earlier = f"{today.year}Q{quarter - 1}" if quarter > 1 else f"{today.year - 1}Q4"
-    return [f"{today.year}Q{quarter}", earlier]
+    running = Period.quarter_of(today)
+    return [str(running), str(running.previous)]
 
 
 @bp.route("/roster-template.xlsx")
