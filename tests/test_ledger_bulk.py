@@ -147,7 +147,7 @@ def test_a_nudge_refuses_bad_input_with_a_422_and_keeps_the_ticks(world, databas
     sign_in(client, "officer_a1")
     page = client.get("/ledger?lang=en")
     nothing = client.post("/ledger/nudge", data={"csrf_token": csrf(page)})
-    assert nothing.status_code == 422 and "Tick" in nothing.text and "请先勾选" not in nothing.text
+    assert nothing.status_code == 422 and "Tick at least one hazard" in nothing.text and "请先勾选" not in nothing.text
     too_many = client.post("/ledger/nudge", data={"csrf_token": csrf(page), "ids": [str(n) for n in range(1, 202)]})
     assert too_many.status_code == 422 and "at most 200" in too_many.text and "最多" not in too_many.text
     assert nudges(database) == []
