@@ -63,6 +63,7 @@ def test_the_selection_exports_exactly_the_ticked_rows(world, database, client, 
     sign_in(client, "officer_a1")
     page = client.get("/ledger?state=assigned")
     assert page.text.count('name="ids"') == 3 and 'data-testid="export-selected"' in page.text
+    assert '<main class="wide">' in page.text
     data = downloaded(client.post("/ledger/export?state=assigned",
                                   data={"csrf_token": csrf(page), "ids": [hazards["late"], hazards["fresh"]]}))
     assert sorted(workbook_codes(data)) == sorted(codes_of(database, hazards["late"], hazards["fresh"]))
