@@ -95,3 +95,23 @@ def test_tick_nudge_select_all_and_export_the_selection(server, browser, world, 
         assert "Reminders sent for 0 hazard(s); 2 skipped" in page.locator("[data-testid=bulk-answer]").text_content()
         page.screenshot(path=str(SHOTS / f"ledger-bulk-nudged-{name}-en.png"))
         context.close()
+
+
+def test_the_bulk_form_works_without_javascript(server, browser, world, database, clock):  # noqa: F811
+    """No script: no select-all and no live count, but ticking and 催办 still work (a form)."""
+    month_ago = clock() - timedelta(days=30)
+    codes = [code_of(database, make_hazard(database, world, state="assigned", now=month_ago)) for _n in (1, 2)]
+    context = browser.new_context(viewport=WIDTHS["phone"], is_mobile=True, java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, server, "inspector_a")
+    page.goto(f"{server}/ledger?lang=zh")
+    assert page.locator("[data-select-all]:visible").count() == 0
+    assert "勾选隐患后可导出或催办" in page.locator("[data-count]").text_content()
+    for code in codes:
+        page.check(f"[data-testid=pick-{code}]")
+    with page.expect_navigation():
+        page.click("[data-testid=nudge]")
+    assert "已催办 2 项；跳过 0 项" in page.locator("[data-testid=bulk-answer]").text_content()
+    assert not overflows(page)
+    page.screenshot(path=str(SHOTS / "ledger-bulk-nudged-nojs-phone-zh.png"))
+    context.close()

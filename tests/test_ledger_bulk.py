@@ -152,3 +152,17 @@ def test_a_nudge_refuses_bad_input_with_a_422_and_keeps_the_ticks(world, databas
     too_many = client.post("/ledger/nudge", data={"csrf_token": csrf(page), "ids": [str(n) for n in range(1, 202)]})
     assert too_many.status_code == 422 and "at most 200" in too_many.text and "最多" not in too_many.text
     assert nudges(database) == []
+
+
+@pytest.mark.frozen_at("2026-06-15 23:30")
+def test_the_day_of_a_nudge_is_shanghais(world, database, clock, hazards):
+    """23:30 and 00:30 in Shanghai are one UTC day (15:30 and 16:30) but two service days."""
+    assert world.post("officer_a1", "/api/v1/hazards/nudge", json={"hazard_ids": [hazards["late"]]}).json == \
+        {"nudged": 1, "skipped": 0}
+    clock.advance(minutes=20)  # 23:50, the same day
+    assert world.post("officer_a1", "/api/v1/hazards/nudge", json={"hazard_ids": [hazards["late"]]}).json == \
+        {"nudged": 0, "skipped": 1}
+    clock.advance(minutes=40)  # 00:30 on the 16th in Shanghai, still the 15th in UTC
+    assert world.post("officer_a1", "/api/v1/hazards/nudge", json={"hazard_ids": [hazards["late"]]}).json == \
+        {"nudged": 1, "skipped": 0}
+    assert len(nudges(database)) == 2
