@@ -121,6 +121,7 @@ def _selection() -> list[int]:
 
 
 def _ticked() -> list[int]:
+    """What was ticked, to tick it again on the page that shows a refusal."""
     return [int(v) for v in request.form.getlist("ids") if v.isascii() and v.isdigit() and len(v) < 10]
 
 
@@ -495,6 +496,7 @@ def ledger_export():
         try:
             filters = ops.HazardFilters(ids=_selection())
         except ValidationFailed as error:
+            db.discard()
             return _ledger_page(422, one_language(error.problem), _ticked())
     return send_written(lambda handle: export_ledger(db.session(), current_user, filters, handle, fmt, db.today(),
                                                      db.zone()),
