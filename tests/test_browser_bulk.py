@@ -47,7 +47,8 @@ def test_tick_nudge_select_all_and_export_the_selection(server, browser, world, 
     late = {name: [code_of(database, make_hazard(database, world, state="assigned", now=month_ago,
                                                  location=f"{name} 车间 {n}")) for n in (1, 2)]
             for name in WIDTHS}
-    make_hazard(database, world, state="assigned", location="未逾期的库房")
+    for _n in range(6):  # a list longer than a screen
+        make_hazard(database, world, state="assigned", location="未逾期的库房")
     for name, viewport in WIDTHS.items():
         context = browser.new_context(viewport=viewport, is_mobile=name == "phone", accept_downloads=True)
         page = context.new_page()
@@ -61,7 +62,10 @@ def test_tick_nudge_select_all_and_export_the_selection(server, browser, world, 
             page.check(f"[data-testid=pick-{code}]")
         assert bar.locator("[data-count]").text_content().strip() == "已选 2 项"
         assert not overflows(page), f"the ticked ledger overflows at {name}"
-        page.screenshot(path=str(SHOTS / f"ledger-bulk-ticked-{name}-zh.png"))  # the bar at the bottom of the screen
+        page.evaluate("window.scrollTo(0, 0)")  # the top of a long list: the bar stays on the screen
+        box = bar.bounding_box()
+        assert box["y"] + box["height"] <= viewport["height"] + 1, f"the bar is off the screen at {name}"
+        page.screenshot(path=str(SHOTS / f"ledger-bulk-ticked-{name}-zh.png"))
         with page.expect_navigation():
             page.click("[data-testid=nudge]")
         answer = page.locator("[data-testid=bulk-answer]").text_content()
