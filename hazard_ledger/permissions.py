@@ -27,10 +27,11 @@ predicate; what a reader then sees is cut to their scope by the clauses below):
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from hazard_ledger.enums import Role
+from hazard_ledger.errors import NotFound
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.organisations import tree
 from hazard_ledger.organisations.levels import county_or_higher
@@ -144,6 +145,16 @@ def of_enterprises_in_scope(session: Session, viewer: User, enterprise_id) -> Co
     if viewer.role is Role.SAFETY_OFFICER:
         return enterprise_id == viewer.enterprise_id
     return false()
+
+
+def the_visible(session: Session, query: Select, missing: str, for_update: bool = False):
+    """The one record `query` selects, already narrowed to what the viewer may see; a 404
+    (`missing`) otherwise, never a 403 that would confirm the record exists.
+    `for_update`: its row locked for the transaction."""
+    record = session.scalar(query.with_for_update() if for_update else query)
+    if record is None:
+        raise NotFound(missing)
+    return record
 
 
 def hazard_clause(session: Session, viewer: User | None) -> ColumnElement[bool]:
