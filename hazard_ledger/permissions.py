@@ -193,6 +193,13 @@ def may_read_overdue(user: User) -> bool:
     return may_audit(user) or user.role is Role.SAFETY_OFFICER
 
 
+def may_nudge(user: User) -> bool:
+    """Sends a 催办 to the people who must rectify overdue hazards (the ledger's bulk
+    action): safety officers, inspectors and admins, each for the hazards in their
+    scope (hazard_clause: own enterprise, subtree, all); a worker does not chase others."""
+    return user.role in (Role.SAFETY_OFFICER, Role.INSPECTOR, Role.ADMIN)
+
+
 # ---- awards ---------------------------------------------------------------------------------
 
 def reports_earn_awards(reporter: User | None) -> bool:

@@ -72,11 +72,14 @@ class HazardFilters:
     text: str | None = None
     reported_from: date | None = None
     reported_to: date | None = None
+    ids: Sequence[int] = ()  # a selection ticked on the ledger page: only these (in the viewer's scope)
 
 
 def filtered_query(session: Session, viewer: User, filters: HazardFilters, today: date, zone: ZoneInfo):
     """A select of the hazards `viewer` may see that match `filters`."""
     query = select(Hazard).where(permissions.hazard_clause(session, viewer))
+    if filters.ids:
+        query = query.where(Hazard.id.in_(list(filters.ids)))
     if filters.states:
         query = query.where(Hazard.state.in_(list(filters.states)))
     if filters.enterprise_id is not None:
