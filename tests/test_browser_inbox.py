@@ -70,7 +70,7 @@ def test_an_officer_sees_a_new_report_in_the_header_and_reads_all(server, browse
         shot(page, f"inbox-unread-{width}-{language}")
     page.click("[data-testid=inbox-link]")
     page.click("[data-testid=read-all]")
-    page.wait_for_url("**/inbox?read=all")
+    page.wait_for_selector("[data-testid=done]")
     assert page.locator("[data-testid=unread-badge]").count() == 0
     assert page.locator("article.notice.unread").count() == 0 and page.locator("[data-testid=read-all]").count() == 0
     assert "已全部标为已读" in page.text_content("[role=status]")

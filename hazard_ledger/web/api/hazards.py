@@ -1,11 +1,14 @@
 from flask import request, send_file
 
+from hazard_ledger import effects
 from hazard_ledger.errors import ValidationFailed
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.schemas import (
     AttachmentOut, HazardDetail, HazardIn, HazardListQuery, HazardPage, TransitionIn, filters_of, present_detail,
     present_hazard,
 )
+from hazard_ledger.notifications.nudges import nudge
+from hazard_ledger.notifications.schemas import NudgeIn, NudgeOut
 from hazard_ledger.web import db
 from hazard_ledger.web.api import Blueprint
 from hazard_ledger.web.auth import login_required_api
@@ -43,6 +46,17 @@ def list_hazards(query, caller):
     return {"items": [present_hazard(h, caller, today) for h in items], "next_cursor": next_cursor}
 
 
+@blp.route("/hazards/nudge", methods=["POST"])
+@login_required_api
+@blp.arguments(NudgeIn)
+@blp.response(200, NudgeOut)
+def nudge_hazards(body, caller):
+    """催办: remind the responsible user and the safety officers of each overdue hazard
+    among `hazard_ids` (once a day per hazard); safety officers, inspectors, admins."""
+    answer = nudge(db.session(), caller, body["hazard_ids"], db.now(), db.zone())
+    return {"nudged": answer.nudged, "skipped": answer.skipped}
+
+
 @blp.route("/hazards/<id:hazard_id>")
 @login_required_api
 @blp.response(200, HazardDetail)
@@ -51,7 +65,16 @@ def get_hazard(hazard_id, caller):
     return detail(ops.visible_hazard(db.session(), caller, hazard_id), caller)
 
 
+def _event_without_effects() -> bool:
+    """Whether the requested event writes one statement: the hazard and its history
+    entry, no effect (a message, an award) besides."""
+    body = request.get_json(silent=True)
+    event = body.get("event") if isinstance(body, dict) else None
+    return isinstance(event, str) and not effects.effects_of(event)
+
+
 @blp.route("/hazards/<id:hazard_id>/transitions", methods=["POST"])
+@db.one_statement(when=_event_without_effects)
 @login_required_api
 @blp.arguments(TransitionIn)
 @blp.response(200, HazardDetail)
