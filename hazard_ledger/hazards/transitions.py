@@ -48,7 +48,7 @@ def transition(session: Session, actor: User, hazard_id: int, event: str, data: 
         if "history" in hazard.__dict__:
             entry.hazard = hazard  # keep a loaded history whole
         session.add(entry)
-    effects.follow(effects.Fired(session, event, hazard, actor, now, zone))
+    effects.follow(effects.Fired(session, event, hazard, actor, now, zone, ctx.cleaned))
     try:
         session.flush()
     except StaleDataError:
