@@ -219,3 +219,14 @@ def test_the_audit_page_offers_no_supervise_to_an_officer_nor_on_a_refused_post(
                                                               "due_on": "2026-06-22"})
     assert answer.status_code == 403
     assert client.post("/audit/999999/supervise", data={"csrf_token": csrf(page.text)}).status_code == 404
+
+
+def test_a_hazard_no_longer_overdue_is_refused_with_the_reason_on_the_page(world, database, overdue, client, clock):
+    login(client, "inspector_a")
+    token = csrf(client.get("/audit").text)
+    later = (clock.today() + timedelta(days=30)).isoformat()
+    assert world.fire("inspector_a", overdue, "extend", deadline=later, reason="材料未到").status_code == 200
+    answer = client.post(f"/audit/{overdue}/supervise", data={"csrf_token": token, "note": "限期整改",
+                                                              "due_on": "2026-06-22"})
+    assert answer.status_code == 409
+    assert 'data-testid="supervise-refused"' in answer.text and "只能督办已逾期的隐患" in answer.text
