@@ -22,10 +22,13 @@ from hazard_ledger.hazards.transitions import (  # noqa: F401
     transition,
 )
 from hazard_ledger.hazards.attachments import (  # noqa: F401
-    add_attachment, visible_attachment, attachment_path, attachments_of, first_photos,
+    Uploads, StoredPhoto, PHOTO_EVENTS, SIDES, store_photo, add_attachment, visible_attachment, attachment_path,
+    thumbnail_path, attachments_of, by_side, first_photos, verify_photos,
 )
 from hazard_ledger.hazards.audit import (  # noqa: F401
     EnterpriseOverdue, overdue_audit, places_of,
 )
 
-__all__ = ["EnterpriseOverdue", "Finding", "HazardFilters", "Report", "add_attachment", "attachment_path", "attachments_of", "decode_cursor", "encode_cursor", "enterprise_by_report_token", "filtered_query", "first_photos", "hazard_by_receipt", "list_hazards", "next_hazard_code", "overdue_audit", "places_of", "reported_by", "report_as_user", "report_finding", "report_publicly", "transition", "visible_attachment", "visible_hazard"]
+__all__ = ["EnterpriseOverdue", "Finding", "HazardFilters", "PHOTO_EVENTS", "Report", "SIDES", "StoredPhoto", "Uploads",
+           "add_attachment", "attachment_path", "attachments_of", "by_side", "store_photo", "thumbnail_path",
+           "verify_photos", "decode_cursor", "encode_cursor", "enterprise_by_report_token", "filtered_query", "first_photos", "hazard_by_receipt", "list_hazards", "next_hazard_code", "overdue_audit", "places_of", "reported_by", "report_as_user", "report_finding", "report_publicly", "transition", "visible_attachment", "visible_hazard"]

@@ -133,6 +133,8 @@ class AttachmentOut(Schema):
     content_type = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
+    stage = fields.String(metadata={"description": "the event the photo came with: report (整改前), progress "
+                                                   "(整改中), rectify or close (整改后)"})
 
 
 class HazardOut(Schema):
@@ -241,8 +243,11 @@ def present_history(hazard: Hazard, entry: HazardEvent, viewer: User, with_hash:
 
 
 def _actor_hidden(hazard: Hazard, entry: HazardEvent, viewer: User) -> bool:
-    # The report's actor is the reporter: as confidential as the reporter field.
-    return entry.event == "report" and (hazard.anonymous or not permissions.may_see_reporter(viewer, hazard))
+    # The report's actor is the reporter: as confidential as the reporter field. So is
+    # whoever added a photo on the report stage (the reporter, adding to the report):
+    # hidden for every such photo, so that a hidden one tells nothing.
+    reporting = entry.event == "report" or (entry.event == "photo" and entry.data.get("stage") == "report")
+    return reporting and (hazard.anonymous or not permissions.may_see_reporter(viewer, hazard))
 
 
 def hashes_shown(hazard: Hazard, viewer: User) -> bool:

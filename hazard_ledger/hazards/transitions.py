@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, inspect, select, update
@@ -16,8 +17,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from hazard_ledger import effects
 from hazard_ledger.clock import local_today
 from hazard_ledger.db import dialect_of
-from hazard_ledger.errors import Conflict
+from hazard_ledger.errors import Conflict, ValidationFailed
 from hazard_ledger.hazards import chain
+from hazard_ledger.hazards.attachments import PHOTO_EVENTS, StoredPhoto, chained, record_photos
 from hazard_ledger.hazards.models import Hazard, HazardEvent
 from hazard_ledger.hazards.queries import visible_hazard
 from hazard_ledger.hazards.writes import as_written, columns_of, inserting_from
@@ -26,10 +28,14 @@ from hazard_ledger.workflow import TransitionContext, fire
 
 
 def transition(session: Session, actor: User, hazard_id: int, event: str, data: dict, *,
-               version: int | None, now: datetime, zone: ZoneInfo) -> Hazard:
+               version: int | None, now: datetime, zone: ZoneInfo, photos: Sequence[StoredPhoto] = ()) -> Hazard:
     """Fire `event` on a hazard the actor can see. The state change, its history entry
     and the effects declared for the event (hazard_ledger/effects.py) are written
-    together, in that order; any refusal changes nothing."""
+    together, in that order; any refusal changes nothing. Photos (stored already) come
+    with `progress`, `rectify` and `close` only: their sha256 go into the entry."""
+    if photos and event not in PHOTO_EVENTS:
+        raise ValidationFailed.on("photos", "只有整改进展、整改完成和验收销号可以附照片 / only progress, rectify "
+                                            "and close take photos")
     hazard = visible_hazard(session, actor, hazard_id, for_update=True)
     if version is not None and version != hazard.version:
         raise Conflict(f"隐患已被他人修改（当前版本 {hazard.version}）/ the hazard changed: version is now {hazard.version}")
@@ -38,7 +44,8 @@ def transition(session: Session, actor: User, hazard_id: int, event: str, data: 
     fire(hazard, event, ctx)
     entry = chain.next_entry(
         hazard, event=event, from_state=before.value, to_state=hazard.state.value,
-        actor_user_id=actor.id, actor_label=actor.display_name, at=now, data=chain.json_safe(ctx.cleaned),
+        actor_user_id=actor.id, actor_label=actor.display_name, at=now,
+        data={**chain.json_safe(ctx.cleaned), **chained(photos)},
     )
     changed = _changed_columns(hazard)
     if changed is not None and "history" not in hazard.__dict__ and dialect_of(session) is postgresql:
@@ -48,6 +55,7 @@ def transition(session: Session, actor: User, hazard_id: int, event: str, data: 
         if "history" in hazard.__dict__:
             entry.hazard = hazard  # keep a loaded history whole
         session.add(entry)
+    record_photos(session, hazard, entry, photos, stage=event, uploader_id=actor.id, now=now)
     effects.follow(effects.Fired(session, event, hazard, actor, now, zone))
     try:
         session.flush()

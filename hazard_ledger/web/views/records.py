@@ -3,21 +3,19 @@ statutory statistics with the principal's signature line. Same visibility as the
 
 from __future__ import annotations
 
-import io
-
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from hazard_ledger.errors import DomainError, NotFound, flatten_messages
+from hazard_ledger.errors import DomainError, NotFound, TooLarge, ValidationFailed, flatten_messages
 from hazard_ledger.hazards import operations as ops
-from hazard_ledger.hazards.photos import thumbnail
 from hazard_ledger.hazards.schemas import TransitionIn, present_detail
 from hazard_ledger.organisations.operations import visible_enterprise
 from hazard_ledger.paperwork.statistics import Period, compute_statistics
 from hazard_ledger.web import db
-from hazard_ledger.web.words import EVENT_WORDS
+from hazard_ledger.web.views.forms import MAX_PHOTOS, accepts_photos
+from hazard_ledger.web.words import EVENT_WORDS, PHOTO_SIDE_WORDS
 
 bp = Blueprint("records", __name__)
 
@@ -30,7 +28,7 @@ FIELD_LABELS = {
     "category": (_l("隐患类别（可选）"), "text"), "funds": (_l("治理资金（元，重大隐患必填）"), "number"),
     "emergency_plan": (_l("应急预案（重大隐患必填）"), "textarea"), "reason": (_l("原因"), "text"),
     "duplicate_of": (_l("重复于隐患 ID"), "number"), "comment": (_l("说明"), "textarea"), "note": (_l("说明"), "textarea"),
-    "completed_on": (_l("完成日期"), "date"),
+    "completed_on": (_l("完成日期"), "date"), "photos": (_l("照片（最多 5 张）"), "file"),
 }
 CHOICES = {"grade": [("general", _l("一般")), ("major", _l("重大"))],
            "reason": [("not_a_hazard", _l("不是隐患")), ("duplicate", _l("重复举报"))]}
@@ -39,7 +37,8 @@ HISTORY_LABELS = {"location": _l("隐患地点"), "description": _l("隐患描�
                   "state": _l("状态"), "reported_at": _l("报告时间"), "closed_at": _l("销号时间"),
                   "rectification_note": _l("整改完成情况"), "verification_note": _l("验收意见"),
                   "category": _l("隐患类别"), "funds": _l("治理资金（元）"), "emergency_plan": _l("应急预案"),
-                  "responsible_user_id": _l("整改责任人账号")}
+                  "responsible_user_id": _l("整改责任人账号"), "photos": _l("照片校验值（sha256）"),
+                  "stage": _l("照片阶段")}
 HISTORY_HIDDEN = {"channel", "anonymous", "row", "source", "risk_point_id", "inspection_id", "check_index"}
 
 
@@ -50,18 +49,20 @@ def history_lines(data: dict) -> list[tuple[str, str]]:
         if key in HISTORY_HIDDEN or value in (None, ""):
             continue
         label = HISTORY_LABELS.get(key) or FIELD_LABELS.get(key, (key,))[0]
+        if key == "photos" and isinstance(value, list):  # the chained hashes, short as a person compares them
+            value = " ".join(f"{sha256[:12]}…" for sha256 in value)
+        elif key == "stage":
+            value = PHOTO_SIDE_WORDS.get(ops.SIDES.get(value), value)
         words = dict(CHOICES.get(key, ()))
         lines.append((str(label), str(words.get(value, value))))
     return lines
 
 
 def event_forms(events: list[str]) -> list[dict]:
-    from hazard_ledger.workflow import RULEBOOK
-
     forms = []
     for event in events:
         fields = []
-        for name in RULEBOOK[event].fields._declared_fields:
+        for name in _inputs(event):
             label, kind = FIELD_LABELS.get(name, (name, "text"))
             choices = CHOICES.get(name) if event != "extend" and not (event == "reopen" and name == "reason") else None
             fields.append({"name": name, "label": str(label), "kind": "select" if choices else kind,
@@ -70,11 +71,21 @@ def event_forms(events: list[str]) -> list[dict]:
     return forms
 
 
+def _inputs(event: str) -> list[str]:
+    """The inputs of an event's form: the rulebook's fields, and photos where the event takes them."""
+    from hazard_ledger.workflow import RULEBOOK
+
+    fields = list(RULEBOOK[event].fields._declared_fields) if event in RULEBOOK else []
+    return fields + ["photos"] if event in ops.PHOTO_EVENTS else fields
+
+
 def _render_record(hazard, errors=None, failed_event=None, values=None, status=200):
     session = db.session()
-    detail = present_detail(hazard, current_user, db.today(), ops.attachments_of(session, hazard.id))
+    attachments = ops.attachments_of(session, hazard.id)
+    detail = present_detail(hazard, current_user, db.today(), attachments)
     return render_template("print/hazard.html", hazard=hazard, detail=detail, enterprise=hazard.enterprise,
-                           zone=db.zone(),
+                           zone=db.zone(), stage_photos=ops.by_side(attachments),
+                           photo_address=lambda photo: url_for("records.attachment_file", attachment_id=photo.id),
                            history_lines=history_lines,
                            forms=event_forms(detail["allowed_events"]), errors=errors or {},
                            failed_event=failed_event, values=values or {}), status
@@ -93,14 +104,18 @@ def hazard_record(hazard_id: int):
 
 @bp.route("/hazards/<id:hazard_id>/events/<event>", methods=["POST"])
 @login_required
+@accepts_photos(MAX_PHOTOS)
 def fire_event(hazard_id: int, event: str):
-    """The forms of the hazard page post here; the same operation as the API."""
+    """The forms of the hazard page post here (multipart: progress, rectify and close
+    take photos in the same request); the same operation as the API."""
     session = db.session()
     values = {k: v.strip() for k, v in request.form.items() if k not in ("csrf_token", "version") and v.strip()}
     try:
         # the page's hidden version is read as the API reads it: a number of any length is a 422
         version = TRANSITION.load({"event": event, "version": request.form.get("version") or None})["version"]
-        ops.transition(session, current_user, hazard_id, event, values, version=version, now=db.now(), zone=db.zone())
+        photos = _stored_photos(event)
+        ops.transition(session, current_user, hazard_id, event, values, version=version, now=db.now(), zone=db.zone(),
+                       photos=photos)
     except NotFound:
         abort(404)
     except (DomainError, ValidationError) as error:
@@ -114,16 +129,34 @@ def fire_event(hazard_id: int, event: str):
 TRANSITION = TransitionIn()
 
 
+def _stored_photos(event: str) -> list:
+    """The photos sent with an event that takes them, stored (re-encoded) before the
+    event is fired; a photo refused is an error next to the photo field."""
+    if event not in ops.PHOTO_EVENTS:
+        return []
+    files = [upload for upload in request.files.getlist("photos") if upload and upload.filename]
+    if len(files) > MAX_PHOTOS:
+        raise ValidationFailed.on("photos", _("最多 %(count)s 张照片", count=MAX_PHOTOS))
+    stored = []
+    for upload in files:
+        try:
+            stored.append(ops.store_photo(upload.stream, db.uploads()))
+        except TooLarge:
+            raise ValidationFailed.on("photos", _("有照片超过 %(mb)s MB，请换一张或缩小后再传。",
+                                                  mb=round(db.uploads().max_bytes / 1048576, 1))) from None
+        except ValidationFailed:
+            raise ValidationFailed.on("photos", _("只接受能完整打开的 JPEG、PNG 或 WebP 照片。")) from None
+    return stored
+
+
 def _errors_by_input(event: str, error: DomainError | ValidationError) -> dict[str, list[str]]:
     """Each problem next to its input; one with no input on the event's form (the hidden
     version, a field the form does not have) heads the form, so none is lost."""
-    from hazard_ledger.workflow import RULEBOOK
-
     if isinstance(error, ValidationError):
         fields = flatten_messages(error.messages)
     else:
         fields = error.fields or {"_form": [error.message]}
-    inputs = set(RULEBOOK[event].fields._declared_fields) if event in RULEBOOK else set()
+    inputs = set(_inputs(event))
     errors: dict[str, list[str]] = {}
     for name, problems in fields.items():
         if name in inputs or name == "_form":
@@ -142,10 +175,10 @@ def attachment_file(attachment_id: int):
         attachment = ops.visible_attachment(db.session(), current_user, attachment_id)
     except DomainError:
         abort(404)
-    path = ops.attachment_path(db.settings().upload_dir, attachment)
-    if request.path.endswith("/thumbnail"):  # a small JPEG, for a row of the ledger
-        return send_file(io.BytesIO(thumbnail(path)), mimetype="image/jpeg", max_age=0)
-    return send_file(path, mimetype=attachment.content_type, max_age=0)
+    upload_dir = db.settings().upload_dir
+    if request.path.endswith("/thumbnail"):  # a small JPEG, for a row of the ledger: made at upload
+        return send_file(ops.thumbnail_path(upload_dir, attachment), mimetype="image/jpeg", max_age=0)
+    return send_file(ops.attachment_path(upload_dir, attachment), mimetype=attachment.content_type, max_age=0)
 
 
 @bp.route("/statistics/<id:enterprise_id>/<period>")

@@ -198,23 +198,26 @@ def receipt_photo(receipt: str, attachment_id: int):
         hazard = ops.hazard_by_receipt(session, receipt)
     except DomainError:
         abort(404)
-    photo = next((p for p in after_photos(session, hazard) if p.id == attachment_id), None)
+    shown = reporter_photos(session, hazard)
+    photo = next((p for side in shown.values() for p in side if p.id == attachment_id), None)
     if photo is None:
         abort(404)
     return send_file(ops.attachment_path(db.settings().upload_dir, photo), mimetype=photo.content_type, max_age=0)
 
 
-def after_photos(session, hazard) -> list:
-    """The photos the enterprise added while it worked on the hazard (not the reporter's own)."""
-    return [photo for photo in ops.attachments_of(session, hazard.id)
-            if photo.uploaded_by_user_id is not None and photo.uploaded_by_user_id != hazard.reporter_user_id]
+def reporter_photos(session, hazard) -> dict:
+    """The photos its reporter sees of a hazard, by stage: the report's (整改前) and the
+    rectification's (整改后), the photos of the hazard and of what was done to it; not
+    the working photos of 整改中, and never who took any of them."""
+    sides = ops.by_side(ops.attachments_of(session, hazard.id))
+    return {**sides, "during": []}
 
 
 def report_progress(session, hazard) -> dict:
     """What the enterprise did with a report, for its reporter: dates, the measure and its
-    deadline, the photos after; never who did it, nor who is responsible."""
+    deadline, the photos before and after; never who did it, nor who is responsible."""
     confirmed = next((entry.at for entry in hazard.history if entry.event in ("assign", "reject")), None)
-    return {"confirmed_at": confirmed, "after_photos": after_photos(session, hazard),
+    return {"confirmed_at": confirmed, "stage_photos": reporter_photos(session, hazard),
             "days_overdue": hazard.days_overdue(db.today())}
 
 
