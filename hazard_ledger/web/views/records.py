@@ -3,6 +3,8 @@ statutory statistics with the principal's signature line. Same visibility as the
 
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -177,7 +179,8 @@ def attachment_file(attachment_id: int):
         abort(404)
     upload_dir = db.settings().upload_dir
     if request.path.endswith("/thumbnail"):  # a small JPEG, for a row of the ledger: made at upload
-        return send_file(ops.thumbnail_path(upload_dir, attachment), mimetype="image/jpeg", max_age=0)
+        small = ops.thumbnail_path(upload_dir, attachment).read_bytes()  # a few KB: no file left open
+        return send_file(io.BytesIO(small), mimetype="image/jpeg", max_age=0)
     return send_file(ops.attachment_path(upload_dir, attachment), mimetype=attachment.content_type, max_age=0)
 
 

@@ -206,11 +206,9 @@ def receipt_photo(receipt: str, attachment_id: int):
 
 
 def reporter_photos(session, hazard) -> dict:
-    """The photos its reporter sees of a hazard, by stage: the report's (整改前) and the
-    rectification's (整改后), the photos of the hazard and of what was done to it; not
-    the working photos of 整改中, and never who took any of them."""
-    sides = ops.by_side(ops.attachments_of(session, hazard.id))
-    return {**sides, "during": []}
+    """The photos its reporter sees of a hazard, by stage (整改前, 整改中, 整改后): only
+    this hazard's, each the photo alone, never who took it."""
+    return ops.by_side(ops.attachments_of(session, hazard.id))
 
 
 def report_progress(session, hazard) -> dict:
