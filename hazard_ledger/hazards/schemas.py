@@ -133,6 +133,11 @@ class AttachmentOut(Schema):
     content_type = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
+
+
+class StagedAttachmentOut(AttachmentOut):
+    """A photo in a hazard's detail: with its stage (the upload's answer keeps the contract's four fields)."""
+
     stage = fields.String(metadata={"description": "the event the photo came with: report (整改前), progress "
                                                    "(整改中), rectify or close (整改后)"})
 
@@ -178,7 +183,7 @@ class HazardOut(Schema):
 class HazardDetail(HazardOut):
     history = fields.List(fields.Nested(HistoryOut))
     allowed_events = fields.List(fields.String())
-    attachments = fields.List(fields.Nested(AttachmentOut))
+    attachments = fields.List(fields.Nested(StagedAttachmentOut))
     chain_head = fields.String(allow_none=True)
 
 
