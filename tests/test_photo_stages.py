@@ -189,6 +189,7 @@ def test_the_hazard_page_shows_before_and_after_side_by_side(world, database, cl
     assert words[0] in before and f"/files/{before_photo.id}" in before and f"/files/{after_photo.id}" not in before
     assert words[1] in after and f"/files/{after_photo.id}" in after
     assert words[2] in page  # the photo's own entry in the timeline
+    assert "Worker A1" not in page  # who added it: the reporter, whom an officer never sees
     assert 'type="file" name="photos"' in page  # the progress form takes photos too
 
 

@@ -249,10 +249,14 @@ def present_history(hazard: Hazard, entry: HazardEvent, viewer: User, with_hash:
 
 def _actor_hidden(hazard: Hazard, entry: HazardEvent, viewer: User) -> bool:
     # The report's actor is the reporter: as confidential as the reporter field. So is
-    # whoever added a photo on the report stage (the reporter, adding to the report):
-    # hidden for every such photo, so that a hidden one tells nothing.
-    reporting = entry.event == "report" or (entry.event == "photo" and entry.data.get("stage") == "report")
-    return reporting and (hazard.anonymous or not permissions.may_see_reporter(viewer, hazard))
+    # whoever added a photo on the report stage (the reporter, adding to the report:
+    # hidden for every such photo, so that a hidden one tells nothing more), and the
+    # reporter adding a photo at any stage.
+    photo_of_reporter = entry.event == "photo" and (
+        entry.data.get("stage") == "report"
+        or (hazard.reporter_user_id is not None and entry.actor_user_id == hazard.reporter_user_id))
+    return (entry.event == "report" or photo_of_reporter) and (
+        hazard.anonymous or not permissions.may_see_reporter(viewer, hazard))
 
 
 def hashes_shown(hazard: Hazard, viewer: User) -> bool:
