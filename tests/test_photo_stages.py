@@ -110,6 +110,20 @@ def test_a_photo_refused_on_the_page_changes_nothing_and_is_named_next_to_the_ph
     assert [e.event for e in entries(database, hazard_id)] == ["report", "assign"] and not photos_of(database, hazard_id)
 
 
+def test_photos_beyond_the_forms_allowance_are_named_next_to_the_photos_never_a_dead_end(client, world, database,
+                                                                                        settings):
+    hazard_id = make_hazard(database, world, state="assigned")
+    login(client, "officer_a1")
+    beyond = b"\0" * (6 * (settings["uploads"]["max_bytes"] + 64 * 1024))
+    body = (b'--b\r\nContent-Disposition: form-data; name="photos"; filename="huge.jpg"\r\n\r\n' + beyond
+            + b"\r\n--b--\r\n")  # bytes, not a file: the test client keeps no temporary file open
+    refused = client.post(f"/hazards/{hazard_id}/events/rectify", data=body, content_type="multipart/form-data; boundary=b")
+    assert refused.status_code == 413
+    photos_field = re.search(r'for="rectify-photos".*?</div>', refused.text, re.S).group(0)
+    assert "照片太大" in photos_field and re.search(r'<details\s+open\s+data-event="rectify"', refused.text)
+    assert [e.event for e in entries(database, hazard_id)] == ["report", "assign"]
+
+
 def test_only_progress_rectify_and_close_take_photos(world, database, settings):
     hazard_id = make_hazard(database, world, state="reported")
     stored = ops.store_photo(io.BytesIO(photo("red")), ops.Uploads(settings.upload_dir, 1 << 20, 10 ** 7))

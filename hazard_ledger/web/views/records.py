@@ -9,6 +9,7 @@ from flask import Blueprint, abort, redirect, render_template, request, send_fil
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from hazard_ledger.errors import DomainError, NotFound, TooLarge, ValidationFailed, flatten_messages
 from hazard_ledger.hazards import operations as ops
@@ -16,6 +17,7 @@ from hazard_ledger.hazards.schemas import TransitionIn, present_detail
 from hazard_ledger.organisations.operations import visible_enterprise
 from hazard_ledger.paperwork.statistics import Period, compute_statistics
 from hazard_ledger.web import db
+from hazard_ledger.web.errors import handle_http_exception
 from hazard_ledger.web.views.forms import MAX_PHOTOS, accepts_photos
 from hazard_ledger.web.words import EVENT_WORDS, PHOTO_SIDE_WORDS
 
@@ -129,6 +131,22 @@ def fire_event(hazard_id: int, event: str):
 
 
 TRANSITION = TransitionIn()
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def photos_too_large(error):
+    """Photos larger together than the event form's allowance: the hazard's page again,
+    the problem next to the photos, never a dead end (what was typed came in the refused
+    body). Other pages answer with the common error page."""
+    if request.endpoint != "records.fire_event" or not current_user.is_authenticated:
+        return handle_http_exception(error)
+    try:
+        hazard = ops.visible_hazard(db.session(), current_user, request.view_args["hazard_id"])
+    except DomainError:
+        abort(404)
+    event = request.view_args["event"]
+    problem = _("照片太大，请少选几张或换小一些的照片。")
+    return _render_record(hazard, {"photos" if event in ops.PHOTO_EVENTS else "_form": [problem]}, event, status=413)
 
 
 def _stored_photos(event: str) -> list:
