@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from hazard_ledger import permissions
 from hazard_ledger.enums import Grade, HazardState
-from hazard_ledger.errors import NotFound, ValidationFailed
+from hazard_ledger.errors import ValidationFailed
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.organisations.models import User
 from hazard_ledger.validation import MAX_ID
@@ -32,14 +32,8 @@ def reported_by(session: Session, reporter: User, hazard_id: int | None = None, 
 
 
 def visible_hazard(session: Session, viewer: User, hazard_id: int, for_update: bool = False) -> Hazard:
-    """The hazard if `viewer` may see it; otherwise 404, never a 403 that confirms it."""
     query = select(Hazard).where(Hazard.id == hazard_id, permissions.hazard_clause(session, viewer))
-    if for_update:
-        query = query.with_for_update()
-    hazard = session.scalar(query)
-    if hazard is None:
-        raise NotFound("隐患不存在 / no such hazard")
-    return hazard
+    return permissions.the_visible(session, query, "隐患不存在 / no such hazard", for_update)
 
 
 @dataclass
@@ -51,11 +45,14 @@ class HazardFilters:
     text: str | None = None
     reported_from: date | None = None
     reported_to: date | None = None
+    ids: Sequence[int] = ()  # a selection ticked on the ledger page: only these (in the viewer's scope)
 
 
 def filtered_query(session: Session, viewer: User, filters: HazardFilters, today: date, zone: ZoneInfo):
     """A select of the hazards `viewer` may see that match `filters`."""
     query = select(Hazard).where(permissions.hazard_clause(session, viewer))
+    if filters.ids:
+        query = query.where(Hazard.id.in_(list(filters.ids)))
     if filters.states:
         query = query.where(Hazard.state.in_(list(filters.states)))
     if filters.enterprise_id is not None:

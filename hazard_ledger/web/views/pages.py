@@ -15,6 +15,7 @@ from hazard_ledger.errors import DomainError, NotFound, TooLarge
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.workload import workload
 from hazard_ledger.organisations.operations import change_password, end_sessions
+from hazard_ledger.paperwork.statistics import Period
 from hazard_ledger.reliability.idempotency import claim_key, store_answer
 from hazard_ledger.web import db, submissions
 from hazard_ledger.web.errors import PAGE_MESSAGES, handle_http_exception, retry_after
@@ -34,7 +35,7 @@ def home():
     today = db.today()
     return render_template("pages/home.html", figures=workload(db.session(), current_user, today, db.zone()),
                            gaps=compliance_gaps(db.session(), current_user, today.year, db.settings()["compliance"]),
-                           quarter=f"{today.year}Q{(today.month - 1) // 3 + 1}", today=today)
+                           quarter=str(Period.quarter_of(today)), today=today)
 
 
 def _safe_next(target: str | None) -> str:
