@@ -17,6 +17,7 @@ from hazard_ledger.hazards.reporting import (  # noqa: F401
 )
 from hazard_ledger.hazards.queries import (  # noqa: F401
     reported_by, visible_hazard, HazardFilters, filtered_query, encode_cursor, decode_cursor, list_hazards,
+    visible_hazard_by_code, codes_like, responsible_candidates,
 )
 from hazard_ledger.hazards.transitions import (  # noqa: F401
     transition,
@@ -26,9 +27,13 @@ from hazard_ledger.hazards.attachments import (  # noqa: F401
     thumbnail_path, attachments_of, by_side, first_photos, verify_photos,
 )
 from hazard_ledger.hazards.audit import (  # noqa: F401
-    EnterpriseOverdue, overdue_audit, places_of,
+    EnterpriseOverdue, Supervision, overdue_audit, places_of, supervisions_of,
 )
 
-__all__ = ["EnterpriseOverdue", "Finding", "HazardFilters", "PHOTO_EVENTS", "Report", "SIDES", "StoredPhoto", "Uploads",
-           "add_attachment", "attachment_path", "attachments_of", "by_side", "store_photo", "thumbnail_path",
-           "verify_photos", "decode_cursor", "encode_cursor", "enterprise_by_report_token", "filtered_query", "first_photos", "hazard_by_receipt", "list_hazards", "next_hazard_code", "overdue_audit", "places_of", "reported_by", "report_as_user", "report_finding", "report_publicly", "transition", "visible_attachment", "visible_hazard"]
+__all__ = ["EnterpriseOverdue", "Finding", "HazardFilters", "PHOTO_EVENTS", "Report", "SIDES", "StoredPhoto", "Supervision",
+           "Uploads", "add_attachment", "attachment_path", "attachments_of", "by_side", "codes_like", "decode_cursor",
+           "encode_cursor", "enterprise_by_report_token", "filtered_query", "first_photos", "hazard_by_receipt",
+           "list_hazards", "next_hazard_code", "overdue_audit", "places_of", "reported_by", "report_as_user",
+           "report_finding", "report_publicly", "responsible_candidates", "store_photo", "supervisions_of",
+           "thumbnail_path", "transition", "verify_photos", "visible_attachment", "visible_hazard",
+           "visible_hazard_by_code"]

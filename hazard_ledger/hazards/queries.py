@@ -36,6 +36,33 @@ def visible_hazard(session: Session, viewer: User, hazard_id: int, for_update: b
     return permissions.the_visible(session, query, "隐患不存在 / no such hazard", for_update)
 
 
+def visible_hazard_by_code(session: Session, viewer: User, code: str) -> Hazard:
+    """The hazard of this code (YH-…) if `viewer` may see it; otherwise 404, as by id."""
+    query = select(Hazard).where(Hazard.code == code.strip().upper(), permissions.hazard_clause(session, viewer))
+    return permissions.the_visible(session, query, "隐患不存在 / no such hazard")
+
+
+def codes_like(session: Session, viewer: User, enterprise_id: int, text: str = "", exclude_id: int | None = None,
+               limit: int = 20) -> list[tuple[str, str]]:
+    """(code, description) of the enterprise's hazards `viewer` may see whose code or
+    description contains `text`, newest first: what a person picks an original from."""
+    query = select(Hazard.code, Hazard.description).where(Hazard.enterprise_id == enterprise_id,
+                                                          permissions.hazard_clause(session, viewer))
+    if exclude_id is not None:
+        query = query.where(Hazard.id != exclude_id)
+    if text.strip():
+        query = query.where(or_(Hazard.code.like(_containing(text.strip().upper()), escape="\\"),
+                                Hazard.description.like(_containing(text.strip()), escape="\\")))
+    return [tuple(row) for row in session.execute(query.order_by(Hazard.id.desc()).limit(limit))]
+
+
+def responsible_candidates(session: Session, hazard: Hazard) -> list[User]:
+    """Who may be named the hazard's responsible account: its enterprise's active users
+    (the rule the rulebook checks on assign)."""
+    return list(session.scalars(select(User).where(User.enterprise_id == hazard.enterprise_id, User.active.is_(True))
+                                .order_by(User.name, User.username)))
+
+
 @dataclass
 class HazardFilters:
     states: Sequence[HazardState] = ()
@@ -62,7 +89,7 @@ def filtered_query(session: Session, viewer: User, filters: HazardFilters, today
     if filters.overdue is not None:
         query = query.where(Hazard.is_overdue(today) if filters.overdue else ~Hazard.is_overdue(today))
     if filters.text:
-        pattern = "%" + filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = _containing(filters.text)
         query = query.where(or_(Hazard.description.like(pattern, escape="\\"), Hazard.location.like(pattern, escape="\\"),
                                 Hazard.code.like(pattern, escape="\\"), Hazard.category.like(pattern, escape="\\")))
     if filters.reported_from is not None:
@@ -70,6 +97,11 @@ def filtered_query(session: Session, viewer: User, filters: HazardFilters, today
     if filters.reported_to is not None:
         query = query.where(Hazard.reported_at < _local_midnight(filters.reported_to + timedelta(days=1), zone))
     return query
+
+
+def _containing(text: str) -> str:
+    """A LIKE pattern (escape "\\") matching any text that contains `text` literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:

@@ -86,7 +86,7 @@ def _fire_and_write(session: Session, actor: User, hazard: Hazard, event: str, d
             entry.hazard = hazard  # keep a loaded history whole
         session.add(entry)
     record_photos(session, hazard, entry, photos, stage=event, uploader_id=actor.id, now=now)
-    effects.follow(effects.Fired(session, event, hazard, actor, now, zone))
+    effects.follow(effects.Fired(session, event, hazard, actor, now, zone, ctx.cleaned))
     try:
         session.flush()
     except StaleDataError:

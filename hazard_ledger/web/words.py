@@ -18,7 +18,7 @@ STATE_WORDS = {"reported": _l("待确认"), "assigned": _l("整改中"), "rectif
 GRADE_WORDS = {"general": _l("一般"), "major": _l("重大")}
 EVENT_WORDS = {"report": _l("上报"), "assign": _l("确认并制定整改方案"), "reject": _l("驳回"), "progress": _l("整改进展"),
                "extend": _l("延期"), "rectify": _l("整改完成"), "reopen": _l("验收不通过，退回整改"), "close": _l("验收销号"),
-               "import": _l("从原台账导入"), "photo": _l("补充照片")}
+               "supervise": _l("督办"), "import": _l("从原台账导入"), "photo": _l("补充照片")}
 # a photo's stage (hazards/attachments.py SIDES), as the pages group them
 PHOTO_SIDE_WORDS = {"before": _l("整改前"), "during": _l("整改中"), "after": _l("整改后")}
 REJECTION_WORDS = {"not_a_hazard": _l("经核实不是隐患"), "duplicate": _l("与已报告的隐患重复")}
