@@ -120,7 +120,7 @@ def test_photos_beyond_the_forms_allowance_are_named_next_to_the_photos_never_a_
     refused = client.post(f"/hazards/{hazard_id}/events/rectify", data=body, content_type="multipart/form-data; boundary=b")
     assert refused.status_code == 413
     photos_field = re.search(r'for="rectify-photos".*?</div>', refused.text, re.S).group(0)
-    assert "照片太大" in photos_field and re.search(r'<details\s+open\s+data-event="rectify"', refused.text)
+    assert "照片太大" in photos_field and re.search(r'<details[^>]*\bopen\b[^>]*data-event="rectify"', refused.text)
     assert [e.event for e in entries(database, hazard_id)] == ["report", "assign"]
 
 
@@ -205,6 +205,9 @@ def test_the_hazard_page_shows_before_and_after_side_by_side(world, database, cl
     assert words[2] in page  # the photo's own entry in the timeline
     assert "Worker A1" not in page  # who added it: the reporter, whom an officer never sees
     assert 'type="file" name="photos"' in page  # the progress form takes photos too
+    sheet = client.get(f"/hazards/{hazard_id}/print?lang={language}").text  # the A4 sheet: the same two columns
+    assert re.search(rf'data-stage="before">.*?/files/{before_photo.id}".*?data-stage="after">.*?/files/{after_photo.id}"',
+                     sheet, re.S)
 
 
 def test_the_receipt_page_shows_the_reports_photos_and_the_rectifications_never_who(client, world, database):
