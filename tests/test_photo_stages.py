@@ -197,7 +197,7 @@ def test_the_hazard_page_shows_before_and_after_side_by_side(world, database, cl
     login(client, "officer_a1")
     assert rectify_on_the_page(client, hazard_id, photo("green")).status_code == 302
     page = client.get(f"/hazards/{hazard_id}?lang={language}").text
-    before, after = (re.search(rf'data-stage="{side}">(.*?)</section>', page, re.S).group(1)
+    before, after = (re.search(rf'data-stage="{side}">(.*?)</figure>', page, re.S).group(1)
                      for side in ("before", "after"))
     (before_photo,), (after_photo,) = photos_of(database, hazard_id)[:1], photos_of(database, hazard_id)[1:]
     assert words[0] in before and f"/files/{before_photo.id}" in before and f"/files/{after_photo.id}" not in before
@@ -219,7 +219,7 @@ def test_the_receipt_page_shows_the_reports_photos_and_the_rectifications_never_
     assert rectify_on_the_page(client, hazard_id, photo("green")).status_code == 302
     factories.sign_out(client)  # the reporter's page, as the reporter opens it
     status = client.get(f"/receipt/{receipt}").text
-    before, after = (re.search(rf'data-stage="{side}">(.*?)</section>', status, re.S).group(1)
+    before, after = (re.search(rf'data-stage="{side}">(.*?)</figure>', status, re.S).group(1)
                      for side in ("before", "after"))
     assert "整改前" in before and "整改后" in after
     for side in (before, after):
