@@ -52,14 +52,23 @@ HIDDEN_LABELS = {"version": _l("版本号"), "event": _l("办理事项")}
 HISTORY_HIDDEN = {"channel", "anonymous", "row", "source", "risk_point_id", "inspection_id", "check_index"}
 
 
-def history_lines(data: dict, known: dict | None = None) -> list[tuple[str, str]]:
+# a field that means something of its own in one event: the form and the timeline say so
+EVENT_FIELD_LABELS = {("progress", "note"): _l("整改进展"), ("rectify", "note"): _l("整改完成情况"),
+                      ("close", "note"): _l("验收意见"), ("supervise", "note"): _l("督办意见")}
+
+
+def field_label(event: str | None, name: str):
+    return EVENT_FIELD_LABELS.get((event, name)) or FIELD_LABELS.get(name, (name,))[0]
+
+
+def history_lines(data: dict, known: dict | None = None, event: str | None = None) -> list[tuple[str, str]]:
     """A history entry's data as (label, value) lines in the page's language; a value
     `known` says better (an account's name for its id, a hazard's code for its id) as that."""
     lines = []
     for key, value in data.items():
         if key in HISTORY_HIDDEN or value in (None, ""):
             continue
-        label = HISTORY_LABELS.get(key) or FIELD_LABELS.get(key, (key,))[0]
+        label = EVENT_FIELD_LABELS.get((event, key)) or HISTORY_LABELS.get(key) or FIELD_LABELS.get(key, (key,))[0]
         if key == "photos" and isinstance(value, list):  # the chained hashes, short as a person compares them
             value = " ".join(f"{sha256[:12]}…" for sha256 in value)
         elif key == "stage":
@@ -104,7 +113,7 @@ def event_forms(events: list[str]) -> list[dict]:
     for event in events:
         fields = []
         for name, required in _inputs(event).items():
-            label, kind = FIELD_LABELS.get(name, (name, "text"))
+            label, kind = field_label(event, name), FIELD_LABELS.get(name, (name, "text"))[1]
             choices = CHOICES.get(name) if event != "extend" and not (event == "reopen" and name == "reason") else None
             fields.append({"name": name, "label": str(label), "kind": "select" if choices else kind,
                            "required": required,
@@ -296,7 +305,7 @@ def _errors_by_input(event: str, error: DomainError | ValidationError) -> dict[s
         if name in inputs or name == "_form":
             errors.setdefault(name, []).extend(page_problem(problem) for problem in problems)
         else:
-            label = HIDDEN_LABELS.get(name) or FIELD_LABELS.get(name, (name,))[0]
+            label = HIDDEN_LABELS.get(name) or field_label(event, name)
             errors.setdefault("_form", []).extend(str(_l("%(label)s：%(problem)s", label=label, problem=page_problem(problem)))
                                                   for problem in problems)
     return errors
