@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import secrets
 import tempfile
 import threading
@@ -117,6 +118,8 @@ def prepare_seeded(url: str, hazards: int, enterprises: int) -> World:
     N / enterprises of them, the city-level inspector and the admin all of them."""
     seed(url, hazards, enterprises=enterprises)
     database = Database(url)
+    with database.engine.connect() as connection:  # as autovacuum soon would after the bulk load
+        connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE hazards, hazard_events")
     now = datetime.now(timezone.utc)
     passwords = Passwords(1, 1024, 1)
     with database.unit_of_work() as session:
@@ -205,7 +208,8 @@ def time_list_api(base: str, world: World, repeats: int) -> dict[str, list[float
 
 def report(world: World, pages: Timings, api: dict[str, list[float]]) -> list[str]:
     lines = [f"pages, {world.label}: server time (Server-Timing app;dur) in ms, p50 / p95, "
-             f"and p95 against the list API's p95 as the same role"]
+             f"and p95 against the list API's p95 as the same role (load average "
+             f"{', '.join(f'{load:.1f}' for load in os.getloadavg())} on {os.cpu_count()} cores)"]
     slow = []
     for role in PAGES:
         api_p95 = percentile(api[role], .95)

@@ -5,16 +5,12 @@ the same operations as the API."""
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-import qrcode
-import qrcode.image.svg
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from markupsafe import Markup
 from sqlalchemy import case, select
 
 from hazard_ledger import permissions
@@ -34,6 +30,7 @@ from hazard_ledger.web.downloads import send_written
 from hazard_ledger.web.errors import PAGE_TITLES
 from hazard_ledger.validation import MAX_ID
 from hazard_ledger.web.i18n import select_locale
+from hazard_ledger.web.views.qr import qr_svg
 
 bp = Blueprint("union", __name__)
 
@@ -223,13 +220,6 @@ def notice_move(notice_id: int, event: str):
 
 # ---- the public board ----------------------------------------------------------------------
 
-def qr_svg(address: str) -> Markup:
-    image = qrcode.make(address, image_factory=qrcode.image.svg.SvgPathImage, box_size=10)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return Markup(buffer.getvalue().decode().split("?>", 1)[-1])
-
-
 @bp.route("/b/<report_token>")
 def public_board(report_token: str):
     """The 公示栏 that employees open from the QR form, printable as a poster with its QR."""
@@ -238,7 +228,7 @@ def public_board(report_token: str):
     except NotFound:
         abort(404)
     address = f"{db.settings()['app']['base_url'].rstrip('/')}/b/{report_token}"
-    return _page("union/board.html", board=shown, report_token=report_token, address=address, qr=qr_svg(address),
+    return _page("union/board.html", board=shown, report_token=report_token, address=address, qr=qr_svg(address, box_size=10),
                  days=board.BOARD_DAYS)
 
 
