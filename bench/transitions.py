@@ -1,5 +1,9 @@
-"""Transitions in process (fire, flush, commit) against a raw UPDATE + INSERT of the
-same rows; and the RSS of a process firing many transitions, which must stay flat.
+"""Transitions in process (read, fire, chain, write, commit) against a raw UPDATE + INSERT
+of the same rows; and the RSS of a process firing many transitions, which must stay flat.
+
+A `progress` note, as the API fires it: an event without effects is one statement on
+PostgreSQL (`db.one_statement`). The same events in a transaction (the pages, an
+Idempotency-Key, events with effects) are measured too, for comparison.
 
     python -m bench.transitions --count 100000
 """
@@ -17,6 +21,7 @@ from sqlalchemy import select
 
 from bench.common import postgres_schema
 from bench.seed import seed
+from hazard_ledger import effects
 from hazard_ledger.db import Database
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.models import Hazard
@@ -38,19 +43,28 @@ def run(count: int) -> list[str]:
         with database.unit_of_work(write=False) as session:
             targets = list(session.execute(select(Hazard.id, Hazard.enterprise_id).where(Hazard.state == "assigned")))
         samples, rss = [], []
-        started = time.perf_counter()
-        for n in range(count):
+        one_statement = not effects.effects_of("progress")  # as the API decides (web/api/hazards.py)
+
+        def fire(n: int, *, one_statement: bool) -> None:
             hazard_id, enterprise_id = targets[n % len(targets)]
-            t0 = time.perf_counter()
-            with database.unit_of_work() as session:
+            with database.unit_of_work(one_statement=one_statement) as session:
                 actor = session.get(User, enterprise_id)  # the enterprise's safety officer (same id in the seed)
                 ops.transition(session, actor, hazard_id, "progress", {"note": f"进展 {n}"}, version=None,
                                now=datetime.now(timezone.utc), zone=ZONE)
+
+        started = time.perf_counter()
+        for n in range(count):
+            t0 = time.perf_counter()
+            fire(n, one_statement=one_statement)
             samples.append(time.perf_counter() - t0)
             if n % max(1, count // 10) == 0:
                 rss.append(round(rss_mib(), 1))
         app_seconds = time.perf_counter() - started
         rss.append(round(rss_mib(), 1))
+        started = time.perf_counter()
+        for n in range(count):
+            fire(n, one_statement=False)
+        transaction_seconds = time.perf_counter() - started
         # baseline: the same rows, raw
         raw = database.engine.raw_connection()
         cursor = raw.cursor()
@@ -72,6 +86,8 @@ def run(count: int) -> list[str]:
     lines.append(f"transitions: {count:,} in process at {count / app_seconds:,.0f}/s "
                  f"(p50 {samples[len(samples) // 2] * 1000:.2f} ms, p95 {samples[int(len(samples) * .95)] * 1000:.2f} ms); "
                  f"raw UPDATE + INSERT {count / raw_seconds:,.0f}/s; ratio {app_seconds / raw_seconds:.1f}x the raw time")
+    lines.append(f"transitions in a transaction (pages, Idempotency-Key, events with effects): "
+                 f"{count / transaction_seconds:,.0f}/s; ratio {transaction_seconds / raw_seconds:.1f}x the raw time")
     lines.append(f"memory: RSS while firing (MiB, every {max(1, count // 10):,}): {rss}; growth after the first tenth "
                  f"{rss[-1] - rss[1]:+.1f} MiB; peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     return lines

@@ -68,6 +68,13 @@ class Base(DeclarativeBase):
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 
 
+def commits_each_statement(session: Session) -> bool:
+    """Whether the session runs in autocommit (`Database.open_session(one_statement=True)`
+    on PostgreSQL): each statement it sends commits as it ends, so its work must be one."""
+    bind = session.bind
+    return bind is not None and bind.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+
+
 def dialect_of(session: Session) -> ModuleType:
     """The dialect module (`postgresql` or `sqlite`) whose INSERT … ON CONFLICT fits the
     session's database."""
@@ -194,10 +201,10 @@ class Database:
             return False
 
     @contextlib.contextmanager
-    def unit_of_work(self, write: bool = True) -> Iterator[Session]:
-        """One transaction: commit on success, roll back on any exception."""
-        token = _write_intent.set(write)
-        session = self.session_factory()
+    def unit_of_work(self, write: bool = True, one_statement: bool = False) -> Iterator[Session]:
+        """One transaction: commit on success, roll back on any exception.
+        `one_statement`: as in `open_session`."""
+        session, token = self.open_session(write, one_statement)
         try:
             yield session
             session.commit()
@@ -205,8 +212,7 @@ class Database:
             session.rollback()
             raise
         finally:
-            session.close()
-            _write_intent.reset(token)
+            self.close_session(session, token)
 
     def open_session(self, write: bool, one_statement: bool = False) -> tuple[Session, contextvars.Token]:
         """For request scoping: a session whose first transaction honours `write`.

@@ -65,3 +65,32 @@ def test_simultaneous_reports_get_consecutive_codes(app, world, database, clock)
     assert sorted(codes) == [f"YH-{year}-{n:06d}" for n in range(1, 11)]  # distinct, and no number skipped
     with database.unit_of_work(write=False) as session:
         assert list(chain.verify_all(session)) == []  # each first link hashed over its own code
+
+
+def test_simultaneous_notes_without_a_version_all_land_in_the_chain(app, world, database):
+    """Progress notes fired at once without `version` each wait their turn (a row lock in a
+    transaction; a fresh read and a second try in a session of one statement on
+    PostgreSQL): all of them land, in one unbroken chain."""
+    hazard_id = make_hazard(database, world, state="assigned")
+    headers = world.auth("officer_a1")
+    writers = 5
+    start = threading.Barrier(writers)
+    statuses: list[int] = []
+
+    def note(n: int):
+        client = app.test_client()
+        start.wait()
+        answer = client.post(f"/api/v1/hazards/{hazard_id}/transitions", headers=headers,
+                             json={"event": "progress", "note": f"进展 {n}"})
+        statuses.append(answer.status_code)
+
+    threads = [threading.Thread(target=note, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert statuses == [200] * writers
+    detail = world.get("officer_a1", f"/api/v1/hazards/{hazard_id}").json
+    assert sorted(entry["data"]["note"] for entry in detail["history"][2:]) == [f"进展 {n}" for n in range(writers)]
+    with database.unit_of_work(write=False) as session:
+        assert list(chain.verify_all(session)) == []

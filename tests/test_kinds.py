@@ -1,5 +1,5 @@
 """Kinds and statuses (issue 16, item 4): one vocabulary each, in the code and as CHECK
-constraints in the database, added by migration 0014 without losing a row."""
+constraints in the database, added by migration 0014 (and widened by 0015) without losing a row."""
 
 import importlib
 from datetime import datetime, timezone
@@ -15,6 +15,7 @@ from hazard_ledger.rewards.models import AwardStatus
 from tests.conftest import new_database
 
 MIGRATION = importlib.import_module("hazard_ledger.migrations.versions.0014_kinds_and_statuses")
+WIDENED = importlib.import_module("hazard_ledger.migrations.versions.0015_report_supervision_nudge_kinds")
 
 
 def test_every_kind_has_its_subject_and_the_default_hearing_is_of_kinds():
@@ -28,7 +29,10 @@ def test_the_checks_allow_exactly_the_vocabularies():
     """A new member needs a migration that widens its CHECK: this says so the day it is added."""
     vocabularies = {"awards": AwardStatus, "deliveries": DeliveryStatus, "webhooks": WebhookKind,
                     "notifications": Kind}
-    for table, (_name, _column, values) in MIGRATION.CHECKS.items():
+    latest = {table: values for table, (_name, _column, values) in MIGRATION.CHECKS.items()}
+    assert set(latest["notifications"]) == set(WIDENED.BEFORE)
+    latest["notifications"] = WIDENED.AFTER
+    for table, values in latest.items():
         assert set(values) == {member.value for member in vocabularies[table]}, table
 
 
@@ -88,4 +92,22 @@ def test_migration_0014_adds_the_checks_and_keeps_every_row(backend, tmp_path):
         with engine.connect() as connection:
             assert _rows(connection) == {"notifications": [7], "webhooks": [3], "deliveries": [11, 12]}
         assert not _bogus_kind_refused(engine)
+        engine.dispose()
+
+
+def test_migration_0015_widens_the_kinds_and_keeps_every_row(backend, tmp_path):
+    with new_database(backend, tmp_path, revision="0014") as url:
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            _fill(connection)
+        upgrade(url, "0015")
+        with engine.begin() as connection:
+            assert _rows(connection) == {"notifications": [7], "webhooks": [3], "deliveries": [11, 12]}
+            connection.execute(text("INSERT INTO notifications (id, kind, recipient_user_id, message, dedup_key, "
+                                    "created_at) VALUES (8, 'reported', 1, 'm', 'k3', :at)"), {"at": NOW})
+        assert _bogus_kind_refused(engine)
+        downgrade(url, "0014")
+        with engine.connect() as connection:
+            assert _rows(connection) == {"notifications": [7], "webhooks": [3], "deliveries": [11, 12]}
+        assert _bogus_kind_refused(engine)
         engine.dispose()

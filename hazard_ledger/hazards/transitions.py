@@ -10,12 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, bindparam, inspect, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from hazard_ledger import effects
 from hazard_ledger.clock import local_today
-from hazard_ledger.db import dialect_of
+from hazard_ledger.db import commits_each_statement, dialect_of
 from hazard_ledger.errors import Conflict
 from hazard_ledger.hazards import chain
 from hazard_ledger.hazards.models import Hazard, HazardEvent
@@ -29,10 +28,36 @@ def transition(session: Session, actor: User, hazard_id: int, event: str, data: 
                version: int | None, now: datetime, zone: ZoneInfo) -> Hazard:
     """Fire `event` on a hazard the actor can see. The state change, its history entry
     and the effects declared for the event (hazard_ledger/effects.py) are written
-    together, in that order; any refusal changes nothing."""
-    hazard = visible_hazard(session, actor, hazard_id, for_update=True)
-    if version is not None and version != hazard.version:
-        raise Conflict(f"隐患已被他人修改（当前版本 {hazard.version}）/ the hazard changed: version is now {hazard.version}")
+    together, in that order; any refusal changes nothing.
+
+    In a transaction the hazard's row is locked as it is read, so transitions of one
+    hazard queue behind each other. In a session that commits each statement (the API's
+    transitions of events without effects on PostgreSQL: `db.one_statement`) the write is
+    one statement that holds only if the hazard's version is still the one read; when it
+    moved meanwhile, an event fired without `version` is fired again on the fresh row,
+    as the lock would have had it wait for that row, and one fired with `version` is the
+    409 it would have been."""
+    one_statement = commits_each_statement(session)
+    if one_statement and effects.effects_of(event):
+        raise RuntimeError(f"'{event}' has effects: it needs a transaction, not a session of one statement")
+    for _attempt in range(MOVED_RETRIES + 1):
+        hazard = visible_hazard(session, actor, hazard_id, for_update=not one_statement)
+        if version is not None and version != hazard.version:
+            raise Conflict(f"隐患已被他人修改（当前版本 {hazard.version}）/ the hazard changed: version is now {hazard.version}")
+        if _fire_and_write(session, actor, hazard, event, data, now=now, zone=zone, one_statement=one_statement):
+            return hazard
+        session.expire(hazard)  # what the event changed on the stale row: read the fresh one
+        if version is not None or not one_statement:
+            break
+    raise Conflict("隐患已被他人修改 / the hazard changed while you were working on it")
+
+
+MOVED_RETRIES = 10  # a hazard that moves under its statement this often is fought over: answer 409
+
+
+def _fire_and_write(session: Session, actor: User, hazard: Hazard, event: str, data: dict, *, now: datetime,
+                    zone: ZoneInfo, one_statement: bool) -> bool:
+    """Fire, chain and write; False when the hazard's version moved before the write."""
     before = hazard.state
     ctx = TransitionContext(session=session, actor=actor, now=now, today=local_today(now, zone), data=data)
     fire(hazard, event, ctx)
@@ -42,7 +67,10 @@ def transition(session: Session, actor: User, hazard_id: int, event: str, data: 
     )
     changed = _changed_columns(hazard)
     if changed is not None and "history" not in hazard.__dict__ and dialect_of(session) is postgresql:
-        _write_transition_postgresql(session, hazard, entry, changed)
+        if not _write_transition_postgresql(session, hazard, entry, changed):
+            return False
+    elif one_statement:
+        raise RuntimeError(f"'{event}' changed more than one statement can write")
     else:
         entry.hazard_id = hazard.id
         if "history" in hazard.__dict__:
@@ -53,7 +81,7 @@ def transition(session: Session, actor: User, hazard_id: int, event: str, data: 
         session.flush()
     except StaleDataError:
         raise Conflict("隐患已被他人修改 / the hazard changed while you were working on it") from None
-    return hazard
+    return True
 
 
 # A transition is the busiest write after a report. On PostgreSQL its two rows (the
@@ -76,7 +104,7 @@ def _column_keys() -> frozenset[str]:
     return frozenset(column.key for column in Hazard.__table__.columns)
 
 
-def _write_transition_postgresql(session: Session, hazard: Hazard, entry: HazardEvent, changed: dict) -> None:
+def _write_transition_postgresql(session: Session, hazard: Hazard, entry: HazardEvent, changed: dict) -> bool:
     entry_values = columns_of(entry)
     parameters = {"hazard_id": hazard.id, "old_version": hazard.version,
                   **{f"hazard_{key}": value for key, value in changed.items()},
@@ -84,14 +112,16 @@ def _write_transition_postgresql(session: Session, hazard: Hazard, entry: Hazard
     written = session.connection().execute(
         _transition_statement(tuple(changed), tuple(entry_values)), parameters).first()
     if written is None:  # the version moved under us: what a flush reports as stale data
-        raise Conflict("隐患已被他人修改 / the hazard changed while you were working on it")
-    for key, value in changed.items():
-        set_committed_value(hazard, key, value)
-    set_committed_value(hazard, "version", hazard.version + 1)
+        return False
+    hazard.version += 1
+    # the hazard as written: nothing left for a flush to compare, column by column
+    state = inspect(hazard)
+    state._commit_all(state.dict, session.identity_map)
     entry.id, entry.hazard_id = written
     as_written(entry)
     make_transient_to_detached(entry)  # as if loaded: the session holds it, with nothing to flush
     session.add(entry)
+    return True
 
 
 @lru_cache(maxsize=32)

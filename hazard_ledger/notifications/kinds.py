@@ -26,6 +26,10 @@ class Kind(enum.StrEnum):
     NOTICE_REPLIED = "notice_replied"
     NOTICE_DUE = "notice_due"
     NOTICE_OVERDUE = "notice_overdue"
+    # the pages: a new report, an inspector's 督办, a reminder pressed on the ledger
+    REPORTED = "reported"
+    SUPERVISED = "supervised"
+    NUDGED = "nudged"
 
 
 KINDS = frozenset(Kind)  # `"assigned" in KINDS`: a member compares equal to its value
@@ -37,6 +41,7 @@ SUBJECTS: dict[Kind, str] = {
     Kind.INSPECTION_MISSED: "隐患排查未完成",
     Kind.NOTICE_ISSUED: "工会监督文书", Kind.NOTICE_REPLIED: "文书已回复", Kind.NOTICE_DUE: "文书即将到期",
     Kind.NOTICE_OVERDUE: "文书逾期未复",
+    Kind.REPORTED: "新的隐患报告", Kind.SUPERVISED: "隐患督办", Kind.NUDGED: "整改催办",
 }
 
 # what a webhook of an enterprise, or of a jurisdiction, hears unless told otherwise

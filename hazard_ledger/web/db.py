@@ -10,8 +10,8 @@ never commit.
 - A page that re-renders its form after a failed operation calls `discard()`: the
   operation's partial write is undone before the page is rendered, and nothing of the
   request is committed, whatever status the page answers.
-- A report (`one_statement`) on PostgreSQL commits as its statement ends; the commit at
-  the end then has nothing left to do.
+- A report, or a transition without effects (`one_statement`), on PostgreSQL commits as
+  its statement ends; the commit at the end then has nothing left to do.
 - Under an Idempotency-Key (web/idempotency.py) the stored answer is added to the same
   session after the view, and the one commit keeps both or neither.
 - What must be kept although the request then fails (the failed-login counts,
@@ -60,20 +60,25 @@ def session() -> Session:
     return g.db_session
 
 
-def one_statement(view):
+def one_statement(view=None, *, when: Callable[[], bool] | None = None):
     """For a view whose only write is one statement on PostgreSQL (a report: counter,
-    code, hazard and history in one INSERT): its session commits that statement as it
-    ends (`Database.open_session`). The year's code counter is then held for the
-    statement alone, not also for the round trip of a COMMIT, and the request saves the
-    BEGIN and COMMIT round trips (about a fifth more reports a second under load).
-    Place it above the login check, which would open an ordinary session.
+    code, hazard and history in one INSERT; a transition without effects: the hazard's
+    UPDATE and its history entry): its session commits that statement as it ends
+    (`Database.open_session`). A report's code counter is then held for the statement
+    alone, not also for the round trip of a COMMIT, and the request saves the BEGIN and
+    COMMIT round trips (about a fifth more reports a second under load). `when`: asked
+    before the view, whether this request's write is one statement (a transition's event
+    may have effects, which are more rows). Place it above the login check, which would
+    open an ordinary session.
 
     Under an Idempotency-Key the session is an ordinary transaction, opened before (the
-    key's row must commit with the report: web/idempotency.py)."""
+    key's row must commit with the write: web/idempotency.py)."""
+    if view is None:
+        return lambda view: one_statement(view, when=when)
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        if "idempotency" in g:
+        if "idempotency" in g or (when is not None and not when()):
             return view(*args, **kwargs)
         if "db_session" in g:  # a decorator placed too low: the session has begun its transaction
             raise RuntimeError("db.one_statement must come before anything that opens the session")

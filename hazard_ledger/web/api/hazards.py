@@ -1,5 +1,6 @@
 from flask import request, send_file
 
+from hazard_ledger import effects
 from hazard_ledger.errors import ValidationFailed
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.schemas import (
@@ -51,7 +52,16 @@ def get_hazard(hazard_id, caller):
     return detail(ops.visible_hazard(db.session(), caller, hazard_id), caller)
 
 
+def _event_without_effects() -> bool:
+    """Whether the requested event writes one statement: the hazard and its history
+    entry, no effect (a message, an award) besides."""
+    body = request.get_json(silent=True)
+    event = body.get("event") if isinstance(body, dict) else None
+    return isinstance(event, str) and not effects.effects_of(event)
+
+
 @blp.route("/hazards/<id:hazard_id>/transitions", methods=["POST"])
+@db.one_statement(when=_event_without_effects)
 @login_required_api
 @blp.arguments(TransitionIn)
 @blp.response(200, HazardDetail)
