@@ -27,10 +27,11 @@ predicate; what a reader then sees is cut to their scope by the clauses below):
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from hazard_ledger.enums import Role
+from hazard_ledger.errors import NotFound
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.organisations import tree
 from hazard_ledger.organisations.levels import county_or_higher
@@ -146,6 +147,16 @@ def of_enterprises_in_scope(session: Session, viewer: User, enterprise_id) -> Co
     return false()
 
 
+def the_visible(session: Session, query: Select, missing: str, for_update: bool = False):
+    """The one record `query` selects, already narrowed to what the viewer may see; a 404
+    (`missing`) otherwise, never a 403 that would confirm the record exists.
+    `for_update`: its row locked for the transaction."""
+    record = session.scalar(query.with_for_update() if for_update else query)
+    if record is None:
+        raise NotFound(missing)
+    return record
+
+
 def hazard_clause(session: Session, viewer: User | None) -> ColumnElement[bool]:
     """Filter on Hazard for what `viewer` may see; None is the command line: everything."""
     if viewer is None:
@@ -180,6 +191,13 @@ def may_read_overdue(user: User) -> bool:
     """The overdue audit (GET /audit/overdue, the /audit page): the union's auditors, and
     a safety officer for their own enterprise (hazard_clause cuts the scope)."""
     return may_audit(user) or user.role is Role.SAFETY_OFFICER
+
+
+def may_nudge(user: User) -> bool:
+    """Sends a 催办 to the people who must rectify overdue hazards (the ledger's bulk
+    action): safety officers, inspectors and admins, each for the hazards in their
+    scope (hazard_clause: own enterprise, subtree, all); a worker does not chase others."""
+    return user.role in (Role.SAFETY_OFFICER, Role.INSPECTOR, Role.ADMIN)
 
 
 # ---- awards ---------------------------------------------------------------------------------

@@ -233,14 +233,11 @@ class Sheet:
         formats = number_formats or [None] * len(values)
         limits = wrap_beyond or [None] * len(values)
         self._rows += 1
-        lines = max([_lines(value, limit) for value, limit in zip(values, limits) if limit and isinstance(value, str)],
-                    default=1)
-        if lines > 1:  # a wrapped row is as tall as its text: neither Excel nor LibreOffice measures it on opening
-            self._sheet.row_dimensions[self._rows].height = LINE_HEIGHT * lines
-        self._sheet.append([_xlsx_value(self._sheet, value, number_format, font,
-                                        WRAPPED if limit and isinstance(value, str) and _wider(value, limit)
-                                        else alignment)
-                            for number_format, value, limit in zip(formats, values, limits, strict=True)])
+        lines = [_lines(value, limit) if limit and isinstance(value, str) else 1 for value, limit in zip(values, limits)]
+        if max(lines, default=1) > 1:  # a wrapped row is as tall as its text: no spreadsheet measures it on opening
+            self._sheet.row_dimensions[self._rows].height = LINE_HEIGHT * max(lines)
+        self._sheet.append([_xlsx_value(self._sheet, value, number_format, font, WRAPPED if taken > 1 else alignment)
+                            for number_format, value, taken in zip(formats, values, lines, strict=True)])
 
     def save(self, target: Path | str | IO[bytes]) -> None:
         self._book.save(target)
@@ -268,21 +265,13 @@ def _write_xlsx(target, columns: Sequence[Column], rows: Iterable[Sequence[Any]]
 LINE_HEIGHT = 15  # points: one line of the default 11-point font
 
 
-def _wider(text: str, width: float) -> bool:
-    """Whether `text` is wider than a column of `width` characters (a Chinese character
-    takes two)."""
-    return len(text) * 2 > width and _display_width(text) > width
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if ord(c) > 0x2E7F else 1 for c in text)
-
-
 def _lines(text: str, width: float) -> int:
-    """How many lines `text` takes wrapped in a column of `width` characters."""
-    if len(text) * 2 <= width:
+    """How many lines `text` takes in a column of `width` characters, wrapped (a Chinese
+    character takes two; a character's width is kept free at the edge)."""
+    room = max(1, int(width) - 1)
+    if len(text) * 2 <= room:  # short enough whatever its characters: not measured
         return 1
-    return -(-_display_width(text) // max(1, int(width) - 1))
+    return max(1, -(-sum(2 if ord(c) > 0x2E7F else 1 for c in text) // room))
 
 
 def _xlsx_value(sheet, value: Any, number_format: str | None, font: Font | None = None,

@@ -180,15 +180,18 @@ class World:
     enterprise: dict[str, int] = field(default_factory=dict)
     report_token: dict[str, str] = field(default_factory=dict)
     user: dict[str, int] = field(default_factory=dict)
-    tokens: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     client: object = None
 
     def auth(self, username: str) -> dict[str, str]:
-        if username not in self.tokens:
+        """A bearer token, signed in again once the (suite's) clock has passed its hours."""
+        token, expires_at = self.tokens.get(username, (None, None))
+        if token is None or self.client.application.config["CLOCK"]() >= expires_at:
             response = self.client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
             assert response.status_code == 200, response.json
-            self.tokens[username] = response.json["token"]
-        return {"Authorization": f"Bearer {self.tokens[username]}"}
+            token = response.json["token"]
+            self.tokens[username] = token, datetime.fromisoformat(response.json["expires_at"])
+        return {"Authorization": f"Bearer {token}"}
 
     def get(self, username: str, path: str, **kwargs):
         return self.client.get(path, headers=self.auth(username), **kwargs)

@@ -33,6 +33,18 @@ def test_token_and_me(world, client):
                   "name": "Officer A1", "enterprise_id": world.enterprise["A1"], "jurisdiction_id": None}
 
 
+def test_a_token_lives_its_hours_by_the_service_clock(world, client, clock):
+    answer = client.post("/api/v1/auth/token", json={"username": "officer_a1", "password": PASSWORD})
+    hours = 12  # config/default.toml [app] token_hours
+    issued = clock()
+    assert answer.json["expires_at"].startswith((issued + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%S"))
+    bearer = {"Authorization": f"Bearer {answer.json['token']}"}
+    clock.advance(hours=hours)
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+    clock.advance(seconds=1)
+    assert_error(client.get("/api/v1/me", headers=bearer), 401, "unauthorized")
+
+
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nonsense"}, {"Authorization": "Basic abc"},
                                      {"Authorization": "Bearer "}])
 def test_no_valid_token_is_401(world, client, headers):

@@ -330,3 +330,13 @@ def test_an_ended_period_is_stated_at_its_end(running_quarter):
     world = running_quarter
     stats = world.get("inspector_a", f"/api/v1/statistics?enterprise_id={world.enterprise['A1']}&period=2026Q3").json
     assert stats["as_of"] == "2026-09-30" and stats["period_ended"] is True
+
+
+def test_a_quarter_and_the_one_before():
+    from hazard_ledger.paperwork.statistics import Period
+
+    assert str(Period.quarter_of(date(2026, 1, 5))) == "2026Q1"
+    assert str(Period.quarter_of(date(2026, 1, 5)).previous) == "2025Q4"
+    assert str(Period.quarter_of(date(2026, 9, 30)).previous) == "2026Q2"
+    assert str(Period(2026, None).previous) == "2025"
+    assert [str(p) for p in Period.ended_before(date(2026, 1, 5))] == ["2025Q4", "2025"]

@@ -17,6 +17,7 @@ from hazard_ledger.hazards.reporting import (  # noqa: F401
 )
 from hazard_ledger.hazards.queries import (  # noqa: F401
     reported_by, visible_hazard, HazardFilters, filtered_query, encode_cursor, decode_cursor, list_hazards,
+    visible_hazard_by_code, codes_like, responsible_candidates,
 )
 from hazard_ledger.hazards.transitions import (  # noqa: F401
     transition,
@@ -28,4 +29,4 @@ from hazard_ledger.hazards.audit import (  # noqa: F401
     EnterpriseOverdue, overdue_audit, places_of,
 )
 
-__all__ = ["EnterpriseOverdue", "Finding", "HazardFilters", "Report", "add_attachment", "attachment_path", "attachments_of", "decode_cursor", "encode_cursor", "enterprise_by_report_token", "filtered_query", "first_photos", "hazard_by_receipt", "list_hazards", "next_hazard_code", "overdue_audit", "places_of", "reported_by", "report_as_user", "report_finding", "report_publicly", "transition", "visible_attachment", "visible_hazard"]
+__all__ = ["EnterpriseOverdue", "Finding", "HazardFilters", "Report", "add_attachment", "attachment_path", "attachments_of", "codes_like", "decode_cursor", "encode_cursor", "enterprise_by_report_token", "filtered_query", "first_photos", "hazard_by_receipt", "list_hazards", "next_hazard_code", "overdue_audit", "places_of", "reported_by", "report_as_user", "report_finding", "report_publicly", "responsible_candidates", "transition", "visible_attachment", "visible_hazard", "visible_hazard_by_code"]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from hazard_ledger import permissions
 from hazard_ledger.enums import Grade, HazardState
-from hazard_ledger.errors import NotFound, ValidationFailed
+from hazard_ledger.errors import ValidationFailed
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.organisations.models import User
 from hazard_ledger.validation import MAX_ID
@@ -32,14 +32,35 @@ def reported_by(session: Session, reporter: User, hazard_id: int | None = None, 
 
 
 def visible_hazard(session: Session, viewer: User, hazard_id: int, for_update: bool = False) -> Hazard:
-    """The hazard if `viewer` may see it; otherwise 404, never a 403 that confirms it."""
     query = select(Hazard).where(Hazard.id == hazard_id, permissions.hazard_clause(session, viewer))
-    if for_update:
-        query = query.with_for_update()
-    hazard = session.scalar(query)
-    if hazard is None:
-        raise NotFound("隐患不存在 / no such hazard")
-    return hazard
+    return permissions.the_visible(session, query, "隐患不存在 / no such hazard", for_update)
+
+
+def visible_hazard_by_code(session: Session, viewer: User, code: str) -> Hazard:
+    """The hazard of this code (YH-…) if `viewer` may see it; otherwise 404, as by id."""
+    query = select(Hazard).where(Hazard.code == code.strip().upper(), permissions.hazard_clause(session, viewer))
+    return permissions.the_visible(session, query, "隐患不存在 / no such hazard")
+
+
+def codes_like(session: Session, viewer: User, enterprise_id: int, text: str = "", exclude_id: int | None = None,
+               limit: int = 20) -> list[tuple[str, str]]:
+    """(code, description) of the enterprise's hazards `viewer` may see whose code or
+    description contains `text`, newest first: what a person picks an original from."""
+    query = select(Hazard.code, Hazard.description).where(Hazard.enterprise_id == enterprise_id,
+                                                          permissions.hazard_clause(session, viewer))
+    if exclude_id is not None:
+        query = query.where(Hazard.id != exclude_id)
+    if text.strip():
+        query = query.where(or_(Hazard.code.like(_containing(text.strip().upper()), escape="\\"),
+                                Hazard.description.like(_containing(text.strip()), escape="\\")))
+    return [tuple(row) for row in session.execute(query.order_by(Hazard.id.desc()).limit(limit))]
+
+
+def responsible_candidates(session: Session, hazard: Hazard) -> list[User]:
+    """Who may be named the hazard's responsible account: its enterprise's active users
+    (the rule the rulebook checks on assign)."""
+    return list(session.scalars(select(User).where(User.enterprise_id == hazard.enterprise_id, User.active.is_(True))
+                                .order_by(User.name, User.username)))
 
 
 @dataclass
@@ -51,11 +72,14 @@ class HazardFilters:
     text: str | None = None
     reported_from: date | None = None
     reported_to: date | None = None
+    ids: Sequence[int] = ()  # a selection ticked on the ledger page: only these (in the viewer's scope)
 
 
 def filtered_query(session: Session, viewer: User, filters: HazardFilters, today: date, zone: ZoneInfo):
     """A select of the hazards `viewer` may see that match `filters`."""
     query = select(Hazard).where(permissions.hazard_clause(session, viewer))
+    if filters.ids:
+        query = query.where(Hazard.id.in_(list(filters.ids)))
     if filters.states:
         query = query.where(Hazard.state.in_(list(filters.states)))
     if filters.enterprise_id is not None:
@@ -65,7 +89,7 @@ def filtered_query(session: Session, viewer: User, filters: HazardFilters, today
     if filters.overdue is not None:
         query = query.where(Hazard.is_overdue(today) if filters.overdue else ~Hazard.is_overdue(today))
     if filters.text:
-        pattern = "%" + filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = _containing(filters.text)
         query = query.where(or_(Hazard.description.like(pattern, escape="\\"), Hazard.location.like(pattern, escape="\\"),
                                 Hazard.code.like(pattern, escape="\\"), Hazard.category.like(pattern, escape="\\")))
     if filters.reported_from is not None:
@@ -73,6 +97,11 @@ def filtered_query(session: Session, viewer: User, filters: HazardFilters, today
     if filters.reported_to is not None:
         query = query.where(Hazard.reported_at < _local_midnight(filters.reported_to + timedelta(days=1), zone))
     return query
+
+
+def _containing(text: str) -> str:
+    """A LIKE pattern (escape "\\") matching any text that contains `text` literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:

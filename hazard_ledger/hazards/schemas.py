@@ -66,6 +66,22 @@ class CommaList(fields.String):
         return [HazardState(v) for v in values]
 
 
+MAX_SELECTION = 200  # a selection is ticked on one page of the ledger (at most 200 rows)
+
+
+class IdList(fields.String):
+    """`ids=12,15,31` as a list of ids: a selection, at most MAX_SELECTION of them."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        parts = [part.strip() for part in text[:MAX_SELECTION * 12].split(",") if part.strip()]
+        if len(parts) > MAX_SELECTION or len(text) > MAX_SELECTION * 12:
+            raise ValidationError(f"最多选择 {MAX_SELECTION} 项 / at most {MAX_SELECTION} ids")
+        if not all(part.isascii() and part.isdigit() and 1 <= int(part) <= MAX_ID for part in parts):
+            raise ValidationError("不是有效的编号 / not an id")
+        return list(dict.fromkeys(int(part) for part in parts))
+
+
 class HazardQuery(Schema):
     state = CommaList(load_default=None, metadata={"description": "comma list of states"})
     enterprise_id = Id(load_default=None)
@@ -74,6 +90,7 @@ class HazardQuery(Schema):
     q = fields.String(load_default=None, validate=validate.Length(max=200))
     reported_from = Day(load_default=None)
     reported_to = Day(load_default=None)
+    ids = IdList(load_default=None, metadata={"description": f"comma list of hazard ids (at most {MAX_SELECTION}): only these"})
 
 
 def filters_of(query: dict) -> HazardFilters:
@@ -87,6 +104,7 @@ def filters_of(query: dict) -> HazardFilters:
         text=query.get("q"),
         reported_from=query.get("reported_from"),
         reported_to=query.get("reported_to"),
+        ids=query.get("ids") or (),
     )
 
 

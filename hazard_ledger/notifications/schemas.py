@@ -1,5 +1,6 @@
 from marshmallow import Schema, fields, validate
 
+from hazard_ledger.hazards.schemas import MAX_SELECTION
 from hazard_ledger.validation import Id
 
 
@@ -66,3 +67,13 @@ class DeliveryList(Schema):
 
 class DeliveryQuery(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(["pending", "sending", "sent", "failed"]))
+
+
+class NudgeIn(Schema):
+    hazard_ids = fields.List(Id(), required=True, validate=validate.Length(
+        min=1, max=MAX_SELECTION, error=f"须为 1 至 {MAX_SELECTION} 个编号 / 1 to {MAX_SELECTION} ids"))
+
+
+class NudgeOut(Schema):
+    nudged = fields.Integer()
+    skipped = fields.Integer(metadata={"description": "not overdue, not in the caller's scope, or nudged today"})

@@ -67,6 +67,8 @@ def title_block(session: Session, viewer: User | None, filters: HazardFilters, t
     enterprise_id = filters.enterprise_id or (viewer.enterprise_id if viewer is not None else None)
     enterprise = session.get(Enterprise, enterprise_id) if enterprise_id else None
     scope = []
+    if filters.ids:
+        scope.append(f"所选 {len(filters.ids)} 项")
     if filters.states:
         scope.append("、".join(STATE_WORDS[state] for state in filters.states))
     if filters.grade:

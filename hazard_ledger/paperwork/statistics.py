@@ -66,11 +66,20 @@ class Period:
         return f"{self.year}年第{self.quarter}季度" if self.quarter else f"{self.year}年度"
 
     @classmethod
+    def quarter_of(cls, day: date) -> "Period":
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+    @property
+    def previous(self) -> "Period":
+        """The period just before: the quarter before a quarter, the year before a year."""
+        if self.quarter is None:
+            return Period(self.year - 1, None)
+        return Period(self.year, self.quarter - 1) if self.quarter > 1 else Period(self.year - 1, 4)
+
+    @classmethod
     def ended_before(cls, day: date) -> list["Period"]:
         """The quarter (and, in January, the year) that ended most recently before `day`."""
-        quarter_start = date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-        previous = quarter_start - timedelta(days=1)
-        ended = [cls(previous.year, (previous.month - 1) // 3 + 1)]
+        ended = [cls.quarter_of(day).previous]
         if day.month == 1:
             ended.append(cls(day.year - 1, None))
         return ended

@@ -375,12 +375,7 @@ def run_inspections(session: Session, now: datetime, settings: Settings) -> Insp
 
 def visible_inspection(session: Session, viewer: User, inspection_id: int, for_update: bool = False) -> Inspection:
     query = select(Inspection).where(Inspection.id == inspection_id, permissions.inspection_clause(session, viewer))
-    if for_update:
-        query = query.with_for_update()
-    inspection = session.scalar(query)
-    if inspection is None:
-        raise NotFound("排查任务不存在 / no such inspection")
-    return inspection
+    return permissions.the_visible(session, query, "排查任务不存在 / no such inspection", for_update)
 
 
 def list_inspections(session: Session, viewer: User, state: str | None = None, enterprise_id: int | None = None,

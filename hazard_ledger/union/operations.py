@@ -226,14 +226,8 @@ def list_notices(session: Session, viewer: User, *, state: str | None = None, en
 
 
 def visible_notice(session: Session, viewer: User, notice_id: int, for_update: bool = False) -> Notice:
-    """The notice if `viewer` may see it; otherwise 404, never a 403 that confirms it."""
     query = visible_notices(session, viewer).where(Notice.id == notice_id)
-    if for_update:
-        query = query.with_for_update()
-    notice = session.scalar(query)
-    if notice is None:
-        raise NotFound("文书不存在 / no such notice")
-    return notice
+    return permissions.the_visible(session, query, "文书不存在 / no such notice", for_update)
 
 
 def recommendation_of(session: Session, notice: Notice) -> Notice | None:

@@ -8,7 +8,7 @@ from functools import lru_cache, wraps
 from flask import Flask, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import bindparam, select
 
 from hazard_ledger.organisations.models import User
@@ -69,15 +69,23 @@ def _serializer() -> URLSafeTimedSerializer:
     return _serializer_for(current_app.secret_key)
 
 
+class _ServiceClockSigner(TimestampSigner):
+    """Stamps and ages tokens by the service's clock (the app's CLOCK), like every other
+    time the service keeps, instead of the machine's."""
+
+    def get_timestamp(self) -> int:
+        return int(db.now().timestamp())
+
+
 @lru_cache(maxsize=4)
 def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key, salt="hazard-ledger.api-token")
+    return URLSafeTimedSerializer(secret_key, salt="hazard-ledger.api-token", signer=_ServiceClockSigner)
 
 
 def issue_token(user: User) -> tuple[str, datetime]:
     hours = db.settings()["app"]["token_hours"]
     token = _serializer().dumps({"uid": user.id, "epoch": user.session_epoch})
-    return token, datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=hours)
+    return token, db.now().astimezone(timezone.utc).replace(microsecond=0) + timedelta(hours=hours)
 
 
 def _user_from_token(token: str) -> User | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_app_context, request
-from flask_babel import Babel, Domain
+from flask_babel import Babel, Domain, gettext
+from flask_babel import lazy_gettext as _l
 
 LOCALES = ("zh", "en")
 COOKIE = "lang"
@@ -33,6 +35,39 @@ class RequestDomain(Domain):
         if catalogue is None:
             catalogue = context.babel_translations = super().get_translations()
         return catalogue
+
+
+def one_language(text) -> str:
+    """The operations speak "中文 / English" (the API's messages carry both); a page shows
+    the half of its language."""
+    zh, _sep, en = str(text).partition(" / ")
+    return (en or zh) if select_locale() == "en" else zh
+
+
+# marshmallow's own messages are English only; a page says them in its language
+FIELD_PROBLEMS = [
+    (re.compile(r"^(Missing data for required field|Field may not be null|Shorter than minimum length 1)\.$"),
+     _l("必填")),
+    (re.compile(r"^(Not a valid (integer|number)|Number too large|Special numeric values .*)\.$"), _l("须为数字")),
+    (re.compile(r"^(Not a valid date\.|.* cannot be formatted as a date\.)$"), _l("日期格式不正确")),
+    (re.compile(r"^Must be one of: .*\.$"), _l("请从列表中选择")),
+    (re.compile(r"^Must be (greater|less) than .*\.$"), _l("超出允许的范围")),
+    (re.compile(r"^Unknown field\.$"), _l("此表单没有这一项")),
+    (re.compile(r"^(Not a valid (string|utf-8 string)|Invalid value|Invalid input type)\.$"), _l("输入有误")),
+]
+TOO_LONG = re.compile(r"^(Longer than maximum length|Length must be between \d+ and) (\d+)\.$")
+
+
+def page_problem(text) -> str:
+    """A field's problem as an operation or a schema put it, in the page's language only."""
+    text = str(text)
+    longest = TOO_LONG.match(text)
+    if longest:
+        return gettext("最多 %(count)s 个字", count=longest.group(2))
+    for pattern, words in FIELD_PROBLEMS:
+        if pattern.match(text):
+            return str(words)
+    return one_language(text)
 
 
 def init_babel(app: Flask) -> None:

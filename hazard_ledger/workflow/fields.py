@@ -37,14 +37,16 @@ class AssignFields(EventFields):
     funds = fields.Decimal(allow_none=True, places=2, validate=validate.Range(min=0, max=10**12), allow_nan=False)
     emergency_plan = fields.String(allow_none=True, validate=validate.Length(max=4000))
 
-    @validates_schema
-    def major_needs_funds_and_plan(self, data, **kwargs):
+    # run even when another field is wrong, so that every problem is told at once; a value
+    # given but wrong has its own problem already
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def major_needs_funds_and_plan(self, data, original, **kwargs):
         # 五落实 for a major hazard (原安监总局令第16号 Art. 15): funds and an emergency plan too
         if data.get("grade") == Grade.MAJOR.value:
             errors = {}
-            if data.get("funds") is None:
+            if data.get("funds") is None and original.get("funds") is None:
                 errors["funds"] = ["重大隐患必须落实治理资金 / a major hazard needs funds"]
-            if not (data.get("emergency_plan") or "").strip():
+            if not (data.get("emergency_plan") or "").strip() and not str(original.get("emergency_plan") or "").strip():
                 errors["emergency_plan"] = ["重大隐患必须有应急预案 / a major hazard needs an emergency plan"]
             if errors:
                 raise ValidationError(errors)
@@ -55,9 +57,9 @@ class RejectFields(EventFields):
     duplicate_of = Id(allow_none=True)
     comment = fields.String(allow_none=True, validate=validate.Length(max=4000))
 
-    @validates_schema
-    def duplicate_names_original(self, data, **kwargs):
-        if data.get("reason") == "duplicate" and data.get("duplicate_of") is None:
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def duplicate_names_original(self, data, original, **kwargs):
+        if data.get("reason") == "duplicate" and original.get("duplicate_of") is None:
             raise ValidationError({"duplicate_of": ["重复隐患须指明原隐患 / name the hazard this duplicates"]})
 
 

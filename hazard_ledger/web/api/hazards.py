@@ -7,6 +7,8 @@ from hazard_ledger.hazards.schemas import (
     AttachmentOut, HazardDetail, HazardIn, HazardListQuery, HazardPage, TransitionIn, filters_of, present_detail,
     present_hazard,
 )
+from hazard_ledger.notifications.nudges import nudge
+from hazard_ledger.notifications.schemas import NudgeIn, NudgeOut
 from hazard_ledger.web import db
 from hazard_ledger.web.api import Blueprint
 from hazard_ledger.web.auth import login_required_api
@@ -42,6 +44,17 @@ def list_hazards(query, caller):
     items, next_cursor = ops.list_hazards(db.session(), caller, filters_of(query), today, db.zone(),
                                           limit=query["limit"], cursor=query["cursor"])
     return {"items": [present_hazard(h, caller, today) for h in items], "next_cursor": next_cursor}
+
+
+@blp.route("/hazards/nudge", methods=["POST"])
+@login_required_api
+@blp.arguments(NudgeIn)
+@blp.response(200, NudgeOut)
+def nudge_hazards(body, caller):
+    """催办: remind the responsible user and the safety officers of each overdue hazard
+    among `hazard_ids` (once a day per hazard); safety officers, inspectors, admins."""
+    answer = nudge(db.session(), caller, body["hazard_ids"], db.now(), db.zone())
+    return {"nudged": answer.nudged, "skipped": answer.skipped}
 
 
 @blp.route("/hazards/<id:hazard_id>")

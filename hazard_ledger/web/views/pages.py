@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
@@ -15,9 +14,11 @@ from hazard_ledger.errors import DomainError, NotFound, TooLarge
 from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.workload import workload
 from hazard_ledger.organisations.operations import change_password, end_sessions
+from hazard_ledger.paperwork.statistics import Period
 from hazard_ledger.reliability.idempotency import claim_key, store_answer
 from hazard_ledger.web import db, submissions
 from hazard_ledger.web.errors import PAGE_MESSAGES, handle_http_exception, retry_after
+from hazard_ledger.web.i18n import one_language
 from hazard_ledger.web.limits import authenticate_within_limits, limit_public_reports
 from hazard_ledger.web.views.forms import (
     MAX_PHOTOS, LoginForm, PasswordForm, ReportForm, accepts_photos, poster_location,
@@ -34,7 +35,7 @@ def home():
     today = db.today()
     return render_template("pages/home.html", figures=workload(db.session(), current_user, today, db.zone()),
                            gaps=compliance_gaps(db.session(), current_user, today.year, db.settings()["compliance"]),
-                           quarter=f"{today.year}Q{(today.month - 1) // 3 + 1}", today=today)
+                           quarter=str(Period.quarter_of(today)), today=today)
 
 
 def _safe_next(target: str | None) -> str:
@@ -105,14 +106,6 @@ def password():
         login_user(user)  # this browser, in the new epoch
         return render_template("pages/password.html", form=PasswordForm(formdata=None), changed=True)
     return render_template("pages/password.html", form=form), 422 if form.is_submitted() else 200
-
-
-def _in_page_language(message: str) -> str:
-    """An operation's bilingual message ("中文 / English"), in the page's language only."""
-    chinese, separator, english = message.partition(" / ")
-    if not separator:
-        return message
-    return english if get_locale() and get_locale().language == "en" else chinese
 
 
 def _report_page(form: ReportForm, enterprise, status: int = 200, problem: str | None = None,
@@ -221,7 +214,7 @@ def report_form(report_token):
         return _report_page(form, enterprise, 422)
     except DomainError as error:
         db.discard()
-        form.photos.errors = [*form.photos.errors, _in_page_language(error.message)]
+        form.photos.errors = [*form.photos.errors, one_language(error.message)]
         return _report_page(form, enterprise, 422)
     db.flush()  # a conflict is the 409 before the answer is written beside it
     store_answer(session, keyed, claim.claim_id,

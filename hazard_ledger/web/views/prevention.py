@@ -5,12 +5,9 @@ operations as the API (hazard_ledger.prevention.operations)."""
 
 from __future__ import annotations
 
-import io
 import tempfile
 from decimal import Decimal
 
-import qrcode
-import qrcode.image.svg
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,6 +24,7 @@ from hazard_ledger.prevention.register import export_register, import_register
 from hazard_ledger.prevention.schemas import RiskPointIn
 from hazard_ledger.tabular import ImportRefused, TableError
 from hazard_ledger.web import db
+from hazard_ledger.web.views.qr import qr_svg
 from hazard_ledger.web.downloads import send_written
 
 bp = Blueprint("dual_prevention", __name__)
@@ -270,13 +268,6 @@ def risk_point(risk_point_id: int):
                            **_page_vocabulary())
 
 
-def _qr_svg(address: str) -> Markup:
-    image = qrcode.make(address, image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return Markup(buffer.getvalue().decode().split("?>", 1)[-1])
-
-
 @bp.route("/risk-points/<id:risk_point_id>/qr")
 @login_required
 def poster(risk_point_id: int):
@@ -285,7 +276,7 @@ def poster(risk_point_id: int):
     base = db.settings()["app"]["base_url"].rstrip("/")
     address = f"{base}{url_for('dual_prevention.inspect', risk_point_id=point.id)}"
     return render_template("prevention/poster.html", point=point, enterprise=point.enterprise, address=address,
-                           qr=_qr_svg(address), **_page_vocabulary())
+                           qr=qr_svg(address), **_page_vocabulary())
 
 
 @bp.route("/risk-points/<id:risk_point_id>/inspect")

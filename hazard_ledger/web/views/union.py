@@ -26,11 +26,11 @@ from hazard_ledger.union import operations as ops
 from hazard_ledger.union.models import Campaign, CampaignKind, Notice, NoticeKind
 from hazard_ledger.union.scoring import sheets_of
 from hazard_ledger.web import db
+from hazard_ledger.web.views.qr import qr_svg
 from hazard_ledger.web.downloads import send_written
 from hazard_ledger.web.errors import PAGE_TITLES
 from hazard_ledger.validation import MAX_ID
-from hazard_ledger.web.i18n import select_locale
-from hazard_ledger.web.views.qr import qr_svg
+from hazard_ledger.web.i18n import one_language
 
 bp = Blueprint("union", __name__)
 
@@ -43,11 +43,7 @@ CAMPAIGN_WORDS = {"cha_bao_cu": _l("查保促"), "ankang_cup": _l("安康杯竞�
 HONOUR_WORDS = {"collective": _l("先进集体"), "individual": _l("先进个人")}
 
 
-@bp.app_template_filter("one_language")
-def one_language(text) -> str:
-    """A domain message is "中文 / English": a page shows the half of its language."""
-    zh, _sep, en = str(text).partition(" / ")
-    return (en or zh) if select_locale() == "en" else zh
+bp.add_app_template_filter(one_language, "one_language")
 
 
 @bp.app_template_global("union_open_notices")
@@ -228,8 +224,8 @@ def public_board(report_token: str):
     except NotFound:
         abort(404)
     address = f"{db.settings()['app']['base_url'].rstrip('/')}/b/{report_token}"
-    return _page("union/board.html", board=shown, report_token=report_token, address=address, qr=qr_svg(address, box_size=10),
-                 days=board.BOARD_DAYS)
+    return _page("union/board.html", board=shown, report_token=report_token, address=address,
+                 qr=qr_svg(address, box_size=10), days=board.BOARD_DAYS)
 
 
 # ---- an enterprise's papers --------------------------------------------------------------------

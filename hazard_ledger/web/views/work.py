@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tempfile
 from datetime import date
+from typing import Iterable
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
@@ -26,9 +27,11 @@ from hazard_ledger.hazards import operations as ops
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.hazards.schemas import HazardQuery, filters_of
 from hazard_ledger.notifications import operations as inbox_ops
+from hazard_ledger.notifications.nudges import nudge
 from hazard_ledger.organisations.operations import list_enterprises, visible_enterprise
 from hazard_ledger.rewards.models import AwardStatus
 from hazard_ledger.paperwork.ledger_export import export_ledger
+from hazard_ledger.paperwork.statistics import Period
 from hazard_ledger.rewards.operations import (
     approve_award, approve_awards, budgets_of_year, claim_award, list_awards, pay_award, receipt_reward, reject_award,
     reporter_of,
@@ -39,6 +42,7 @@ from hazard_ledger.web.downloads import send_written
 from hazard_ledger.web.limits import limit_public_reports
 from hazard_ledger.web.views.forms import ClaimForm, signed_location
 from hazard_ledger.web.views.qr import qr_svg
+from hazard_ledger.web.views.union import one_language
 
 bp = Blueprint("work", __name__)
 
@@ -58,6 +62,12 @@ def _filters() -> ops.HazardFilters:
 @bp.route("/ledger")
 @login_required
 def ledger():
+    return _ledger_page()
+
+
+def _ledger_page(status: int = 200, problem: str | None = None, ticked: Iterable[int] = ()):
+    """The ledger table under the address's filters; `problem`: a bulk action refused
+    (shown above the list, with the rows that were ticked still ticked)."""
     session, today = db.session(), db.today()
     filters = _filters()
     next_cursor = None
@@ -70,13 +80,65 @@ def ledger():
                                                     cursor=request.args.get("cursor") or None)
         except DomainError:
             abort(404)
-    args = {k: v for k, v in request.args.items(multi=False) if k != "cursor"}
+    args = {k: v for k, v in request.args.items(multi=False) if k not in ("cursor", *BULK_ANSWER)}
     total = session.scalar(select(func.count()).select_from(
         ops.filtered_query(session, current_user, filters, today, db.zone()).subquery()))
     return render_template("pages/ledger.html", hazards=hazards, today=today, next_cursor=next_cursor, args=args,
                            states=list(HazardState), total=total,
                            photos=ops.first_photos(session, [hazard.id for hazard in hazards]),
-                           zone=db.zone(), selected_states=[s.value for s in filters.states])
+                           zone=db.zone(), selected_states=[s.value for s in filters.states],
+                           here=_kept_address(), nudge_answer=_nudge_answer(), problem=problem,
+                           ticked=set(ticked)), status
+
+
+# the answer of a 催办, carried to the page it redirects to
+BULK_ANSWER = ("nudged", "skipped")
+
+
+def _kept_address() -> dict:
+    """The ledger's address (filters, sort, page) for a bulk action to come back to."""
+    return {name: request.args.getlist(name) for name in request.args if name not in BULK_ANSWER}
+
+
+def _nudge_answer() -> str | None:
+    counts = [request.args.get(name, "") for name in BULK_ANSWER]
+    if not all(count.isascii() and count.isdigit() and len(count) < 5 for count in counts):
+        return None
+    return _("已催办 %(nudged)s 项；跳过 %(skipped)s 项（未逾期、不在您的范围内或今天已催办）。",
+             nudged=int(counts[0]), skipped=int(counts[1]))
+
+
+def _selection() -> list[int]:
+    """The hazards ticked on the ledger page, read as the API reads `ids` (the same bounds
+    and message); raises ValidationFailed in the page's words when none, or too many."""
+    ticked = ",".join(value for value in request.form.getlist("ids") if value.strip())
+    try:
+        ids = HazardQuery().load({"ids": ticked})["ids"] if ticked else []
+    except ValidationError as error:
+        raise ValidationFailed.on("ids", flatten_messages(error.messages)["ids"][0]) from None
+    if not ids:
+        raise ValidationFailed.on("ids", _("请先勾选隐患"))
+    return ids
+
+
+def _ticked() -> list[int]:
+    """What was ticked, to tick it again on the page that shows a refusal."""
+    return [int(v) for v in request.form.getlist("ids") if v.isascii() and v.isdigit() and len(v) < 10]
+
+
+@bp.route("/ledger/nudge", methods=["POST"])
+@login_required
+def ledger_nudge():
+    """催办 of the ticked hazards: their responsible people hear it (notifications/nudges.py);
+    the page then says how many were nudged and how many skipped."""
+    if not permissions.may_nudge(current_user):
+        abort(403)
+    try:
+        answer = nudge(db.session(), current_user, _selection(), db.now(), db.zone())
+    except ValidationFailed as error:
+        db.discard()
+        return _ledger_page(422, one_language(error.problem), _ticked())
+    return redirect(url_for("work.ledger", **_kept_address(), nudged=answer.nudged, skipped=answer.skipped), 303)
 
 
 AGING = ((1, 7, "1–7"), (8, 30, "8–30"), (31, None, ">30"))
@@ -405,9 +467,8 @@ def _render_roster(enterprise, problems: list[str], message: str | None, status:
 
 def recent_quarters(today) -> list[str]:
     """The running quarter and the one before: the statistics forms a safety officer files."""
-    quarter = (today.month - 1) // 3 + 1
-    earlier = f"{today.year}Q{quarter - 1}" if quarter > 1 else f"{today.year - 1}Q4"
-    return [f"{today.year}Q{quarter}", earlier]
+    running = Period.quarter_of(today)
+    return [str(running), str(running.previous)]
 
 
 @bp.route("/roster-template.xlsx")
@@ -424,12 +485,19 @@ def roster_template():
                         "职工花名册模板.xlsx")
 
 
-@bp.route("/ledger/export")
+@bp.route("/ledger/export", methods=["GET", "POST"])
 @login_required
 def ledger_export():
-    """The ledger table's filters as an Excel (or CSV) file, for the browser session."""
+    """The ledger table's filters as an Excel (or CSV) file, for the browser session; a
+    POST (the page's 导出所选) exports exactly the ticked rows."""
     fmt = ".csv" if request.args.get("format") == "csv" else ".xlsx"
     filters = _filters()
+    if request.method == "POST":
+        try:
+            filters = ops.HazardFilters(ids=_selection())
+        except ValidationFailed as error:
+            db.discard()
+            return _ledger_page(422, one_language(error.problem), _ticked())
     return send_written(lambda handle: export_ledger(db.session(), current_user, filters, handle, fmt, db.today(),
                                                      db.zone()),
                         f"隐患排查治理台账-{db.today().isoformat()}{fmt}")
