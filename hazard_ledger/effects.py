@@ -13,10 +13,10 @@ may read the ledger without a cycle (tests/test_import_graph.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Fired:
-    """An event that has just fired: the hazard as it now stands and who fired it."""
+    """An event that has just fired: the hazard as it now stands, who fired it, and the
+    event's fields as the rule read them (what its history entry records)."""
 
     session: Session
     event: str
@@ -36,6 +37,7 @@ class Fired:
     actor: User
     now: datetime
     zone: ZoneInfo
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 Effect = Callable[[Fired], object]
@@ -43,7 +45,7 @@ Effect = Callable[[Fired], object]
 
 @cache
 def _effects() -> dict[str, tuple[Effect, ...]]:
-    from hazard_ledger.notifications.hazard_messages import announce_assignment
+    from hazard_ledger.notifications.hazard_messages import announce_assignment, announce_supervision
     from hazard_ledger.rewards.operations import propose_award
 
     return {
@@ -51,6 +53,7 @@ def _effects() -> dict[str, tuple[Effect, ...]]:
             announce_assignment,  # the responsible user's inbox (and e-mail), the enterprise's group webhooks
             lambda fired: propose_award(fired.session, fired.hazard, fired.now, fired.zone),  # a confirmed report earns
         ),
+        "supervise": (announce_supervision,),  # 督办: the enterprise's safety officers and the responsible user
     }
 
 

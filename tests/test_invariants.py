@@ -32,6 +32,7 @@ def good_fields(event: str, hazard: Hazard) -> dict:
         "rectify": {"note": "已整改", "completed_on": today.isoformat()},
         "reopen": {"reason": "不合格"},
         "close": {"note": "合格"},
+        "supervise": {"note": "督办", "due_on": (today + timedelta(days=7)).isoformat()},
     }[event]
 
 

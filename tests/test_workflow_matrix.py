@@ -4,15 +4,17 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.clock import service_today
+from tests.clock import current, service_today
 from tests.factories import make_hazard, plan
 
-EVENTS = ("assign", "reject", "progress", "extend", "rectify", "reopen", "close")
+EVENTS = ("assign", "reject", "progress", "extend", "rectify", "reopen", "close", "supervise")
 SOURCES = {"assign": "reported", "reject": "reported", "progress": "assigned", "extend": "assigned",
-           "rectify": "assigned", "reopen": "rectified", "close": "rectified"}
+           "rectify": "assigned", "reopen": "rectified", "close": "rectified", "supervise": "assigned"}
 ROLES = ("admin", "inspector_a", "officer_a1", "worker2_a1", "worker_a1")  # worker2_a1 is the responsible user
-CASES = [("reported", "general"), ("assigned", "general"), ("assigned", "major"), ("rectified", "general"),
-         ("rectified", "major"), ("closed", "general"), ("rejected", "general")]
+# (state, grade, days since it was reported and assigned: 20 makes an assigned hazard ten days overdue)
+CASES = [("reported", "general", 0), ("assigned", "general", 0), ("assigned", "major", 0),
+         ("assigned", "general", 20), ("assigned", "major", 20), ("rectified", "general", 0),
+         ("rectified", "major", 0), ("closed", "general", 0), ("rejected", "general", 0)]
 
 
 def may(event: str, role: str, grade: str) -> bool:
@@ -26,7 +28,14 @@ def may(event: str, role: str, grade: str) -> bool:
         return inspector or admin or (officer and grade == "general")
     if event == "close":
         return admin or (inspector if grade == "major" else officer)
+    if event == "supervise":
+        return inspector or admin
     raise AssertionError(event)
+
+
+def overdue_only(event: str) -> bool:
+    """督办 is for an overdue hazard only (a 409 otherwise, after the role's 403)."""
+    return event == "supervise"
 
 
 def fields_for(event: str, detail: dict) -> dict:
@@ -37,23 +46,26 @@ def fields_for(event: str, detail: dict) -> dict:
         return {"deadline": (current + timedelta(days=5)).isoformat(), "reason": "材料未到"}
     return {"reject": {"reason": "not_a_hazard", "comment": "现场核实无隐患"}, "progress": {"note": "已采购材料"},
             "rectify": {"note": "已整改", "completed_on": service_today().isoformat()},
-            "reopen": {"reason": "验收不合格"}, "close": {"note": "验收合格，同意销号"}}[event]
+            "reopen": {"reason": "验收不合格"}, "close": {"note": "验收合格，同意销号"},
+            "supervise": {"note": "限期整改", "due_on": (service_today() + timedelta(days=7)).isoformat()}}[event]
 
 
 @pytest.mark.parametrize("event", EVENTS)
 @pytest.mark.parametrize("role", ROLES)
 def test_every_event_from_every_state_by_every_role(world, database, event, role):
-    for state, grade in CASES:
-        hazard_id = make_hazard(database, world, state=state, grade=grade)
+    for state, grade, days in CASES:
+        hazard_id = make_hazard(database, world, state=state, grade=grade, now=current()() - timedelta(days=days))
         before = world.get("admin", f"/api/v1/hazards/{hazard_id}").json
         answer = world.fire(role, hazard_id, event, **fields_for(event, before))
         if role == "worker2_a1" and state in ("reported", "rejected"):
             expected = 404  # not yet (or never) responsible: the hazard is not theirs to see
         elif state != SOURCES[event]:
             expected = 409
+        elif not may(event, role, grade):
+            expected = 403
         else:
-            expected = 200 if may(event, role, grade) else 403
-        assert answer.status_code == expected, (state, grade, answer.json)
+            expected = 409 if overdue_only(event) and not before["overdue"] else 200
+        assert answer.status_code == expected, (state, grade, days, answer.json)
         after = world.get("admin", f"/api/v1/hazards/{hazard_id}").json
         if expected == 200:
             assert after["version"] == before["version"] + 1
@@ -68,12 +80,13 @@ def test_every_event_from_every_state_by_every_role(world, database, event, role
 
 @pytest.mark.parametrize("role", ROLES)
 def test_allowed_events_are_exactly_what_succeeds(world, database, role):
-    for state, grade in CASES:
-        hazard_id = make_hazard(database, world, state=state, grade=grade)
+    for state, grade, days in CASES:
+        hazard_id = make_hazard(database, world, state=state, grade=grade, now=current()() - timedelta(days=days))
         if role == "worker2_a1" and state in ("reported", "rejected"):
             continue
-        shown = world.get(role, f"/api/v1/hazards/{hazard_id}").json["allowed_events"]
-        assert shown == [e for e in EVENTS if SOURCES[e] == state and may(e, role, grade)], (state, grade)
+        detail = world.get(role, f"/api/v1/hazards/{hazard_id}").json
+        assert detail["allowed_events"] == [e for e in EVENTS if SOURCES[e] == state and may(e, role, grade)
+                                            and (detail["overdue"] or not overdue_only(e))], (state, grade, days)
 
 
 def test_the_responsible_user_never_closes_even_as_admin(world, database):

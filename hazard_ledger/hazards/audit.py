@@ -1,17 +1,18 @@
-"""The union's overdue audit: enterprises ranked, the most overdue first, with their items."""
+"""The union's overdue audit: enterprises ranked, the most overdue first, with their items,
+and which of them are under the union's supervision (督办)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from hazard_ledger import permissions
-from hazard_ledger.enums import Grade
+from hazard_ledger.enums import Grade, HazardState
 from hazard_ledger.errors import Forbidden
-from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.hazards.models import Hazard, HazardEvent
 from hazard_ledger.organisations.models import Enterprise, Jurisdiction, User
 
 
@@ -63,3 +64,26 @@ def places_of(session: Session, enterprise_ids: set[int]) -> dict[int, tuple[str
                            .join(Jurisdiction, Jurisdiction.id == Enterprise.jurisdiction_id)
                            .where(Enterprise.id.in_(enterprise_ids)))
     return {eid: (name, district) for eid, name, district in rows}
+
+
+@dataclass(frozen=True)
+class Supervision:
+    """An inspector's 督办 of a hazard: what the enterprise must do, and by when."""
+
+    note: str
+    due_on: date
+    at: datetime
+
+
+def supervisions_of(session: Session, hazards: list[Hazard]) -> dict[int, Supervision]:
+    """The latest 督办 of each of `hazards` that is still assigned (being rectified), by
+    hazard id; a hazard never supervised is absent. One query for all of them: being
+    under supervision is read from the history, which the chain keeps."""
+    ids = [hazard.id for hazard in hazards if hazard.state is HazardState.ASSIGNED]
+    if not ids:
+        return {}
+    rows = session.execute(select(HazardEvent.hazard_id, HazardEvent.data, HazardEvent.at)
+                           .where(HazardEvent.event == "supervise", HazardEvent.hazard_id.in_(ids))
+                           .order_by(HazardEvent.hazard_id, HazardEvent.seq))
+    # in each hazard's order, so the latest entry is the one kept
+    return {hazard_id: Supervision(data["note"], date.fromisoformat(data["due_on"]), at) for hazard_id, data, at in rows}

@@ -26,7 +26,7 @@ from hazard_ledger.hazards.attachments import (  # noqa: F401
     add_attachment, visible_attachment, attachment_path, attachments_of, first_photos,
 )
 from hazard_ledger.hazards.audit import (  # noqa: F401
-    EnterpriseOverdue, overdue_audit, places_of,
+    EnterpriseOverdue, Supervision, overdue_audit, places_of, supervisions_of,
 )
 
-__all__ = ["EnterpriseOverdue", "Finding", "HazardFilters", "Report", "add_attachment", "attachment_path", "attachments_of", "codes_like", "decode_cursor", "encode_cursor", "enterprise_by_report_token", "filtered_query", "first_photos", "hazard_by_receipt", "list_hazards", "next_hazard_code", "overdue_audit", "places_of", "reported_by", "report_as_user", "report_finding", "report_publicly", "responsible_candidates", "transition", "visible_attachment", "visible_hazard", "visible_hazard_by_code"]
+__all__ = ["EnterpriseOverdue", "Finding", "HazardFilters", "Report", "Supervision", "add_attachment", "attachment_path", "attachments_of", "codes_like", "decode_cursor", "encode_cursor", "enterprise_by_report_token", "filtered_query", "first_photos", "hazard_by_receipt", "list_hazards", "next_hazard_code", "overdue_audit", "places_of", "reported_by", "report_as_user", "report_finding", "report_publicly", "responsible_candidates", "supervisions_of", "transition", "visible_attachment", "visible_hazard", "visible_hazard_by_code"]

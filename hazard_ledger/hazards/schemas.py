@@ -212,10 +212,15 @@ class EnterpriseOverdueOut(Schema):
     oldest_days_overdue = fields.Integer()
 
 
+class OverdueItemOut(HazardOut):
+    # the due date of the latest 督办 of a hazard under supervision; null: not supervised
+    supervised_until = fields.Date(allow_none=True)
+
+
 class OverdueAuditOut(Schema):
     as_of = fields.Date()
     enterprises = fields.List(fields.Nested(EnterpriseOverdueOut))
-    items = fields.List(fields.Nested(HazardOut))
+    items = fields.List(fields.Nested(OverdueItemOut))
 
 
 # ---- presentation: what a viewer may see of a hazard ---------------------------------
@@ -280,7 +285,7 @@ def present_detail(hazard: Hazard, viewer: User, today: date, attachments: list[
     shown = hashes_shown(hazard, viewer)
     values.update(
         history=[present_history(hazard, entry, viewer, shown) for entry in hazard.history],
-        allowed_events=allowed_events(hazard, viewer),
+        allowed_events=allowed_events(hazard, viewer, today),
         attachments=attachments,
         chain_head=hazard.chain_head if shown else None,
     )

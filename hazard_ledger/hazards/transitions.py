@@ -76,7 +76,7 @@ def _fire_and_write(session: Session, actor: User, hazard: Hazard, event: str, d
         if "history" in hazard.__dict__:
             entry.hazard = hazard  # keep a loaded history whole
         session.add(entry)
-    effects.follow(effects.Fired(session, event, hazard, actor, now, zone))
+    effects.follow(effects.Fired(session, event, hazard, actor, now, zone, ctx.cleaned))
     try:
         session.flush()
     except StaleDataError:

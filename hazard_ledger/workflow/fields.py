@@ -84,3 +84,16 @@ class ReopenFields(EventFields):
 
 class CloseFields(EventFields):
     note = _required_text()
+
+
+class SuperviseFields(EventFields):
+    # 督办意见: what the union requires of the enterprise. The messages are the domain's
+    # "中文 / English", since the audit page shows them next to its inputs.
+    note = fields.String(required=True, validate=validate.Length(
+        min=1, max=4000, error="督办意见须为 1 至 4000 字 / the note must be 1 to 4000 characters"),
+        error_messages={"required": "请填写督办意见 / write what the enterprise must do",
+                        "null": "请填写督办意见 / write what the enterprise must do"})
+    # the day by which the enterprise must have answered or finished
+    due_on = Day(required=True, error_messages={"required": "请填写督办期限 / give the date to answer by",
+                                                "null": "请填写督办期限 / give the date to answer by",
+                                                "invalid": "日期格式不正确 / not a date"})

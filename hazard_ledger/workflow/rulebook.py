@@ -1,12 +1,14 @@
 """The one rulebook of the hazard workflow.
 
     reported --assign--> assigned --rectify--> rectified --close--> closed
-        |                 ^  |  progress, extend    |
+        |                 ^  |  progress, extend,   |
+        |                 |  |  supervise (overdue) |
         +--reject--> rejected  +-------reopen-------+
 
 One module-level `transitions.Machine(model=None)` drives the Enum column of every
 hazard (a Machine per row costs ~45x the memory). Each rule names who may fire it,
-the fields it takes and what it changes; `allowed_events` reads the same rules. A rule
+when (a condition on the hazard and the day, such as being overdue), the fields it
+takes and what it changes; `allowed_events` reads the same rules. A rule
 refuses through its conditions before anything changes, leaving the reason in the
 context, so a refused event changes nothing.
 """
@@ -69,6 +71,12 @@ def _extenders(actor: User, hazard: Hazard) -> bool:
     return actor.role in (Role.INSPECTOR, Role.ADMIN)
 
 
+def _overseers(actor: User, hazard: Hazard) -> bool:
+    # 督办 is the union's: an inspector whose subtree holds the enterprise (transition only
+    # reaches hazards the actor can see, so the subtree is already cut) or an admin
+    return actor.role in (Role.INSPECTOR, Role.ADMIN)
+
+
 def _verifiers(actor: User, hazard: Hazard) -> bool:
     # 销号 is an independent check: never by the one who did the work
     if _responsible(actor, hazard):
@@ -78,6 +86,18 @@ def _verifiers(actor: User, hazard: Hazard) -> bool:
     if hazard.grade is Grade.MAJOR:
         return actor.role is Role.INSPECTOR
     return _officer_of(actor, hazard)
+
+
+# ---- when an event may fire at all (besides the hazard's state) ------------------
+
+def _any_day(hazard: Hazard, today: date) -> str | None:
+    return None
+
+
+def _overdue(hazard: Hazard, today: date) -> str | None:
+    if hazard.is_overdue(today):
+        return None
+    return "只能督办已逾期的隐患 / only an overdue hazard may be supervised"
 
 
 # ---- checks that need the hazard, the clock or the database ----------------------
@@ -107,6 +127,11 @@ def _check_reject(hazard: Hazard, ctx: TransitionContext) -> None:
 def _check_extend(hazard: Hazard, ctx: TransitionContext) -> None:
     if hazard.deadline is not None and ctx.cleaned["deadline"] <= hazard.deadline:
         raise ValidationFailed.on("deadline", "延期后的时限须晚于原时限 / must be later than the current deadline")
+
+
+def _check_supervise(hazard: Hazard, ctx: TransitionContext) -> None:
+    if ctx.cleaned["due_on"] < ctx.today:
+        raise ValidationFailed.on("due_on", "督办期限不能早于今天 / the date cannot be before today")
 
 
 def _check_rectify(hazard: Hazard, ctx: TransitionContext) -> None:
@@ -180,6 +205,8 @@ class Rule:
     fields: type[Schema]
     check: Callable[[Hazard, TransitionContext], None]
     apply: Callable[[Hazard, TransitionContext], None]
+    # why the event may not fire on this hazard today, or None: a refusal (409) before any field is read
+    not_now: Callable[[Hazard, date], str | None] = _any_day
 
 
 RULEBOOK: dict[str, Rule] = {
@@ -192,6 +219,9 @@ RULEBOOK: dict[str, Rule] = {
         Rule("rectify", (S.ASSIGNED,), S.RECTIFIED, _rectifiers, event_fields.RectifyFields, _check_rectify, _apply_rectify),
         Rule("reopen", (S.RECTIFIED,), S.ASSIGNED, _triagers, event_fields.ReopenFields, _check_reopen, _apply_reopen),
         Rule("close", (S.RECTIFIED,), S.CLOSED, _verifiers, event_fields.CloseFields, _nothing, _apply_close),
+        # 督办: recorded in the history (and chained) and announced; the hazard itself is unchanged
+        Rule("supervise", (S.ASSIGNED,), S.ASSIGNED, _overseers, event_fields.SuperviseFields, _check_supervise,
+             _nothing, not_now=_overdue),
     )
 }
 
@@ -212,6 +242,15 @@ def _fields_of(rule: Rule) -> Schema:
     """One instance of each rule's schema: building a marshmallow schema copies all its
     fields, and a schema holds no state between loads."""
     return rule.fields()
+
+
+def _ready(event_data) -> bool:
+    ctx: TransitionContext = event_data.kwargs["ctx"]
+    reason = RULEBOOK[event_data.event.name].not_now(event_data.model, ctx.today)
+    if reason is not None:
+        ctx.refusal = InvalidTransition(reason)
+        return False
+    return True
 
 
 def _valid(event_data) -> bool:
@@ -240,7 +279,7 @@ RULES = Machine(
     initial=HazardState.REPORTED,
     transitions=[
         {"trigger": rule.event, "source": list(rule.sources), "dest": rule.dest,
-         "conditions": [_permitted, _valid], "before": [_apply]}
+         "conditions": [_permitted, _ready, _valid], "before": [_apply]}
         for rule in RULEBOOK.values()
     ],
     auto_transitions=False,
@@ -267,10 +306,10 @@ def fire(hazard: Hazard, event: str, ctx: TransitionContext) -> None:
         raise ctx.refusal or Forbidden(f"{event} refused")
 
 
-def allowed_events(hazard: Hazard, actor: User) -> list[str]:
-    """The events `actor` may fire on `hazard` now, from the same rules."""
+def allowed_events(hazard: Hazard, actor: User, today: date) -> list[str]:
+    """The events `actor` may fire on `hazard` on `today`, from the same rules."""
     return [
         rule.event
         for rule in RULEBOOK.values()
-        if hazard.state in rule.sources and rule.may_fire(actor, hazard)
+        if hazard.state in rule.sources and rule.may_fire(actor, hazard) and rule.not_now(hazard, today) is None
     ]

@@ -12,8 +12,12 @@ blp = Blueprint("audit", __name__, description="The inspectors' overdue audit")
 @blp.response(200, OverdueAuditOut)
 def overdue(caller):
     """Overdue hazards in the caller's scope, the most overdue first (inspectors, admins,
-    and safety officers for their own enterprise; workers: 403)."""
+    and safety officers for their own enterprise; workers: 403); `supervised_until` on an
+    item under the union's supervision (督办), null otherwise."""
     today = db.today()
     enterprises, items = ops.overdue_audit(db.session(), caller, today)
+    supervisions = ops.supervisions_of(db.session(), items)
     return {"as_of": today, "enterprises": enterprises,
-            "items": [present_hazard(h, caller, today) for h in items]}
+            "items": [{**present_hazard(h, caller, today),
+                       "supervised_until": supervisions[h.id].due_on if h.id in supervisions else None}
+                      for h in items]}

@@ -32,7 +32,7 @@ FIELD_LABELS = {
     "category": (_l("隐患类别（可选）"), "text"), "funds": (_l("治理资金（元，重大隐患必填）"), "number"),
     "emergency_plan": (_l("应急预案（重大隐患必填）"), "textarea"), "reason": (_l("原因"), "text"),
     "duplicate_of": (_l("重复的隐患编号"), "hazard_code"), "comment": (_l("说明"), "textarea"), "note": (_l("说明"), "textarea"),
-    "completed_on": (_l("完成日期"), "date"),
+    "completed_on": (_l("完成日期"), "date"), "due_on": (_l("督办期限"), "date"),
 }
 CHOICES = {"grade": [("general", _l("一般")), ("major", _l("重大"))],
            "reason": [("not_a_hazard", _l("不是隐患")), ("duplicate", _l("重复举报"))]}

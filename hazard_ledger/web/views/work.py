@@ -43,6 +43,7 @@ from hazard_ledger.web.limits import limit_public_reports
 from hazard_ledger.web.views.forms import ClaimForm, signed_location
 from hazard_ledger.web.views.qr import qr_svg
 from hazard_ledger.web.views.union import one_language
+from hazard_ledger.workflow import allowed_events
 
 bp = Blueprint("work", __name__)
 
@@ -169,19 +170,53 @@ def aging_chart(items, today: date, chosen: int | None = None) -> Markup:
 @bp.route("/audit")
 @login_required
 def audit():
+    return _audit_page()
+
+
+def _audit_page(status: int = 200, refused: dict | None = None):
+    """The overdue audit, drilled down by `enterprise_id` and `age`; `refused`: a 督办 that
+    failed ({hazard_id, values, errors}), shown again in its row, open, with what was typed
+    and each problem next to its input."""
     if not permissions.may_read_overdue(current_user):  # the rule the operation applies to the API too
         abort(403)
-    today = db.today()
-    enterprises, items = ops.overdue_audit(db.session(), current_user, today)
+    session, today = db.session(), db.today()
+    enterprises, items = ops.overdue_audit(session, current_user, today)
     chosen = request.args.get("enterprise_id", type=int)
     shown = [h for h in items if chosen is None or h.enterprise_id == chosen]
     chart = aging_chart(shown, today, chosen)  # the chart follows the drill-down
     low, _dash, high = (request.args.get("age") or "").partition("-")
     if low.isdigit():
         shown = [h for h in shown if _aged(h.days_overdue(today), int(low), int(high) if high.isdigit() else None)]
+    supervised = next((h for h in shown if h.id == request.args.get("supervised", type=int)), None)
     return render_template("pages/audit.html", enterprises=enterprises, items=shown, today=today, chart=chart,
-                           chosen=chosen, places=ops.places_of(db.session(), {h.enterprise_id for h in shown}),
-                           aged=bool(low.isdigit()))
+                           chosen=chosen, places=ops.places_of(session, {h.enterprise_id for h in shown}),
+                           aged=bool(low.isdigit()), supervisions=ops.supervisions_of(session, shown),
+                           # the button where the rulebook lets this user 督办 the item today
+                           supervisable={h.id for h in shown if "supervise" in allowed_events(h, current_user, today)},
+                           drilled={"enterprise_id": chosen, "age": request.args.get("age") or None},
+                           supervised=supervised, refused=refused or {}), status
+
+
+@bp.route("/audit/<id:hazard_id>/supervise", methods=["POST"])
+@login_required
+def supervise(hazard_id: int):
+    """督办 from the audit: the rulebook's `supervise`, the same operation as the API; then
+    the audit again (as it was drilled down), saying which item was supervised."""
+    values = {name: (request.form.get(name) or "").strip() for name in ("note", "due_on")}
+    try:
+        ops.transition(db.session(), current_user, hazard_id, "supervise",
+                       {name: value for name, value in values.items() if value}, version=None, now=db.now(),
+                       zone=db.zone())
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    except DomainError as error:
+        db.discard()
+        return _audit_page(error.status, {"hazard_id": hazard_id, "values": values,
+                                          "errors": error.fields or {"_form": [error.message]}})
+    drilled = {name: request.args.get(name) for name in ("enterprise_id", "age") if request.args.get(name)}
+    return redirect(url_for("work.audit", supervised=hazard_id, **drilled) + "#items", 303)
 
 
 @bp.route("/inbox")
