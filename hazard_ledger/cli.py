@@ -4,6 +4,7 @@ exit non-zero; no traceback for them."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
 from functools import wraps
@@ -534,14 +535,16 @@ def audit() -> None:
 @audit.command("verify")
 @user_errors
 def audit_verify() -> None:
-    """Check every hazard's and every notice's hash chain; exit non-zero on a break."""
+    """Check every hazard's and every notice's hash chain, and every stored photo against
+    the sha256 its history entry chained; exit non-zero on a break."""
+    from hazard_ledger.hazards.attachments import verify_photos
     from hazard_ledger.hazards.chain import verify_all
     from hazard_ledger.union.operations import verify_notice_chains
 
     rt = runtime()
     breaks = notice_breaks = 0
     with rt.database.unit_of_work(write=False) as session:
-        for found in verify_all(session):
+        for found in itertools.chain(verify_all(session), verify_photos(session, rt.settings.upload_dir)):
             breaks += 1
             where = f"entry {found.seq}" if found.seq else "chain head"
             click.echo(f"BROKEN {found.code} (id {found.hazard_id}) at {where}: {found.problem}")
@@ -551,7 +554,7 @@ def audit_verify() -> None:
             click.echo(f"BROKEN notice {found.code} (id {found.hazard_id}) at {where}: {found.problem}")
     if breaks or notice_breaks:
         raise UserError(f"{breaks} hazard chain(s) and {notice_breaks} notice chain(s) broken")
-    click.echo("every hazard chain verifies")
+    click.echo("every hazard chain verifies, and every photo it chained")
     click.echo("every notice chain verifies")
 
 

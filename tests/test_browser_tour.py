@@ -67,7 +67,9 @@ def _look(page, server: str, path: str, name: str) -> None:
         assert not overflows(page), f"{path} overflows at {name} in {language}"
         text = page.inner_text("body")
         assert not PAIR.search(text), f"{path} in {language} shows a pair: {PAIR.search(text).group()!r}"
-        slug = re.sub(r"[^a-z0-9]+", "-", path.strip("/").lower()) or "home"
+        # (a token or a receipt in the path is "x": one file per page, whatever the run)
+        stable = "/".join("x" if len(part) > 15 else part for part in path.strip("/").split("/"))
+        slug = re.sub(r"[^a-z0-9]+", "-", stable.lower()) or "home"
         shot(page, f"tour-{name}-{slug}-{language}")
 
 

@@ -230,3 +230,12 @@ def test_a_hazard_no_longer_overdue_is_refused_with_the_reason_on_the_page(world
                                                               "due_on": "2026-06-22"})
     assert answer.status_code == 409
     assert 'data-testid="supervise-refused"' in answer.text and "只能督办已逾期的隐患" in answer.text
+
+
+def test_the_timeline_calls_the_note_of_a_supervision_its_opinion(world, database, overdue, client, clock):
+    assert world.fire("inspector_a", overdue, "supervise", **supervision(clock, note="三日内报送整改方案")).status_code == 200
+    login(client, "inspector_a")
+    page = client.get(f"/hazards/{overdue}").get_data(as_text=True)
+    assert re.search(r"<dt>督办意见</dt>\s*<dd>三日内报送整改方案</dd>", page)
+    english = client.get(f"/hazards/{overdue}?lang=en").get_data(as_text=True)
+    assert "三日内报送整改方案" in english and "督办意见" not in english

@@ -167,7 +167,8 @@ class HazardEvent(Base):
 
 
 class Attachment(Base):
-    """A photo of a hazard, stored on disk by content hash."""
+    """A photo of a hazard, stored on disk by content hash, chained by the history entry
+    it came with (its sha256 in the entry's data: hazards/attachments.py)."""
 
     __tablename__ = "attachments"
 
@@ -178,6 +179,12 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime]
+    # the event the photo came with (attachments.STAGES): "report" (整改前), "progress"
+    # (整改中), "rectify" or "close" (整改后)
+    stage: Mapped[str] = mapped_column(String(12))
+    # the seq of the hazard's history entry whose data names the photo's sha256; none for
+    # a photo stored before revision 0016, which no entry chained
+    entry_seq: Mapped[int | None] = mapped_column(Integer)
 
 
 class HazardCodeCounter(Base):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Insert, Select, String, bindparam, cast, func, select
@@ -19,6 +20,7 @@ from hazard_ledger.db import dialect_of
 from hazard_ledger.enums import HazardState, ReportChannel
 from hazard_ledger.errors import NotFound, ValidationFailed
 from hazard_ledger.hazards import chain
+from hazard_ledger.hazards.attachments import StoredPhoto, chained, record_photos
 from hazard_ledger.hazards.models import Hazard, HazardCodeCounter, HazardEvent
 from hazard_ledger.hazards.writes import as_written, columns_of, inserting, inserting_from
 from hazard_ledger.organisations.models import Enterprise, User
@@ -69,7 +71,7 @@ class Finding:
 
 def _record_report(session: Session, enterprise_id: int, report: Report, *, channel: ReportChannel,
                    reporter: User | None, now: datetime, zone: ZoneInfo, receipt: str | None = None,
-                   finding: Finding | None = None) -> Hazard:
+                   finding: Finding | None = None, photos: Sequence[StoredPhoto] = ()) -> Hazard:
     links = {} if finding is None else {"source": Finding.SOURCE, "risk_point_id": finding.risk_point_id,
                                         "inspection_id": finding.inspection_id, "check_index": finding.check_index}
     hazard = Hazard(
@@ -95,7 +97,7 @@ def _record_report(session: Session, enterprise_id: int, report: Report, *, chan
         at=now,
         data=chain.json_safe({"location": report.location, "description": report.description,
                         "category": report.category, "channel": channel.value, "anonymous": report.anonymous,
-                        **links}),
+                        **links, **chained(photos)}),
     )
     year = local_today(now, zone).year
     if dialect_of(session) is postgresql:
@@ -107,6 +109,8 @@ def _record_report(session: Session, enterprise_id: int, report: Report, *, chan
         as_written(record)
         make_transient_to_detached(record)  # as if loaded: the session holds them, with nothing to flush
     session.add(hazard)
+    # the report's photos (整改前), chained by its entry; their uploader is the reporter
+    record_photos(session, hazard, entry, photos, stage="report", uploader_id=hazard.reporter_user_id, now=now)
     return hazard
 
 
@@ -158,7 +162,7 @@ def _report_statement(hazard_columns: tuple[str, ...], entry_columns: tuple[str,
 
 
 def report_as_user(session: Session, actor: User, report: Report, enterprise_id: int | None,
-                   now: datetime, zone: ZoneInfo) -> Hazard:
+                   now: datetime, zone: ZoneInfo, photos: Sequence[StoredPhoto] = ()) -> Hazard:
     """A logged-in user reports a hazard: to their own enterprise unless they name one
     they can see."""
     if enterprise_id is None:
@@ -171,26 +175,26 @@ def report_as_user(session: Session, actor: User, report: Report, enterprise_id:
         if visible is None:
             raise ValidationFailed.on("enterprise_id", "企业不存在或不可见 / no such enterprise in your scope")
     return _record_report(session, enterprise_id, report, channel=ReportChannel.LOGIN, reporter=actor, now=now,
-                          zone=zone)
+                          zone=zone, photos=photos)
 
 
 def report_finding(session: Session, actor: User, enterprise_id: int, report: Report, finding: Finding,
-                   now: datetime, zone: ZoneInfo) -> Hazard:
+                   now: datetime, zone: ZoneInfo, photos: Sequence[StoredPhoto] = ()) -> Hazard:
     """A failed check of a planned inspection becomes a hazard in `reported`, reported by
     the inspecting user exactly as a logged-in report is, with its source and links: so
     every rule of the ledger (triage, reminders, statistics, rewards) applies to it. The
     caller has checked that `actor` may submit the inspection."""
     return _record_report(session, enterprise_id, report, channel=ReportChannel.LOGIN, reporter=actor, now=now,
-                          zone=zone, finding=finding)
+                          zone=zone, finding=finding, photos=photos)
 
 
 def report_publicly(session: Session, report_token: str, report: Report, now: datetime,
-                    zone: ZoneInfo) -> tuple[Hazard, str]:
+                    zone: ZoneInfo, photos: Sequence[StoredPhoto] = ()) -> tuple[Hazard, str]:
     """The QR-code form: no login; answers the hazard and its receipt, shown once."""
     enterprise = enterprise_by_report_token(session, report_token)
     receipt = new_receipt()
     hazard = _record_report(session, enterprise.id, report, channel=ReportChannel.PUBLIC_FORM, reporter=None,
-                            now=now, zone=zone, receipt=receipt)
+                            now=now, zone=zone, receipt=receipt, photos=photos)
     return hazard, receipt
 
 

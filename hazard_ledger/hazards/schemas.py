@@ -153,6 +153,13 @@ class AttachmentOut(Schema):
     sha256 = fields.String()
 
 
+class StagedAttachmentOut(AttachmentOut):
+    """A photo in a hazard's detail: with its stage (the upload's answer keeps the contract's four fields)."""
+
+    stage = fields.String(metadata={"description": "the event the photo came with: report (整改前), progress "
+                                                   "(整改中), rectify or close (整改后)"})
+
+
 class HazardOut(Schema):
     id = fields.Integer()
     code = fields.String()
@@ -194,7 +201,7 @@ class HazardOut(Schema):
 class HazardDetail(HazardOut):
     history = fields.List(fields.Nested(HistoryOut))
     allowed_events = fields.List(fields.String())
-    attachments = fields.List(fields.Nested(AttachmentOut))
+    attachments = fields.List(fields.Nested(StagedAttachmentOut))
     chain_head = fields.String(allow_none=True)
 
 
@@ -264,8 +271,15 @@ def present_history(hazard: Hazard, entry: HazardEvent, viewer: User, with_hash:
 
 
 def _actor_hidden(hazard: Hazard, entry: HazardEvent, viewer: User) -> bool:
-    # The report's actor is the reporter: as confidential as the reporter field.
-    return entry.event == "report" and (hazard.anonymous or not permissions.may_see_reporter(viewer, hazard))
+    # The report's actor is the reporter: as confidential as the reporter field. So is
+    # whoever added a photo on the report stage (the reporter, adding to the report:
+    # hidden for every such photo, so that a hidden one tells nothing more), and the
+    # reporter adding a photo at any stage.
+    photo_of_reporter = entry.event == "photo" and (
+        entry.data.get("stage") == "report"
+        or (hazard.reporter_user_id is not None and entry.actor_user_id == hazard.reporter_user_id))
+    return (entry.event == "report" or photo_of_reporter) and (
+        hazard.anonymous or not permissions.may_see_reporter(viewer, hazard))
 
 
 def hashes_shown(hazard: Hazard, viewer: User) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, inspect, select, update
@@ -15,8 +16,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from hazard_ledger import effects
 from hazard_ledger.clock import local_today
 from hazard_ledger.db import commits_each_statement, dialect_of
-from hazard_ledger.errors import Conflict
+from hazard_ledger.errors import Conflict, ValidationFailed
 from hazard_ledger.hazards import chain
+from hazard_ledger.hazards.attachments import PHOTO_EVENTS, StoredPhoto, chained, record_photos
 from hazard_ledger.hazards.models import Hazard, HazardEvent
 from hazard_ledger.hazards.queries import visible_hazard
 from hazard_ledger.hazards.writes import as_written, columns_of, inserting_from
@@ -25,10 +27,12 @@ from hazard_ledger.workflow import TransitionContext, fire
 
 
 def transition(session: Session, actor: User, hazard_id: int, event: str, data: dict, *,
-               version: int | None, now: datetime, zone: ZoneInfo) -> Hazard:
+               version: int | None, now: datetime, zone: ZoneInfo, photos: Sequence[StoredPhoto] = ()) -> Hazard:
     """Fire `event` on a hazard the actor can see. The state change, its history entry
     and the effects declared for the event (hazard_ledger/effects.py) are written
-    together, in that order; any refusal changes nothing.
+    together, in that order; any refusal changes nothing. Photos (stored already) come
+    with `progress`, `rectify` and `close` only: their sha256 go into the entry, their
+    rows are written with it (in a transaction: the pages').
 
     In a transaction the hazard's row is locked as it is read, so transitions of one
     hazard queue behind each other. In a session that commits each statement (the API's
@@ -37,14 +41,18 @@ def transition(session: Session, actor: User, hazard_id: int, event: str, data: 
     moved meanwhile, an event fired without `version` is fired again on the fresh row,
     as the lock would have had it wait for that row, and one fired with `version` is the
     409 it would have been."""
+    if photos and event not in PHOTO_EVENTS:
+        raise ValidationFailed.on("photos", "只有整改进展、整改完成和验收销号可以附照片 / only progress, rectify "
+                                            "and close take photos")
     one_statement = commits_each_statement(session)
-    if one_statement and effects.effects_of(event):
-        raise RuntimeError(f"'{event}' has effects: it needs a transaction, not a session of one statement")
+    if one_statement and (effects.effects_of(event) or photos):
+        raise RuntimeError(f"'{event}' has effects or photos: it needs a transaction, not a session of one statement")
     for _attempt in range(MOVED_RETRIES + 1):
         hazard = visible_hazard(session, actor, hazard_id, for_update=not one_statement)
         if version is not None and version != hazard.version:
             raise Conflict(f"隐患已被他人修改（当前版本 {hazard.version}）/ the hazard changed: version is now {hazard.version}")
-        if _fire_and_write(session, actor, hazard, event, data, now=now, zone=zone, one_statement=one_statement):
+        if _fire_and_write(session, actor, hazard, event, data, now=now, zone=zone, one_statement=one_statement,
+                           photos=photos):
             return hazard
         session.expire(hazard)  # what the event changed on the stale row: read the fresh one
         if version is not None or not one_statement:
@@ -56,14 +64,15 @@ MOVED_RETRIES = 10  # a hazard that moves under its statement this often is foug
 
 
 def _fire_and_write(session: Session, actor: User, hazard: Hazard, event: str, data: dict, *, now: datetime,
-                    zone: ZoneInfo, one_statement: bool) -> bool:
+                    zone: ZoneInfo, one_statement: bool, photos: Sequence[StoredPhoto]) -> bool:
     """Fire, chain and write; False when the hazard's version moved before the write."""
     before = hazard.state
     ctx = TransitionContext(session=session, actor=actor, now=now, today=local_today(now, zone), data=data)
     fire(hazard, event, ctx)
     entry = chain.next_entry(
         hazard, event=event, from_state=before.value, to_state=hazard.state.value,
-        actor_user_id=actor.id, actor_label=actor.display_name, at=now, data=chain.json_safe(ctx.cleaned),
+        actor_user_id=actor.id, actor_label=actor.display_name, at=now,
+        data={**chain.json_safe(ctx.cleaned), **chained(photos)},
     )
     changed = _changed_columns(hazard)
     if changed is not None and "history" not in hazard.__dict__ and dialect_of(session) is postgresql:
@@ -76,6 +85,7 @@ def _fire_and_write(session: Session, actor: User, hazard: Hazard, event: str, d
         if "history" in hazard.__dict__:
             entry.hazard = hazard  # keep a loaded history whole
         session.add(entry)
+    record_photos(session, hazard, entry, photos, stage=event, uploader_id=actor.id, now=now)
     effects.follow(effects.Fired(session, event, hazard, actor, now, zone, ctx.cleaned))
     try:
         session.flush()

@@ -415,11 +415,7 @@ class CheckResult:
     photo: BinaryIO | None = None  # from the page: kept with the hazard a failed check becomes
 
 
-@dataclass
-class Uploads:
-    upload_dir: Any
-    max_bytes: int
-    max_pixels: int
+Uploads = ledger.Uploads  # where a failed check's photo is stored: the ledger's own
 
 
 def submit_results(session: Session, actor: User, inspection_id: int, items: Sequence[CheckResult],
@@ -446,11 +442,10 @@ def submit_results(session: Session, actor: User, inspection_id: int, items: Seq
         if not item.ok:
             description = f"隐患排查发现：风险点“{point.name}”的排查项“{text}”不合格。" + (f"{note}" if note else "")
             report = ledger.Report(location=f"{point.location} {point.name}"[:200], description=description[:4000])
+            # the photo goes with the report, chained by its first entry
+            photos = [ledger.store_photo(item.photo, uploads)] if item.photo is not None and uploads else []
             hazard = ledger.report_finding(session, actor, inspection.enterprise_id, report,
-                                           ledger.Finding(point.id, inspection.id, item.check), now, zone)
-            if item.photo is not None and uploads is not None:
-                ledger.add_attachment(session, actor, hazard, item.photo, upload_dir=uploads.upload_dir,
-                                      max_bytes=uploads.max_bytes, max_pixels=uploads.max_pixels, now=now)
+                                           ledger.Finding(point.id, inspection.id, item.check), now, zone, photos)
             hazards.append(hazard)
             hazard_id = hazard.id
         results.append({"check": item.check, "text": text, "ok": item.ok, "note": note, "hazard_id": hazard_id})

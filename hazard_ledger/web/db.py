@@ -46,6 +46,14 @@ def settings() -> Settings:
     return current_app.extensions["hazard_ledger.settings"]
 
 
+def uploads():
+    """Where photos go and how large they may be ([uploads] of the configuration)."""
+    from hazard_ledger.hazards.attachments import Uploads
+
+    configured = settings()
+    return Uploads(configured.upload_dir, configured["uploads"]["max_bytes"], configured["uploads"]["max_pixels"])
+
+
 def passwords() -> Passwords:
     return current_app.extensions["hazard_ledger.passwords"]
 

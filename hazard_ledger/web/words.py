@@ -18,7 +18,9 @@ STATE_WORDS = {"reported": _l("待确认"), "assigned": _l("整改中"), "rectif
 GRADE_WORDS = {"general": _l("一般"), "major": _l("重大")}
 EVENT_WORDS = {"report": _l("上报"), "assign": _l("确认并制定整改方案"), "reject": _l("驳回"), "progress": _l("整改进展"),
                "extend": _l("延期"), "rectify": _l("整改完成"), "reopen": _l("验收不通过，退回整改"), "close": _l("验收销号"),
-               "supervise": _l("督办"), "import": _l("从原台账导入")}
+               "supervise": _l("督办"), "import": _l("从原台账导入"), "photo": _l("补充照片")}
+# a photo's stage (hazards/attachments.py SIDES), as the pages group them
+PHOTO_SIDE_WORDS = {"before": _l("整改前"), "during": _l("整改中"), "after": _l("整改后")}
 REJECTION_WORDS = {"not_a_hazard": _l("经核实不是隐患"), "duplicate": _l("与已报告的隐患重复")}
 SOURCE_WORDS = {"report": _l("隐患报告"), "import": _l("台账导入"), "inspection": _l("隐患排查")}
 JOB_WORDS = {"principal": _l("主要负责人"), "safety_manager": _l("安全管理人员"), "high_risk_frontline": _l("高危岗位"),
@@ -43,7 +45,7 @@ def hazard_words() -> dict:
             "event_words": _translated(EVENT_WORDS), "rejection_words": _translated(REJECTION_WORDS),
             "hazard_source": hazard_source, "job_words": _translated(JOB_WORDS), "drill_words": _translated(DRILL_WORDS),
             "profile_words": _translated(PROFILE_WORDS), "yes_no": _translated(YES_NO),
-            "award_words": _translated(AWARD_WORDS)}
+            "award_words": _translated(AWARD_WORDS), "photo_side_words": _translated(PHOTO_SIDE_WORDS)}
 
 
 def _translated(words: dict) -> dict:

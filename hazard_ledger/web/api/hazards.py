@@ -91,17 +91,14 @@ def fire_transition(body, hazard_id, caller):
 @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
     "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}}}})
 def upload_attachment(hazard_id, caller):
-    """Add a photo (JPEG, PNG or WebP, checked by content)."""
+    """Add a photo (JPEG, PNG or WebP, checked by content). It is chained by a history
+    entry of its own (event `photo`, with its `stage` and sha256), and moves the version."""
     session = db.session()
     hazard = ops.visible_hazard(session, caller, hazard_id)
     upload = request.files.get("file")
     if upload is None:
         raise ValidationFailed.on("file", "请选择图片文件 / send the image as multipart field 'file'")
-    settings = db.settings()
-    attachment = ops.add_attachment(session, caller, hazard, upload.stream, upload_dir=settings.upload_dir,
-                                    max_bytes=settings["uploads"]["max_bytes"],
-                                    max_pixels=settings["uploads"]["max_pixels"], now=db.now())
-    return attachment
+    return ops.add_attachment(session, caller, hazard, upload.stream, uploads=db.uploads(), now=db.now())
 
 
 @blp.route("/attachments/<id:attachment_id>")

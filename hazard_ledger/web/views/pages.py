@@ -199,14 +199,13 @@ def report_form(report_token):
                             sent_before=url_for("pages.report_receipt", report_token=report_token, key=key))
     settings = db.settings()
     try:
+        # the photos first: the report's history entry chains their sha256
+        stored = [ops.store_photo(photo.stream, db.uploads()) for photo in photos]
         if account is not None:
-            hazard, receipt = ops.report_as_user(session, account, report, enterprise.id, db.now(), db.zone()), None
+            hazard = ops.report_as_user(session, account, report, enterprise.id, db.now(), db.zone(), photos=stored)
+            receipt = None
         else:
-            hazard, receipt = ops.report_publicly(session, report_token, report, db.now(), db.zone())
-        for photo in photos:
-            ops.add_attachment(session, account, hazard, photo.stream, upload_dir=settings.upload_dir,
-                               max_bytes=settings["uploads"]["max_bytes"],
-                               max_pixels=settings["uploads"]["max_pixels"], now=db.now())
+            hazard, receipt = ops.report_publicly(session, report_token, report, db.now(), db.zone(), photos=stored)
     except TooLarge:
         db.discard()
         form.photos.errors = [_("有照片超过 %(mb)s MB，请换一张或缩小后再传。",

@@ -154,16 +154,19 @@ def aging_chart(items, today: date, chosen: int | None = None) -> Markup:
     bar links to its items (within the enterprise drilled down to)."""
     counts = [sum(1 for h in items if _aged(h.days_overdue(today), low, high)) for low, high, _label in AGING]
     top = max(counts + [1])
+    # (text to translate stays outside the f-strings, where the catalog's extractor finds it)
+    title = _("逾期天数分布")
     bars = []
     for index, ((low, high, label), count) in enumerate(zip(AGING, counts, strict=True)):
         height = 120 * count / top
         x = 30 + index * 90
+        days = _("%(span)s 天", span=label)
         target = url_for("work.audit", enterprise_id=chosen, age=f"{low}-{high or ''}") + "#items"
         bars.append(f'<a href="{escape(target)}" data-testid="age-{low}">'
                     f'<rect x="{x}" y="{140 - height:.1f}" width="60" height="{max(height, 2):.1f}" fill="#b42318"/>'
                     f'<text x="{x + 30}" y="{134 - height:.1f}" text-anchor="middle" font-size="13">{count}</text>'
-                    f'<text x="{x + 30}" y="158" text-anchor="middle" font-size="12">{label} {_("天")}</text></a>')
-    return Markup(f'<svg viewBox="0 0 300 165" width="300" height="165" role="img" aria-label="{_("逾期天数分布")}">'
+                    f'<text x="{x + 30}" y="158" text-anchor="middle" font-size="12">{days}</text></a>')
+    return Markup(f'<svg viewBox="0 0 300 165" width="300" height="165" role="img" aria-label="{title}">'
                   f'<line x1="20" y1="140" x2="290" y2="140" stroke="#999"/>{"".join(bars)}</svg>')
 
 
@@ -295,23 +298,24 @@ def receipt_photo(receipt: str, attachment_id: int):
         hazard = ops.hazard_by_receipt(session, receipt)
     except DomainError:
         abort(404)
-    photo = next((p for p in after_photos(session, hazard) if p.id == attachment_id), None)
+    shown = reporter_photos(session, hazard)
+    photo = next((p for side in shown.values() for p in side if p.id == attachment_id), None)
     if photo is None:
         abort(404)
     return send_file(ops.attachment_path(db.settings().upload_dir, photo), mimetype=photo.content_type, max_age=0)
 
 
-def after_photos(session, hazard) -> list:
-    """The photos the enterprise added while it worked on the hazard (not the reporter's own)."""
-    return [photo for photo in ops.attachments_of(session, hazard.id)
-            if photo.uploaded_by_user_id is not None and photo.uploaded_by_user_id != hazard.reporter_user_id]
+def reporter_photos(session, hazard) -> dict:
+    """The photos its reporter sees of a hazard, by stage (整改前, 整改中, 整改后): only
+    this hazard's, each the photo alone, never who took it."""
+    return ops.by_side(ops.attachments_of(session, hazard.id))
 
 
 def report_progress(session, hazard) -> dict:
     """What the enterprise did with a report, for its reporter: dates, the measure and its
-    deadline, the photos after; never who did it, nor who is responsible."""
+    deadline, the photos before and after; never who did it, nor who is responsible."""
     confirmed = next((entry.at for entry in hazard.history if entry.event in ("assign", "reject")), None)
-    return {"confirmed_at": confirmed, "after_photos": after_photos(session, hazard),
+    return {"confirmed_at": confirmed, "stage_photos": reporter_photos(session, hazard),
             "days_overdue": hazard.days_overdue(db.today())}
 
 

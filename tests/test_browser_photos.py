@@ -1,0 +1,100 @@
+"""Before/after photos in a real browser (issue 17, item 9): a safety officer rectifies with
+an after-photo on the hazard's page, and sees 整改前 / 整改后 side by side at 1366 px and
+stacked at 390 px, in both languages; the reporter's own page shows the same two stages.
+Screenshots: test-artifacts/screenshots/stage-photos-*.png."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import pytest
+from PIL import Image, ImageDraw
+from werkzeug.serving import make_server
+
+from tests.conftest import PASSWORD
+from tests.factories import make_hazard, plan
+from tests.test_api import upload
+from tests.test_browser import CHROMIUM, browser, shot  # noqa: F401 (fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PORT = 5102  # this suite's own port (the photos branch's)
+WIDTHS = {"laptop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture
+def server(app):
+    httpd = make_server("127.0.0.1", PORT, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{PORT}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def picture(colour: str, label: str) -> bytes:
+    image = Image.new("RGB", (800, 600), colour)
+    ImageDraw.Draw(image).rectangle((250, 200, 550, 400), outline="white", width=12)
+    ImageDraw.Draw(image).text((280, 280), label, fill="white")
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    return out.getvalue()
+
+
+def sign_in(page, server, username):
+    page.goto(f"{server}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def side_by_side_on_a_laptop_stacked_on_a_phone(page, width: str) -> None:
+    before, after = (page.locator(f"[data-testid=stage-photos] [data-stage={side}]").bounding_box()
+                     for side in ("before", "after"))
+    if width == "laptop":
+        assert abs(before["y"] - after["y"]) < 2 and after["x"] >= before["x"] + before["width"]
+    else:
+        assert after["y"] >= before["y"] + before["height"]
+    assert not page.evaluate("document.scrollingElement.scrollWidth > window.innerWidth + 1")
+
+
+def test_rectify_with_an_after_photo_and_see_before_and_after_side_by_side(server, browser, world, database,
+                                                                            clock, tmp_path):  # noqa: F811
+    hazard_id = make_hazard(database, world, state="reported")
+    assert upload(world, "worker_a1", hazard_id, picture("#b03a2e", "before")).status_code == 201  # with the report
+    assert world.fire("officer_a1", hazard_id, "assign", **plan()).status_code == 200
+    after = tmp_path / "after.jpg"
+    after.write_bytes(picture("#1e8449", "after"))
+    for name, viewport in WIDTHS.items():
+        context = browser.new_context(viewport=viewport, is_mobile=name == "phone")
+        page = context.new_page()
+        sign_in(page, server, "officer_a1")
+        page.goto(f"{server}/hazards/{hazard_id}")
+        if name == "laptop":  # the first pass rectifies; the second only looks
+            page.click("details[data-event=rectify] summary")
+            page.fill("#rectify-note", "已更换防水配电箱")
+            page.fill("#rectify-completed_on", clock.today().isoformat())
+            page.set_input_files("#rectify-photos", str(after))
+            page.click("details[data-event=rectify] button[type=submit]")
+            assert "待验收" in page.content()
+        for language, words in (("zh", ("整改前", "整改后")), ("en", ("Before", "After"))):
+            page.goto(f"{server}/hazards/{hazard_id}?lang={language}")
+            assert page.locator("[data-stage=before] img").count() == 1
+            assert page.locator("[data-stage=after] img").count() == 1
+            assert page.evaluate("[...document.querySelectorAll('[data-testid=stage-photos] img')]"
+                                 ".every(img => img.complete && img.naturalWidth > 0)")
+            assert [page.text_content(f"[data-stage={side}] h3") for side in ("before", "after")] == list(words)
+            side_by_side_on_a_laptop_stacked_on_a_phone(page, name)
+            page.locator("[data-testid=stage-photos]").scroll_into_view_if_needed()
+            shot(page, f"stage-photos-hazard-{name}-{language}")
+        context.close()
+        reporter = browser.new_context(viewport=viewport, is_mobile=name == "phone")
+        page = reporter.new_page()
+        sign_in(page, server, "worker_a1")
+        for language in ("zh", "en"):
+            page.goto(f"{server}/mine/{hazard_id}?lang={language}")
+            assert page.locator("[data-stage=before] img").count() == 1
+            assert page.locator("[data-stage=after] img").count() == 1
+            side_by_side_on_a_laptop_stacked_on_a_phone(page, name)
+            shot(page, f"stage-photos-receipt-{name}-{language}")
+        reporter.close()
