@@ -2,10 +2,11 @@
 `--full` (make bench-full) at full scale: 1,000,000 hazards, 100,000 transitions."""
 
 import argparse
+import os
 import platform
 import time
 
-from bench import export_memory, inspections, ledger_list, report_writes, sqlite_writers, sweep, transitions
+from bench import export_memory, inspections, ledger_list, pages, report_writes, sqlite_writers, sweep, transitions
 from bench.common import postgres_available
 from bench.seed import seed
 
@@ -38,6 +39,11 @@ def main() -> None:
         print(line)
     for line in report_writes.run(5_000 if full else 1_000, 16 if full else 8):
         print(line)
+    if os.path.exists(pages.CHROMIUM):
+        for line in pages.run(100_000 if full else 20_000, 20 if full else 5, enterprises=99):
+            print(line)
+    else:
+        print(f"no Chromium at {pages.CHROMIUM}: the page benchmark is skipped (make browser installs it)")
 
 
 if __name__ == "__main__":

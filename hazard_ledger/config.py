@@ -177,6 +177,8 @@ def _validate(settings: Settings) -> None:
                           f"[database] pool_timeout + connect_timeout + web_statement_timeout + answer_grace "
                           f"= {longest_wait} s; got {values['server']['worker_timeout_seconds']}")
     _positive_int(values, "server", "trusted_proxies", allow_zero=True)
+    if not isinstance(values["server"]["server_timing"], bool):
+        raise ConfigError("server.server_timing", f"expected true or false, got {values['server']['server_timing']!r}")
     _positive_int(values, "limits", "known_address_days")
     categories = values["reports"]["categories"]
     if not isinstance(categories, list) or not all(isinstance(c, str) and 0 < len(c) <= 50 for c in categories):

@@ -239,3 +239,13 @@ def test_the_timeline_calls_the_note_of_a_supervision_its_opinion(world, databas
     assert re.search(r"<dt>督办意见</dt>\s*<dd>三日内报送整改方案</dd>", page)
     english = client.get(f"/hazards/{overdue}?lang=en").get_data(as_text=True)
     assert "三日内报送整改方案" in english and "督办意见" not in english
+
+
+def test_the_audit_draws_the_form_of_the_row_asked_for_only(world, database, overdue, client, clock):
+    second = make_hazard(database, world, state="assigned", now=clock() - timedelta(days=20))
+    login(client, "inspector_a")
+    page = client.get("/audit").get_data(as_text=True)
+    assert '<form id="supervise-' not in page and f'data-testid="supervise-{second}"' in page
+    opened = client.get(f"/audit?supervise={second}").get_data(as_text=True)
+    assert f'<form id="supervise-{second}"' in opened and f'<form id="supervise-{overdue}"' not in opened
+    assert f'data-testid="supervise-{overdue}"' in opened  # the other rows keep their link

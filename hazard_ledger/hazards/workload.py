@@ -2,7 +2,9 @@
 
 One SELECT over the hazards the user may see (a safety officer's enterprise, an
 inspector's subtree, a worker's own reports), each figure a conditional count, so the
-page costs one round trip whatever the ledger's size. "Overdue" is the ledger's own
+page costs one round trip whatever the ledger's size. Only the rows some figure counts
+are read (open ones, or reported this month, found by their indexes): the closed and
+rejected years of a large ledger are never scanned. "Overdue" is the ledger's own
 rule (Hazard.is_overdue, the list filter's), so each number equals the length of the
 list it links to."""
 
@@ -12,13 +14,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from hazard_ledger import permissions
 from hazard_ledger.enums import Grade, HazardState
 from hazard_ledger.hazards.models import Hazard
 from hazard_ledger.organisations.models import User
+
+
+# every figure but the month's new reports counts hazards in one of these states
+COUNTED_STATES = (HazardState.REPORTED, HazardState.ASSIGNED, HazardState.RECTIFIED)
 
 
 @dataclass(frozen=True)
@@ -52,5 +58,6 @@ def workload(session: Session, viewer: User, today: date, zone: ZoneInfo) -> Wor
         count(Hazard.state == HazardState.RECTIFIED),
         count(and_(assigned, Hazard.deadline >= today, Hazard.deadline <= week_ends)),
         count(Hazard.reported_at >= month_start_utc),
-    ).where(permissions.hazard_clause(session, viewer))).one()
+    ).where(permissions.hazard_clause(session, viewer),
+            or_(Hazard.state.in_(COUNTED_STATES), Hazard.reported_at >= month_start_utc))).one()
     return Workload(*row, week_ends=week_ends, month_starts=month_starts)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import Flask, current_app, request
-from flask_babel import Babel, gettext
+from flask import Flask, current_app, g, has_app_context, request
+from flask_babel import Babel, Domain, gettext
 from flask_babel import lazy_gettext as _l
 
 LOCALES = ("zh", "en")
@@ -18,6 +18,23 @@ def select_locale() -> str:
     if chosen in LOCALES:
         return chosen
     return current_app.extensions["hazard_ledger.settings"]["app"]["default_locale"]
+
+
+class RequestDomain(Domain):
+    """Flask-Babel's message domain, its catalogue found once a request: a page of a few
+    hundred rows says _() (and shows words.py's lazy words) thousands of times, and
+    finding the catalogue again through the context, the locale and the cache costs each
+    call far more than the translation (bench/pages.py). It is kept where Flask-Babel
+    keeps the request's locale, whose refresh() and force_locale() drop it with it."""
+
+    def get_translations(self):
+        context = g.get("_flask_babel") if has_app_context() else None
+        if context is None:
+            return super().get_translations()
+        catalogue = getattr(context, "babel_translations", None)
+        if catalogue is None:
+            catalogue = context.babel_translations = super().get_translations()
+        return catalogue
 
 
 def one_language(text) -> str:
@@ -56,7 +73,8 @@ def page_problem(text) -> str:
 def init_babel(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).resolve().parent / "translations")
     app.config["BABEL_DEFAULT_LOCALE"] = "zh"
-    Babel(app, locale_selector=select_locale)
+    babel = Babel(app, locale_selector=select_locale)
+    babel.domain_instance = RequestDomain()
 
     @app.after_request
     def _remember_choice(response):

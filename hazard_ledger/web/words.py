@@ -38,9 +38,15 @@ def hazard_source(hazard) -> str:
 
 
 def hazard_words() -> dict:
-    """For every template (registered with app.context_processor)."""
-    return {"state_words": STATE_WORDS, "grade_words": GRADE_WORDS, "event_words": EVENT_WORDS,
-            "rejection_words": REJECTION_WORDS,
-            "hazard_source": hazard_source, "job_words": JOB_WORDS, "drill_words": DRILL_WORDS,
-            "profile_words": PROFILE_WORDS, "yes_no": YES_NO, "award_words": AWARD_WORDS,
-            "photo_side_words": PHOTO_SIDE_WORDS}
+    """For every template (registered with app.context_processor), translated once a page
+    rather than once a row: a lazy word looks its translation up each time it is shown,
+    and a board or an audit shows hundreds."""
+    return {"state_words": _translated(STATE_WORDS), "grade_words": _translated(GRADE_WORDS),
+            "event_words": _translated(EVENT_WORDS), "rejection_words": _translated(REJECTION_WORDS),
+            "hazard_source": hazard_source, "job_words": _translated(JOB_WORDS), "drill_words": _translated(DRILL_WORDS),
+            "profile_words": _translated(PROFILE_WORDS), "yes_no": _translated(YES_NO),
+            "award_words": _translated(AWARD_WORDS), "photo_side_words": _translated(PHOTO_SIDE_WORDS)}
+
+
+def _translated(words: dict) -> dict:
+    return {key: str(word) for key, word in words.items()}

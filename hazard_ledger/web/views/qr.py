@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import io
 
 import qrcode
@@ -10,8 +11,12 @@ import qrcode.image.svg
 from markupsafe import Markup
 
 
+@functools.lru_cache(maxsize=1024)
 def qr_svg(address: str, box_size: int = 12) -> Markup:
-    """An inline <svg> of `address`, for the printed posters."""
+    """An inline <svg> of `address`, for the printed posters. Kept once drawn: a poster's
+    address (an enterprise's form or board) never changes, and drawing it is most of the
+    cost of the public board's page. (A receipt's code, qr_image, is never kept: its
+    address is the reporter's secret.)"""
     image = qrcode.make(address, image_factory=qrcode.image.svg.SvgPathImage, box_size=box_size)
     buffer = io.BytesIO()
     image.save(buffer)

@@ -191,12 +191,17 @@ def _audit_page(status: int = 200, refused: dict | None = None):
     if low.isdigit():
         shown = [h for h in shown if _aged(h.days_overdue(today), int(low), int(high) if high.isdigit() else None)]
     supervised = next((h for h in shown if h.id == request.args.get("supervised", type=int)), None)
+    drilled = {"enterprise_id": chosen, "age": request.args.get("age") or None}
+    open_link = url_for("work.audit", **drilled)
+    may_supervise = bool(shown) and "supervise" in allowed_events(shown[0], current_user, today)
     return render_template("pages/audit.html", enterprises=enterprises, items=shown, today=today, chart=chart,
                            chosen=chosen, places=ops.places_of(session, {h.enterprise_id for h in shown}),
                            aged=bool(low.isdigit()), supervisions=ops.supervisions_of(session, shown),
-                           # the button where the rulebook lets this user 督办 the item today
-                           supervisable={h.id for h in shown if "supervise" in allowed_events(h, current_user, today)},
-                           drilled={"enterprise_id": chosen, "age": request.args.get("age") or None},
+                           # every item of the audit is overdue and in the viewer's scope: the rulebook's
+                           # answer for one is its answer for all (who may 督办), asked once, not per row
+                           supervisable={h.id for h in shown} if may_supervise else set(),
+                           opened=request.args.get("supervise", type=int),
+                           open_link=f"{open_link}{'&' if '?' in open_link else '?'}supervise=", drilled=drilled,
                            supervised=supervised, refused=refused or {}), status
 
 
