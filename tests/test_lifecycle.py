@@ -46,7 +46,8 @@ def test_a_hazard_from_report_to_close(world, clock, instant):
     assert closed.status_code == 200, closed.json
     assert closed.json["state"] == "closed"
     events = [entry["event"] for entry in closed.json["history"]]
-    assert events == ["report", "assign", "progress", "rectify", "close"]
+    assert events == ["report", "photo", "assign", "progress", "rectify", "close"]  # the photo chained in its own entry
+    assert closed.json["history"][1]["data"]["photos"] == [photo.json["sha256"]]
 
     inbox = world.get("worker2_a1", "/api/v1/notifications").json["items"]
     assert [n["kind"] for n in inbox] == ["assigned"]
