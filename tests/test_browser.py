@@ -43,6 +43,14 @@ def browser():
         launched.close()
 
 
+WIDTHS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}
+
+
+def overflows(page) -> bool:
+    """Whether the page runs off the side (scrolls sideways)."""
+    return page.evaluate("document.scrollingElement.scrollWidth > window.innerWidth + 1")
+
+
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

@@ -5,36 +5,17 @@ nothing runs off the side. Screenshots: test-artifacts/screenshots/ledger-bulk-*
 
 from __future__ import annotations
 
-import io
-import threading
 from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from hazard_ledger.hazards.models import Hazard
 from tests.factories import make_hazard
-from tests.test_browser import CHROMIUM, SHOTS, browser, sign_in  # noqa: F401 (fixtures)
+from tests.test_browser import CHROMIUM, SHOTS, WIDTHS, browser, overflows, server, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-WIDTHS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}
-PORT = 5106  # this suite's own port (the helpers' browser suites run side by side)
-
-
-@pytest.fixture
-def server(app):
-    httpd = make_server("127.0.0.1", PORT, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{PORT}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def overflows(page) -> bool:
-    return page.evaluate("document.scrollingElement.scrollWidth > window.innerWidth + 1")
 
 
 def code_of(database, hazard_id: int) -> str:

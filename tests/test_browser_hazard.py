@@ -6,35 +6,17 @@ test-artifacts/screenshots/hazard-work-*.png."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.factories import make_hazard
-from tests.test_browser import CHROMIUM, browser, playwright_api, shot, sign_in  # noqa: F401 (fixtures)
+from tests.test_browser import CHROMIUM, WIDTHS, browser, overflows, playwright_api, server, shot, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-PORT = 5101  # this suite's own port (the other browser suites take theirs)
-WIDTHS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}
-
-
-@pytest.fixture
-def server(app):
-    httpd = make_server("127.0.0.1", PORT, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{PORT}"
-    httpd.shutdown()
-    httpd.server_close()
 
 
 expect = playwright_api.expect
-
-
-def overflows(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -8,30 +8,17 @@ test-artifacts/screenshots/inbox-*.png."""
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.test_browser import CHROMIUM, browser, shot, sign_in  # noqa: F401 (fixtures)
+from tests.test_browser import CHROMIUM, browser, server, shot, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = [
     pytest.mark.browser, pytest.mark.slow,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
 ]
-PORT = 5104  # this suite's own port (the other browser suites take a free one)
 WIDTHS = {"phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
           "laptop": {"viewport": {"width": 1366, "height": 900}}}
-
-
-@pytest.fixture
-def server(app):
-    httpd = make_server("127.0.0.1", PORT, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{PORT}"
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def no_sideways_scroll(page) -> None:

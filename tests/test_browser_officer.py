@@ -5,21 +5,13 @@ test-artifacts/screenshots/home-*.png, ledger-*.png, roster-*.png and compliance
 
 from __future__ import annotations
 
-import io
 
 import pytest
 
 from tests.factories import make_hazard
-from tests.test_browser import CHROMIUM, browser, server, shot, sign_in  # noqa: F401 (fixtures)
+from tests.test_browser import CHROMIUM, WIDTHS, browser, overflows, server, shot, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-WIDTHS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}
-
-
-def overflows(page) -> bool:
-    return page.evaluate("document.scrollingElement.scrollWidth > window.innerWidth + 1")
-
-
 def test_the_landing_page_roster_and_compliance_gaps_at_both_widths(server, browser, world, database, clock):  # noqa: F811
     from datetime import timedelta
 

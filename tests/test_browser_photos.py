@@ -6,30 +6,17 @@ Screenshots: test-artifacts/screenshots/stage-photos-*.png."""
 from __future__ import annotations
 
 import io
-import threading
 
 import pytest
 from PIL import Image, ImageDraw
-from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD
 from tests.factories import make_hazard, plan
 from tests.test_api import upload
-from tests.test_browser import CHROMIUM, browser, shot  # noqa: F401 (fixtures)
+from tests.test_browser import CHROMIUM, browser, server, shot  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-PORT = 5102  # this suite's own port (the photos branch's)
 WIDTHS = {"laptop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
-
-
-@pytest.fixture
-def server(app):
-    httpd = make_server("127.0.0.1", PORT, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{PORT}"
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def picture(colour: str, label: str) -> bytes:

@@ -5,32 +5,14 @@ Screenshots go to test-artifacts/screenshots/audit-supervise-*.png."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
 from tests.factories import make_hazard
-from tests.test_browser import CHROMIUM, browser, shot, sign_in  # noqa: F401 (fixtures)
+from tests.test_browser import CHROMIUM, WIDTHS, browser, overflows, server, shot, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-WIDTHS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}
-PORT = 5105  # this suite's own port (the other browser suites take any free one)
-
-
-@pytest.fixture
-def server(app):
-    httpd = make_server("127.0.0.1", PORT, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{PORT}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-def overflows(page) -> bool:
-    return page.evaluate("document.scrollingElement.scrollWidth > window.innerWidth + 1")
 
 
 def test_an_inspector_supervises_an_overdue_item_from_the_audit(server, browser, world, database, clock):  # noqa: F811

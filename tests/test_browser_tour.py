@@ -12,8 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.factories import make_hazard
-from tests.test_browser import browser, server, shot, sign_in  # noqa: F401 (fixtures)
-from tests.test_browser_officer import WIDTHS, overflows
+from tests.test_browser import WIDTHS, browser, overflows, server, shot, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

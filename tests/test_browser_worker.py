@@ -7,7 +7,6 @@ test-artifacts/screenshots/worker-*.png."""
 
 from __future__ import annotations
 
-import io
 import os
 import re
 

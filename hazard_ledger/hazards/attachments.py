@@ -191,35 +191,31 @@ def verify_photos(session: Session, upload_dir: Path, batch: int = 500) -> Itera
     was chained by no entry: its file is still checked against its name.)"""
     checked: dict[str, str | None] = {}  # a file shared by several entries is read once
     chained_by: dict[tuple[int, int], set[str]] = {}
-    last_id = 0
-    while True:
-        rows = session.execute(select(HazardEvent.id, HazardEvent.hazard_id, HazardEvent.seq, HazardEvent.data,
-                                      Hazard.code).join(Hazard, Hazard.id == HazardEvent.hazard_id)
-                               .where(HazardEvent.id > last_id).order_by(HazardEvent.id).limit(batch)).all()
-        if not rows:
-            break
-        for row in rows:
-            hashes = row.data.get("photos") if isinstance(row.data, dict) else None
-            for sha256 in hashes if isinstance(hashes, list) else ():
-                chained_by.setdefault((row.hazard_id, row.seq), set()).add(sha256)
-                if problem := _file_problem(upload_dir, str(sha256), checked):
-                    yield chain.ChainBreak(row.hazard_id, row.code, row.seq, problem)
-        last_id = rows[-1].id
-    last_id = 0
-    while True:
-        rows = session.execute(select(Attachment.id, Attachment.hazard_id, Attachment.sha256, Attachment.entry_seq,
-                                      Hazard.code).join(Hazard, Hazard.id == Attachment.hazard_id)
-                               .where(Attachment.id > last_id).order_by(Attachment.id).limit(batch)).all()
-        if not rows:
-            return
-        for row in rows:
-            if row.entry_seq is None:
-                if problem := _file_problem(upload_dir, row.sha256, checked):
-                    yield chain.ChainBreak(row.hazard_id, row.code, None, f"attachment {row.id}: {problem}")
-            elif row.sha256 not in chained_by.get((row.hazard_id, row.entry_seq), ()):
-                yield chain.ChainBreak(row.hazard_id, row.code, row.entry_seq,
-                                       f"attachment {row.id} ({row.sha256[:12]}…) is not a photo this entry chained")
-        last_id = rows[-1].id
+    entries = select(HazardEvent.id, HazardEvent.hazard_id, HazardEvent.seq, HazardEvent.data,
+                     Hazard.code).join(Hazard, Hazard.id == HazardEvent.hazard_id)
+    for row in _in_batches(session, entries, HazardEvent.id, batch):
+        hashes = row.data.get("photos") if isinstance(row.data, dict) else None
+        for sha256 in hashes if isinstance(hashes, list) else ():
+            chained_by.setdefault((row.hazard_id, row.seq), set()).add(sha256)
+            if problem := _file_problem(upload_dir, str(sha256), checked):
+                yield chain.ChainBreak(row.hazard_id, row.code, row.seq, problem)
+    attachments = select(Attachment.id, Attachment.hazard_id, Attachment.sha256, Attachment.entry_seq,
+                         Hazard.code).join(Hazard, Hazard.id == Attachment.hazard_id)
+    for row in _in_batches(session, attachments, Attachment.id, batch):
+        if row.entry_seq is None:
+            if problem := _file_problem(upload_dir, row.sha256, checked):
+                yield chain.ChainBreak(row.hazard_id, row.code, None, f"attachment {row.id}: {problem}")
+        elif row.sha256 not in chained_by.get((row.hazard_id, row.entry_seq), ()):
+            yield chain.ChainBreak(row.hazard_id, row.code, row.entry_seq,
+                                   f"attachment {row.id} ({row.sha256[:12]}…) is not a photo this entry chained")
+
+
+def _in_batches(session: Session, query, key, batch: int) -> Iterator:
+    """The rows of `query` in order of `key`, `batch` at a time: none held longer than its batch."""
+    last = 0
+    while rows := session.execute(query.where(key > last).order_by(key).limit(batch)).all():
+        yield from rows
+        last = rows[-1].id
 
 
 def _file_problem(upload_dir: Path, sha256: str, checked: dict[str, str | None]) -> str | None:
