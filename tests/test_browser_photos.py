@@ -85,3 +85,40 @@ def test_rectify_with_an_after_photo_and_see_before_and_after_side_by_side(serve
             side_by_side_on_a_laptop_stacked_on_a_phone(page, name)
             shot(page, f"stage-photos-receipt-{name}-{language}")
         reporter.close()
+
+
+def test_a_twelve_megabyte_after_photo_is_shrunk_in_the_phone_and_goes(app, server, browser, world, database, clock,
+                                                                       tmp_path, monkeypatch):  # noqa: F811
+    """A camera photo larger than the upload limit (10 MiB) goes with `progress`: the page
+    shrinks it to 2000 px JPEG before sending, and its sha256 is chained with the event."""
+    from sqlalchemy import select
+
+    from hazard_ledger.hazards.models import Attachment
+
+    hazard_id = make_hazard(database, world, state="assigned")
+    # the limit as shipped (config/default.toml: 10 MiB; the suite's is 256 KiB), and a camera's
+    # 27 megapixels with its sensor's grain: more than 12 MB as it comes
+    monkeypatch.setitem(app.extensions["hazard_ledger.settings"]["uploads"], "max_bytes", 10 * 1024 * 1024)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 10 * 1024 * 1024 + 64 * 1024)
+    scene = Image.blend(Image.linear_gradient("L").resize((6000, 4500)).convert("RGB"),
+                        Image.effect_noise((6000, 4500), 50).convert("RGB"), 0.1)
+    large = tmp_path / "IMG_0001.jpg"
+    scene.save(large, "JPEG", quality=100)
+    assert large.stat().st_size > 12 * 1024 * 1024
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    sign_in(page, server, "officer_a1")
+    page.goto(f"{server}/hazards/{hazard_id}")
+    page.click("details[data-event=progress] summary")
+    page.fill("#progress-note", "已拍下更换中的配电箱")
+    page.set_input_files("#progress-photos", str(large))
+    with page.expect_navigation(timeout=60_000):
+        page.click("details[data-event=progress] button[type=submit]")
+    shot(page, "stage-photos-large-progress-phone-zh")
+    assert "已办理" in page.content(), page.inner_text("main")[:500]
+    with database.unit_of_work(write=False) as session:
+        stored = session.scalars(select(Attachment).where(Attachment.hazard_id == hazard_id)).all()
+    assert len(stored) == 1 and stored[0].stage == "progress" and stored[0].size < large.stat().st_size // 10
+    history = world.get("officer_a1", f"/api/v1/hazards/{hazard_id}").json["history"]
+    assert history[-1]["event"] == "progress" and history[-1]["data"]["photos"] == [stored[0].sha256]
+    context.close()

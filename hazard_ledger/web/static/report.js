@@ -1,6 +1,6 @@
 // The worker's report form (pages/report.html), made for a phone in one hand:
-// - photos are shrunk here before they travel (longest side 2000 px, JPEG 0.85), so a
-//   12 MB camera photo goes; one still too large is named next to the photo field;
+// - photos are shrunk here before they travel (photos.js: longest side 2000 px, JPEG), so
+//   a 12 MB camera photo goes; one still too large is named next to the photo field;
 // - 匿名 hides name and phone;
 // - 提交 disables itself at once; the form's idempotency key (the hidden `submission`,
 //   made anew each time the form is shown) lets the server refuse a second filing;
@@ -15,7 +15,6 @@
   var words = JSON.parse(form.getAttribute("data-words"));
   var maxBytes = Number(form.getAttribute("data-max-bytes"));
   var maxPhotos = Number(form.getAttribute("data-max-photos"));
-  var LONGEST_SIDE = 2000, QUALITY = 0.85;
   var submitButton = form.querySelector("[data-submit]");
   var statusLine = form.querySelector("[data-status]");
   var photoInput = form.querySelector("input[type=file]");
@@ -55,48 +54,8 @@
     photoField.appendChild(p);
   }
 
-  // ---- photos: shrunk in the browser ---------------------------------------------------
-  function decode(file) {
-    if (window.createImageBitmap) {
-      return window.createImageBitmap(file, { imageOrientation: "from-image" }).catch(function () {
-        return window.createImageBitmap(file);
-      });
-    }
-    return new Promise(function (resolve, reject) {
-      var image = new Image();
-      image.onload = function () { resolve(image); };
-      image.onerror = reject;
-      image.src = URL.createObjectURL(file);
-    });
-  }
-
-  function shrink(file) {
-    if (file.type && file.type.indexOf("image/") !== 0) {
-      return Promise.reject(new Error(words.not_image + " " + file.name));
-    }
-    return decode(file).then(function (image) {
-      var width = image.width, height = image.height;
-      var scale = Math.min(1, LONGEST_SIDE / Math.max(width, height));
-      if (scale === 1 && file.size <= maxBytes / 4) { return { blob: file, name: file.name }; }
-      var canvas = document.createElement("canvas");
-      canvas.width = Math.round(width * scale);
-      canvas.height = Math.round(height * scale);
-      var context = canvas.getContext("2d");
-      context.fillStyle = "#fff";  // a transparent PNG becomes white, not black, as JPEG
-      context.fillRect(0, 0, canvas.width, canvas.height);
-      context.drawImage(image, 0, 0, canvas.width, canvas.height);
-      return new Promise(function (resolve) {
-        canvas.toBlob(function (blob) {
-          resolve({ blob: blob || file, name: file.name.replace(/\.[^.]*$/, "") + ".jpg" });
-        }, "image/jpeg", QUALITY);
-      });
-    }, function () {
-      return { blob: file, name: file.name };  // not decodable here (HEIC?): the server judges it
-    }).then(function (photo) {
-      if (photo.blob.size > maxBytes) { throw new Error(words.too_large + " " + file.name); }
-      return photo;
-    });
-  }
+  // ---- photos: shrunk in the browser (photos.js) -------------------------------------
+  function shrink(file) { return window.HazardPhotos.shrink(file, maxBytes, words); }
 
   function preparePhotos() {
     clearPhotoErrors();

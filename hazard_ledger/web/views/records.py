@@ -149,7 +149,8 @@ def _render_work_page(hazard, errors=None, failed_event=None, values=None, statu
                            zone=db.zone(), today=db.today(), history_lines=history_lines, forms=forms,
                            original=original, known=_known_values(hazard, original),
                            people=people, codes=codes, errors=errors or {}, failed_event=failed_event,
-                           values=values or {}, conflict=conflict, **_photos(detail)), status
+                           values=values or {}, conflict=conflict, max_bytes=db.uploads().max_bytes,
+                           **_photos(detail)), status
 
 
 @bp.route("/hazards/<id:hazard_id>")
