@@ -112,11 +112,12 @@ def test_two_schedulers_and_three_delivery_processes_deliver_each_message_once(p
             for process in schedulers:
                 process.terminate()
                 process.wait(timeout=20)
+        messages = 60  # each hazard's group message of its report (reported) and of its assignment
         deadline = time.monotonic() + 10
-        while len(receiver.requests) < 30 and time.monotonic() < deadline:
+        while len(receiver.requests) < messages and time.monotonic() < deadline:
             time.sleep(0.1)
         keys = receiver.keys()
-        assert len(keys) == 30 and len(set(keys)) == 30
+        assert len(keys) == messages and len(set(keys)) == messages
     finally:
         receiver.shutdown()
         receiver.server_close()
