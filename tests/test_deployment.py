@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from hazard_ledger.hazards.models import Hazard
+from hazard_ledger.notifications.models import Notification
 from hazard_ledger.notifications.reminders import reminders, sweep_reminders
 from tests.factories import make_hazard
 
@@ -140,3 +141,18 @@ def test_a_connection_the_server_closed_is_replaced_before_a_request_uses_it(pos
     assert hazard["code"]
     with database.engine.connect() as connection:
         assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != pooled
+
+
+def test_the_unread_badge_counts_through_its_own_index(postgresql, world, database, clock):
+    """The header's badge is a count on every page: of a user's unread notifications only,
+    from the partial index of the unread (revision 0017), however many were read over the years."""
+    now = clock()
+    with database.engine.begin() as connection:
+        connection.execute(insert(Notification), [
+            {"kind": "overdue", "recipient_user_id": world.user["officer_a1" if n % 10 == 0 else "officer_b1"],
+             "message": "m", "dedup_key": f"badge-{n}", "created_at": now, "read_at": None if n % 50 == 0 else now}
+            for n in range(3000)])
+        connection.execute(text("ANALYZE notifications"))
+    plan = plan_of(database, "SELECT count(*) FROM notifications WHERE recipient_user_id = :u AND read_at IS NULL",
+                   u=world.user["officer_a1"])
+    assert "ix_notifications_unread" in plan, plan

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -17,7 +17,12 @@ class Notification(Base):
     instant, or a retried request, writes nothing twice."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_recipient_id", "recipient_user_id", "id"),)
+    __table_args__ = (
+        Index("ix_notifications_recipient_id", "recipient_user_id", "id"),
+        # the header's unread badge counts these on every page: only the unread are indexed
+        Index("ix_notifications_unread", "recipient_user_id",
+              postgresql_where=text("read_at IS NULL"), sqlite_where=text("read_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[Kind] = mapped_column(enum_column(Kind, "notification_kind", length=20))
