@@ -333,3 +333,16 @@ def test_the_ledger_reads_its_filters_as_the_api_does(world, database, client):
         assert codes(client.get(f"/ledger?{query}").text) == api, query
     assert codes(client.get("/ledger?state=assigned&grade=bogus&reported_from=not-a-date").text) == \
         codes(client.get("/ledger?state=assigned").text)
+
+
+def test_the_audit_page_shows_the_worst_first_a_page_of_them(world, database, client, clock, monkeypatch):
+    from hazard_ledger.web.views import work
+
+    monkeypatch.setattr(work, "AUDIT_ROWS", 1)
+    older = make_hazard(database, world, state="assigned", now=clock() - timedelta(days=40))
+    newer = make_hazard(database, world, state="assigned", now=clock() - timedelta(days=15))
+    login(client, "inspector_city")
+    page = client.get("/audit").get_data(as_text=True)
+    assert f'data-hazard="{older}"' in page and f'data-hazard="{newer}"' not in page
+    assert "最严重的 1 项，共 2 项" in page
+    assert f'data-hazard="{newer}"' in client.get("/audit?age=1-7").get_data(as_text=True)  # the chart's bar reaches it

@@ -170,6 +170,9 @@ def aging_chart(items, today: date, chosen: int | None = None) -> Markup:
                   f'<line x1="20" y1="140" x2="290" y2="140" stroke="#999"/>{"".join(bars)}</svg>')
 
 
+AUDIT_ROWS = 100
+
+
 @bp.route("/audit")
 @login_required
 def audit():
@@ -190,6 +193,10 @@ def _audit_page(status: int = 200, refused: dict | None = None):
     low, _dash, high = (request.args.get("age") or "").partition("-")
     if low.isdigit():
         shown = [h for h in shown if _aged(h.days_overdue(today), int(low), int(high) if high.isdigit() else None)]
+    total = len(shown)
+    # the worst first, a page of them: the ranking and the chart count them all, the
+    # enterprise's drill-down and the Excel export reach the rest
+    shown = shown[:AUDIT_ROWS]
     supervised = next((h for h in shown if h.id == request.args.get("supervised", type=int)), None)
     drilled = {"enterprise_id": chosen, "age": request.args.get("age") or None}
     open_link = url_for("work.audit", **drilled)
@@ -202,7 +209,7 @@ def _audit_page(status: int = 200, refused: dict | None = None):
                            supervisable={h.id for h in shown} if may_supervise else set(),
                            opened=request.args.get("supervise", type=int),
                            open_link=f"{open_link}{'&' if '?' in open_link else '?'}supervise=", drilled=drilled,
-                           supervised=supervised, refused=refused or {}), status
+                           supervised=supervised, refused=refused or {}, total=total), status
 
 
 @bp.route("/audit/<id:hazard_id>/supervise", methods=["POST"])
