@@ -62,7 +62,8 @@ def test_rectify_with_an_after_photo_and_see_before_and_after_side_by_side(serve
             page.fill("#rectify-note", "已更换防水配电箱")
             page.fill("#rectify-completed_on", clock.today().isoformat())
             page.set_input_files("#rectify-photos", str(after))
-            page.click("details[data-event=rectify] button[type=submit]")
+            with page.expect_navigation():  # (the photo is shrunk first, then the form goes)
+                page.click("details[data-event=rectify] button[type=submit]")
             assert "待验收" in page.content()
         for language, words in (("zh", ("整改前", "整改后")), ("en", ("Before", "After"))):
             page.goto(f"{server}/hazards/{hazard_id}?lang={language}")
