@@ -35,6 +35,13 @@ def sign_in(page, server, username):
     page.click("button[type=submit]")
 
 
+def photos_shown(page) -> None:
+    """The photos (loaded lazily: brought into view) have all arrived and been drawn."""
+    page.locator("[data-testid=stage-photos]").scroll_into_view_if_needed()
+    page.wait_for_function("[...document.querySelectorAll('[data-testid=stage-photos] img')]"
+                           ".every(img => img.complete && img.naturalWidth > 0)")
+
+
 def side_by_side_on_a_laptop_stacked_on_a_phone(page, width: str) -> None:
     before, after = (page.locator(f"[data-testid=stage-photos] [data-stage={side}]").bounding_box()
                      for side in ("before", "after"))
@@ -69,8 +76,7 @@ def test_rectify_with_an_after_photo_and_see_before_and_after_side_by_side(serve
             page.goto(f"{server}/hazards/{hazard_id}?lang={language}")
             assert page.locator("[data-stage=before] img").count() == 1
             assert page.locator("[data-stage=after] img").count() == 1
-            assert page.evaluate("[...document.querySelectorAll('[data-testid=stage-photos] img')]"
-                                 ".every(img => img.complete && img.naturalWidth > 0)")
+            photos_shown(page)
             assert [page.text_content(f"[data-stage={side}] h3") for side in ("before", "after")] == list(words)
             side_by_side_on_a_laptop_stacked_on_a_phone(page, name)
             page.locator("[data-testid=stage-photos]").scroll_into_view_if_needed()
@@ -83,6 +89,7 @@ def test_rectify_with_an_after_photo_and_see_before_and_after_side_by_side(serve
             page.goto(f"{server}/mine/{hazard_id}?lang={language}")
             assert page.locator("[data-stage=before] img").count() == 1
             assert page.locator("[data-stage=after] img").count() == 1
+            photos_shown(page)
             side_by_side_on_a_laptop_stacked_on_a_phone(page, name)
             shot(page, f"stage-photos-receipt-{name}-{language}")
         reporter.close()
