@@ -29,6 +29,14 @@ class ValidationFailed(DomainError):
     def on(cls, field: str, problem: str) -> "ValidationFailed":
         return cls(f"{field}: {problem}", {field: [problem]})
 
+    @classmethod
+    def of(cls, problems: Mapping[str, list[str]]) -> "ValidationFailed":
+        """Every problem found, by field; one alone is told as `on` tells it."""
+        (field, found), *others = problems.items()
+        if not others and len(found) == 1:
+            return cls.on(field, found[0])
+        return cls("输入有误 / invalid input", problems)
+
 
 class NotFound(DomainError):
     code, status = "not_found", 404

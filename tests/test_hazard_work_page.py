@@ -75,6 +75,27 @@ def test_every_problem_at_once_next_to_its_field_and_at_the_top_with_what_was_ty
     assert hazard(database, hazard_id).version == 1  # nothing changed
 
 
+def test_the_rules_that_need_the_clock_or_the_database_are_told_in_the_same_round(world, database, client):
+    """A deadline before today and a responsible account of another enterprise (the
+    rulebook's checks) come with the fields' own problems, not one submit later."""
+    hazard_id = make_hazard(database, world)
+    outsider = world.user["officer_b1"]
+    sign_in(client, "officer_a1")
+    page = client.get(f"/hazards/{hazard_id}")
+    answer = client.post(f"/hazards/{hazard_id}/events/assign", data={
+        "csrf_token": csrf(page), "version": version(page), "grade": "general", "measure": "",
+        "deadline": "2020-01-01", "responsible_unit": "设备科", "responsible_person": "王工",
+        "protective_measures": "设置警戒线", "responsible_user_id": str(outsider)})
+    assert answer.status_code == 422
+    wanted = {"measure": "必填", "deadline": "整改时限不能早于今天", "responsible_user_id": "须为本企业的在用账号"}
+    for name, problem in wanted.items():
+        assert field_problem(answer.text, "assign", name) == problem, name
+    api = world.fire("officer_a1", hazard_id, "assign", **{**plan(), "measure": "", "deadline": "2020-01-01"})
+    assert api.status_code == 422
+    assert set(api.json["error"]["fields"]) == {"measure", "deadline"}
+    assert hazard(database, hazard_id).version == 1  # nothing changed
+
+
 def test_an_english_page_says_its_problems_in_english_only(world, database, client):
     hazard_id = make_hazard(database, world)
     sign_in(client, "officer_a1")

@@ -4,6 +4,10 @@ the reporter's status page with the reward claim."""
 import re
 from datetime import timedelta
 
+from sqlalchemy import event
+
+from hazard_ledger.hazards.models import Hazard
+
 from tests.conftest import PASSWORD
 from tests.factories import make_hazard, plan, sign_out
 
@@ -346,3 +350,35 @@ def test_the_audit_page_shows_the_worst_first_a_page_of_them(world, database, cl
     assert f'data-hazard="{older}"' in page and f'data-hazard="{newer}"' not in page
     assert "最严重的 1 项，共 2 项" in page
     assert f'data-hazard="{newer}"' in client.get("/audit?age=1-7").get_data(as_text=True)  # the chart's bar reaches it
+
+
+def test_the_aging_chart_counts_every_overdue_item_not_only_the_rows_shown(world, database, client, clock,
+                                                                            monkeypatch):
+    from hazard_ledger.web.views import work
+
+    monkeypatch.setattr(work, "AUDIT_ROWS", 1)
+    for days in (45, 40, 15, 14):  # deadlines ten days on: 35, 30, 5 and 4 days overdue
+        make_hazard(database, world, state="assigned", now=clock() - timedelta(days=days))
+    login(client, "inspector_city")
+
+    def bars(page: str) -> list[str]:
+        chart = page.split("<svg")[1].split("</svg>")[0]
+        return re.findall(r'font-size="13">(\d+)<', chart)
+
+    loaded = []
+
+    def count(hazard, _context):
+        loaded.append(hazard.id)
+
+    event.listen(Hazard, "load", count)
+    try:
+        page = client.get("/audit").get_data(as_text=True)
+    finally:
+        event.remove(Hazard, "load", count)
+    assert bars(page) == ["2", "1", "1"] and "共 4 项" in page
+    assert len(loaded) == 1  # counted in the database: only the rows shown are loaded
+    assert "最严重的 1 项，共 2 项" in client.get("/audit?age=1-7").get_data(as_text=True)
+    assert "最严重的 1 项，共 2 项" in client.get("/audit?age=8-").get_data(as_text=True)
+    for nonsense in ("x-y", "-", "7-x", "9" * 40, "3-1"):
+        answer = client.get(f"/audit?age={nonsense}")
+        assert answer.status_code == 200, nonsense

@@ -4,9 +4,9 @@ and which of them are under the union's supervision (督办)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from hazard_ledger import permissions
@@ -26,14 +26,18 @@ class EnterpriseOverdue:
     oldest_days_overdue: int
 
 
-def overdue_audit(session: Session, viewer: User, today: date, limit: int = 500
+# The aging chart's bars, by days overdue: (from, to), None for no end
+AGES: tuple[tuple[int, int | None], ...] = ((1, 7), (8, 30), (31, None))
+
+
+def overdue_audit(session: Session, viewer: User, today: date, limit: int = 500, *,
+                  enterprise_id: int | None = None, days: tuple[int, int | None] | None = None
                   ) -> tuple[list[EnterpriseOverdue], list[Hazard]]:
-    """Overdue hazards in the viewer's scope, enterprises and items most overdue first.
-    Workers may not read it (permissions.may_read_overdue): the API and the page alike."""
-    if not permissions.may_read_overdue(viewer):
-        raise Forbidden("逾期督办仅限监督检查员、管理员和本企业安全管理人员 / inspectors, admins and the "
-                        "enterprise's safety officers only")
-    overdue = (Hazard.is_overdue(today), permissions.hazard_clause(session, viewer))
+    """Overdue hazards in the viewer's scope: every enterprise ranked, the most overdue
+    first, and up to `limit` items (of one enterprise, `days` overdue from/to, when
+    asked), the oldest first. Workers may not read it (permissions.may_read_overdue): the
+    API and the page alike."""
+    overdue = _overdue(session, viewer, today)
     major = func.sum(case((Hazard.grade == Grade.MAJOR, 1), else_=0))
     rows = session.execute(
         select(Enterprise.id, Enterprise.code, Enterprise.name, func.count(Hazard.id), major,
@@ -50,10 +54,42 @@ def overdue_audit(session: Session, viewer: User, today: date, limit: int = 500
     # oldest overdue, then how many
     enterprises.sort(key=lambda e: (-e.major_overdue_count, -e.oldest_days_overdue, -e.overdue_count, e.code))
     items = list(session.scalars(
-        select(Hazard).where(*overdue)
+        select(Hazard).where(*overdue, *_drilled(today, enterprise_id, days))
         .order_by(Hazard.deadline.asc(), (Hazard.grade == Grade.MAJOR).desc(), Hazard.id).limit(limit)
     ))
     return enterprises, items
+
+
+def overdue_ages(session: Session, viewer: User, today: date, *, enterprise_id: int | None = None,
+                 days: tuple[int, int | None] | None = None) -> tuple[list[int], int]:
+    """How many overdue hazards fall in each of AGES, and how many the drill-down (one
+    enterprise, `days` overdue from/to) holds: counted in the database, all of them, not
+    only the items a page shows."""
+    overdue = _overdue(session, viewer, today)
+    bars = [func.coalesce(func.sum(case((and_(*_drilled(today, None, age)), 1), else_=0)), 0) for age in AGES]
+    chosen = func.count() if days is None else func.coalesce(
+        func.sum(case((and_(*_drilled(today, None, days)), 1), else_=0)), 0)
+    *counts, total = session.execute(select(*bars, chosen).where(*overdue, *_drilled(today, enterprise_id, None))).one()
+    return [int(count) for count in counts], int(total)
+
+
+def _overdue(session: Session, viewer: User, today: date) -> tuple:
+    if not permissions.may_read_overdue(viewer):
+        raise Forbidden("逾期督办仅限监督检查员、管理员和本企业安全管理人员 / inspectors, admins and the "
+                        "enterprise's safety officers only")
+    return Hazard.is_overdue(today), permissions.hazard_clause(session, viewer)
+
+
+def _drilled(today: date, enterprise_id: int | None, days: tuple[int, int | None] | None) -> list:
+    """The drill-down as conditions; days overdue as deadlines, which the (state,
+    deadline) index reads: d days overdue is a deadline of today - d."""
+    conditions = [] if enterprise_id is None else [Hazard.enterprise_id == enterprise_id]
+    if days is not None:
+        low, high = days
+        conditions.append(Hazard.deadline <= today - timedelta(days=low))
+        if high is not None:
+            conditions.append(Hazard.deadline >= today - timedelta(days=high))
+    return conditions
 
 
 def places_of(session: Session, enterprise_ids: set[int]) -> dict[int, tuple[str, str]]:

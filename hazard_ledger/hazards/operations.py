@@ -27,13 +27,13 @@ from hazard_ledger.hazards.attachments import (  # noqa: F401
     thumbnail_path, attachments_of, by_side, first_photos, verify_photos,
 )
 from hazard_ledger.hazards.audit import (  # noqa: F401
-    EnterpriseOverdue, Supervision, overdue_audit, places_of, supervisions_of,
+    AGES, EnterpriseOverdue, Supervision, overdue_ages, overdue_audit, places_of, supervisions_of,
 )
 
-__all__ = ["EnterpriseOverdue", "Finding", "HazardFilters", "PHOTO_EVENTS", "Report", "SIDES", "StoredPhoto", "Supervision",
+__all__ = ["AGES", "EnterpriseOverdue", "Finding", "HazardFilters", "PHOTO_EVENTS", "Report", "SIDES", "StoredPhoto", "Supervision",
            "Uploads", "add_attachment", "attachment_path", "attachments_of", "by_side", "codes_like", "decode_cursor",
            "encode_cursor", "enterprise_by_report_token", "filtered_query", "first_photos", "hazard_by_receipt",
-           "list_hazards", "next_hazard_code", "overdue_audit", "places_of", "reported_by", "report_as_user",
+           "list_hazards", "next_hazard_code", "overdue_ages", "overdue_audit", "places_of", "reported_by", "report_as_user",
            "report_finding", "report_publicly", "responsible_candidates", "store_photo", "supervisions_of",
            "thumbnail_path", "transition", "verify_photos", "visible_attachment", "visible_hazard",
            "visible_hazard_by_code"]

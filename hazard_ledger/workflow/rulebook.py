@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import Session
@@ -101,49 +101,62 @@ def _overdue(hazard: Hazard, today: date) -> str | None:
 
 
 # ---- checks that need the hazard, the clock or the database ----------------------
+# Each yields its problems as (field, problem) and reads only the fields that were read
+# well (ctx.cleaned may lack one the schema refused): a person is told every problem at
+# once, those of the fields and these, not one more each time they send the form.
 
-def _check_assign(hazard: Hazard, ctx: TransitionContext) -> None:
-    if ctx.cleaned["deadline"] < ctx.today:
-        raise ValidationFailed.on("deadline", "整改时限不能早于今天 / the deadline cannot be before today")
+Problems = Iterator[tuple[str, str]]
+
+
+def _not_before_today(ctx: TransitionContext, name: str, problem: str) -> Problems:
+    day = ctx.cleaned.get(name)
+    if day is not None and day < ctx.today:
+        yield name, problem
+
+
+def _check_assign(hazard: Hazard, ctx: TransitionContext) -> Problems:
+    yield from _not_before_today(ctx, "deadline", "整改时限不能早于今天 / the deadline cannot be before today")
     user_id = ctx.cleaned.get("responsible_user_id")
     if user_id is not None:
         user = ctx.session.get(User, user_id)
         if user is None or not user.active or user.enterprise_id != hazard.enterprise_id:
-            raise ValidationFailed.on(
-                "responsible_user_id", "须为本企业的在用账号 / must be an active user of the hazard's enterprise"
-            )
+            yield "responsible_user_id", "须为本企业的在用账号 / must be an active user of the hazard's enterprise"
 
 
-def _check_reject(hazard: Hazard, ctx: TransitionContext) -> None:
-    original_id = ctx.cleaned.get("duplicate_of")
-    if ctx.cleaned["reason"] != "duplicate":
+def _check_reject(hazard: Hazard, ctx: TransitionContext) -> Problems:
+    if ctx.cleaned.get("reason") != "duplicate":
         ctx.cleaned["duplicate_of"] = None
         return
+    original_id = ctx.cleaned.get("duplicate_of")
+    if original_id is None:
+        return  # the schema has said so already
     original = ctx.session.get(Hazard, original_id)
     if original is None or original.id == hazard.id or original.enterprise_id != hazard.enterprise_id:
-        raise ValidationFailed.on("duplicate_of", "须为本企业的另一条隐患 / must be another hazard of the same enterprise")
+        yield "duplicate_of", "须为本企业的另一条隐患 / must be another hazard of the same enterprise"
 
 
-def _check_extend(hazard: Hazard, ctx: TransitionContext) -> None:
-    if hazard.deadline is not None and ctx.cleaned["deadline"] <= hazard.deadline:
-        raise ValidationFailed.on("deadline", "延期后的时限须晚于原时限 / must be later than the current deadline")
-
-
-def _check_supervise(hazard: Hazard, ctx: TransitionContext) -> None:
-    if ctx.cleaned["due_on"] < ctx.today:
-        raise ValidationFailed.on("due_on", "督办期限不能早于今天 / the date cannot be before today")
-
-
-def _check_rectify(hazard: Hazard, ctx: TransitionContext) -> None:
-    completed_on = ctx.cleaned["completed_on"]
-    if completed_on > ctx.today:
-        raise ValidationFailed.on("completed_on", "完成日期不能晚于今天 / cannot be after today")
-
-
-def _check_reopen(hazard: Hazard, ctx: TransitionContext) -> None:
+def _check_extend(hazard: Hazard, ctx: TransitionContext) -> Problems:
     deadline = ctx.cleaned.get("deadline")
-    if deadline is not None and deadline < ctx.today:
-        raise ValidationFailed.on("deadline", "整改时限不能早于今天 / the deadline cannot be before today")
+    if deadline is not None and hazard.deadline is not None and deadline <= hazard.deadline:
+        yield "deadline", "延期后的时限须晚于原时限 / must be later than the current deadline"
+
+
+def _check_supervise(hazard: Hazard, ctx: TransitionContext) -> Problems:
+    yield from _not_before_today(ctx, "due_on", "督办期限不能早于今天 / the date cannot be before today")
+
+
+def _check_rectify(hazard: Hazard, ctx: TransitionContext) -> Problems:
+    completed_on = ctx.cleaned.get("completed_on")
+    if completed_on is not None and completed_on > ctx.today:
+        yield "completed_on", "完成日期不能晚于今天 / cannot be after today"
+
+
+def _check_reopen(hazard: Hazard, ctx: TransitionContext) -> Problems:
+    yield from _not_before_today(ctx, "deadline", "整改时限不能早于今天 / the deadline cannot be before today")
+
+
+def _nothing_to_check(hazard: Hazard, ctx: TransitionContext) -> Problems:
+    return iter(())
 
 
 # ---- what an event changes ------------------------------------------------------
@@ -203,7 +216,7 @@ class Rule:
     dest: HazardState
     may_fire: Callable[[User, Hazard], bool]
     fields: type[Schema]
-    check: Callable[[Hazard, TransitionContext], None]
+    check: Callable[[Hazard, TransitionContext], Problems]
     apply: Callable[[Hazard, TransitionContext], None]
     # why the event may not fire on this hazard today, or None: a refusal (409) before any field is read
     not_now: Callable[[Hazard, date], str | None] = _any_day
@@ -214,11 +227,12 @@ RULEBOOK: dict[str, Rule] = {
     for rule in (
         Rule("assign", (S.REPORTED,), S.ASSIGNED, _triagers, event_fields.AssignFields, _check_assign, _apply_assign),
         Rule("reject", (S.REPORTED,), S.REJECTED, _triagers, event_fields.RejectFields, _check_reject, _apply_reject),
-        Rule("progress", (S.ASSIGNED,), S.ASSIGNED, _rectifiers, event_fields.ProgressFields, _nothing, _apply_progress),
+        Rule("progress", (S.ASSIGNED,), S.ASSIGNED, _rectifiers, event_fields.ProgressFields, _nothing_to_check,
+             _apply_progress),
         Rule("extend", (S.ASSIGNED,), S.ASSIGNED, _extenders, event_fields.ExtendFields, _check_extend, _apply_extend),
         Rule("rectify", (S.ASSIGNED,), S.RECTIFIED, _rectifiers, event_fields.RectifyFields, _check_rectify, _apply_rectify),
         Rule("reopen", (S.RECTIFIED,), S.ASSIGNED, _triagers, event_fields.ReopenFields, _check_reopen, _apply_reopen),
-        Rule("close", (S.RECTIFIED,), S.CLOSED, _verifiers, event_fields.CloseFields, _nothing, _apply_close),
+        Rule("close", (S.RECTIFIED,), S.CLOSED, _verifiers, event_fields.CloseFields, _nothing_to_check, _apply_close),
         # 督办: recorded in the history (and chained) and announced; the hazard itself is unchanged
         Rule("supervise", (S.ASSIGNED,), S.ASSIGNED, _overseers, event_fields.SuperviseFields, _check_supervise,
              _nothing, not_now=_overdue),
@@ -257,15 +271,14 @@ def _valid(event_data) -> bool:
     ctx: TransitionContext = event_data.kwargs["ctx"]
     rule = RULEBOOK[event_data.event.name]
     try:
-        ctx.cleaned = _fields_of(rule).load(ctx.data)
-        rule.check(event_data.model, ctx)
+        ctx.cleaned, problems = _fields_of(rule).load(ctx.data), {}
     except ValidationError as error:
-        ctx.refusal = ValidationFailed("输入有误 / invalid input", flatten_messages(error.messages))
-        return False
-    except DomainError as error:
-        ctx.refusal = error
-        return False
-    return True
+        ctx.cleaned, problems = dict(error.valid_data or {}), flatten_messages(error.messages)
+    for name, problem in rule.check(event_data.model, ctx):
+        problems.setdefault(name, []).append(problem)
+    if problems:
+        ctx.refusal = ValidationFailed.of(problems)
+    return not problems
 
 
 def _apply(event_data) -> None:

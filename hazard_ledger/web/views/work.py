@@ -142,25 +142,18 @@ def ledger_nudge():
     return redirect(url_for("work.ledger", **_kept_address(), nudged=answer.nudged, skipped=answer.skipped), 303)
 
 
-AGING = ((1, 7, "1–7"), (8, 30, "8–30"), (31, None, ">30"))
-
-
-def _aged(days: int, low: int, high: int | None) -> bool:
-    return low <= days and (high is None or days <= high)
-
-
-def aging_chart(items, today: date, chosen: int | None = None) -> Markup:
-    """Overdue items by age, as a small SVG bar chart drawn here (no outside service); each
-    bar links to its items (within the enterprise drilled down to)."""
-    counts = [sum(1 for h in items if _aged(h.days_overdue(today), low, high)) for low, high, _label in AGING]
+def aging_chart(counts: list[int], chosen: int | None = None) -> Markup:
+    """Overdue items by age (ops.AGES, counted by ops.overdue_ages), as a small SVG bar
+    chart drawn here (no outside service); each bar links to its items (within the
+    enterprise drilled down to)."""
     top = max(counts + [1])
     # (text to translate stays outside the f-strings, where the catalog's extractor finds it)
     title = _("逾期天数分布")
     bars = []
-    for index, ((low, high, label), count) in enumerate(zip(AGING, counts, strict=True)):
+    for index, ((low, high), count) in enumerate(zip(ops.AGES, counts, strict=True)):
         height = 120 * count / top
         x = 30 + index * 90
-        days = _("%(span)s 天", span=label)
+        days = _("%(span)s 天", span=f"{low}–{high}" if high else f">{low - 1}")
         target = url_for("work.audit", enterprise_id=chosen, age=f"{low}-{high or ''}") + "#items"
         bars.append(f'<a href="{escape(target)}" data-testid="age-{low}">'
                     f'<rect x="{x}" y="{140 - height:.1f}" width="60" height="{max(height, 2):.1f}" fill="#b42318"/>'
@@ -170,6 +163,17 @@ def aging_chart(items, today: date, chosen: int | None = None) -> Markup:
                   f'<line x1="20" y1="140" x2="290" y2="140" stroke="#999"/>{"".join(bars)}</svg>')
 
 
+def _age_asked() -> tuple[int, int | None] | None:
+    """?age=from-to (days overdue; to may be empty), as the chart's bars link it; anything
+    else drills down by no age."""
+    low, _dash, high = (request.args.get("age") or "").partition("-")
+    if not (low.isdigit() and len(low) < 6) or (high and not (high.isdigit() and len(high) < 6)):
+        return None
+    return int(low), int(high) if high else None
+
+
+# the worst first, a page of them: the ranking and the chart count them all, the
+# enterprise's drill-down and the Excel export reach the rest
 AUDIT_ROWS = 100
 
 
@@ -186,24 +190,17 @@ def _audit_page(status: int = 200, refused: dict | None = None):
     if not permissions.may_read_overdue(current_user):  # the rule the operation applies to the API too
         abort(403)
     session, today = db.session(), db.today()
-    enterprises, items = ops.overdue_audit(session, current_user, today)
-    chosen = request.args.get("enterprise_id", type=int)
-    shown = [h for h in items if chosen is None or h.enterprise_id == chosen]
-    chart = aging_chart(shown, today, chosen)  # the chart follows the drill-down
-    low, _dash, high = (request.args.get("age") or "").partition("-")
-    if low.isdigit():
-        shown = [h for h in shown if _aged(h.days_overdue(today), int(low), int(high) if high.isdigit() else None)]
-    total = len(shown)
-    # the worst first, a page of them: the ranking and the chart count them all, the
-    # enterprise's drill-down and the Excel export reach the rest
-    shown = shown[:AUDIT_ROWS]
+    chosen, age = request.args.get("enterprise_id", type=int), _age_asked()
+    enterprises, shown = ops.overdue_audit(session, current_user, today, AUDIT_ROWS, enterprise_id=chosen, days=age)
+    counts, total = ops.overdue_ages(session, current_user, today, enterprise_id=chosen, days=age)
     supervised = next((h for h in shown if h.id == request.args.get("supervised", type=int)), None)
     drilled = {"enterprise_id": chosen, "age": request.args.get("age") or None}
     open_link = url_for("work.audit", **drilled)
     may_supervise = bool(shown) and "supervise" in allowed_events(shown[0], current_user, today)
-    return render_template("pages/audit.html", enterprises=enterprises, items=shown, today=today, chart=chart,
+    return render_template("pages/audit.html", enterprises=enterprises, items=shown, today=today,
+                           chart=aging_chart(counts, chosen),  # the chart follows the drill-down
                            chosen=chosen, places=ops.places_of(session, {h.enterprise_id for h in shown}),
-                           aged=bool(low.isdigit()), supervisions=ops.supervisions_of(session, shown),
+                           aged=age is not None, supervisions=ops.supervisions_of(session, shown),
                            # every item of the audit is overdue and in the viewer's scope: the rulebook's
                            # answer for one is its answer for all (who may 督办), asked once, not per row
                            supervisable={h.id for h in shown} if may_supervise else set(),
