@@ -27,7 +27,10 @@ predicate; what a reader then sees is cut to their scope by the clauses below):
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from functools import lru_cache
+from types import SimpleNamespace
+
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from hazard_ledger.enums import Role
@@ -147,11 +150,12 @@ def of_enterprises_in_scope(session: Session, viewer: User, enterprise_id) -> Co
     return false()
 
 
-def the_visible(session: Session, query: Select, missing: str, for_update: bool = False):
-    """The one record `query` selects, already narrowed to what the viewer may see; a 404
-    (`missing`) otherwise, never a 403 that would confirm the record exists.
-    `for_update`: its row locked for the transaction."""
-    record = session.scalar(query.with_for_update() if for_update else query)
+def the_visible(session: Session, query: Select, missing: str, for_update: bool = False,
+                parameters: dict | None = None):
+    """The one record `query` (with its `parameters`) selects, already narrowed to what
+    the viewer may see; a 404 (`missing`) otherwise, never a 403 that would confirm the
+    record exists. `for_update`: its row locked for the transaction."""
+    record = session.scalar(query.with_for_update() if for_update else query, parameters)
     if record is None:
         raise NotFound(missing)
     return record
@@ -164,6 +168,28 @@ def hazard_clause(session: Session, viewer: User | None) -> ColumnElement[bool]:
     if sees_only_own_reports(viewer):
         return or_(Hazard.reporter_user_id == viewer.id, Hazard.responsible_user_id == viewer.id)
     return of_enterprises_in_scope(session, viewer, Hazard.enterprise_id)
+
+
+def hazard_by_id(session: Session, viewer: User | None, hazard_id: int, for_update: bool = False
+                 ) -> tuple[Select, dict]:
+    """The SELECT of one hazard as `viewer` may see it, and its parameters (for
+    the_visible). Built once per role from hazard_clause, given a stand-in viewer whose
+    ids are parameters: building a SELECT costs more than running it, and every
+    transition and work page reads its hazard so. An inspector's subtree is read per
+    unit of work, so theirs is built each time."""
+    if viewer is not None and viewer.role is Role.INSPECTOR:
+        query = select(Hazard).where(Hazard.id == hazard_id, hazard_clause(session, viewer))
+        return (query.with_for_update() if for_update else query), {}
+    ids = {} if viewer is None else {"viewer_id": viewer.id, "viewer_enterprise_id": viewer.enterprise_id}
+    return _hazard_by_id(None if viewer is None else viewer.role, for_update), {"hazard_id": hazard_id, **ids}
+
+
+@lru_cache(maxsize=16)
+def _hazard_by_id(role: Role | None, for_update: bool) -> Select:
+    stand_in = None if role is None else SimpleNamespace(
+        role=role, id=bindparam("viewer_id"), enterprise_id=bindparam("viewer_enterprise_id"))
+    query = select(Hazard).where(Hazard.id == bindparam("hazard_id"), hazard_clause(None, stand_in))
+    return query.with_for_update() if for_update else query
 
 
 # ---- hazards ---------------------------------------------------------------------------------

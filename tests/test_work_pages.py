@@ -4,7 +4,7 @@ the reporter's status page with the reward claim."""
 import re
 from datetime import timedelta
 
-from sqlalchemy import event
+from sqlalchemy import event as orm_events
 
 from hazard_ledger.hazards.models import Hazard
 
@@ -70,7 +70,7 @@ def test_the_audit_puts_major_overdue_first_and_drills_down_by_age(world, databa
     chart = drilled.split("<svg")[1].split("</svg>")[0]
     assert f'enterprise_id={a1}' in chart and ">3<" in chart  # A1's three items, by age
     assert "企业B1" not in drilled.split('id="items"')[1]
-    aged = client.get(f"/audit?age=1-7").text.split('id="items"')[1]
+    aged = client.get("/audit?age=1-7").text.split('id="items"')[1]
     assert "企业B1" in aged and "企业A1" not in aged.split("</table>")[0]  # B1 is 2 days late, A1's 20 or more
     export = drilled.split('data-testid="audit-export"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
     answer = client.get(export)
@@ -370,11 +370,11 @@ def test_the_aging_chart_counts_every_overdue_item_not_only_the_rows_shown(world
     def count(hazard, _context):
         loaded.append(hazard.id)
 
-    event.listen(Hazard, "load", count)
+    orm_events.listen(Hazard, "load", count)
     try:
         page = client.get("/audit").get_data(as_text=True)
     finally:
-        event.remove(Hazard, "load", count)
+        orm_events.remove(Hazard, "load", count)
     assert bars(page) == ["2", "1", "1"] and "共 4 项" in page
     assert len(loaded) == 1  # counted in the database: only the rows shown are loaded
     assert "最严重的 1 项，共 2 项" in client.get("/audit?age=1-7").get_data(as_text=True)

@@ -32,8 +32,8 @@ def reported_by(session: Session, reporter: User, hazard_id: int | None = None, 
 
 
 def visible_hazard(session: Session, viewer: User, hazard_id: int, for_update: bool = False) -> Hazard:
-    query = select(Hazard).where(Hazard.id == hazard_id, permissions.hazard_clause(session, viewer))
-    return permissions.the_visible(session, query, "隐患不存在 / no such hazard", for_update)
+    query, parameters = permissions.hazard_by_id(session, viewer, hazard_id, for_update)
+    return permissions.the_visible(session, query, "隐患不存在 / no such hazard", parameters=parameters)
 
 
 def visible_hazard_by_code(session: Session, viewer: User, code: str) -> Hazard:

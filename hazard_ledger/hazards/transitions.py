@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, inspect, select, update
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from hazard_ledger import effects
@@ -21,7 +21,7 @@ from hazard_ledger.hazards import chain
 from hazard_ledger.hazards.attachments import PHOTO_EVENTS, StoredPhoto, chained, record_photos
 from hazard_ledger.hazards.models import Hazard, HazardEvent
 from hazard_ledger.hazards.queries import visible_hazard
-from hazard_ledger.hazards.writes import as_written, columns_of, inserting_from
+from hazard_ledger.hazards.writes import columns_of, inserting_from
 from hazard_ledger.organisations.models import User
 from hazard_ledger.workflow import TransitionContext, fire
 
@@ -97,7 +97,7 @@ def _fire_and_write(session: Session, actor: User, hazard: Hazard, event: str, d
 # A transition is the busiest write after a report. On PostgreSQL its two rows (the
 # hazard's new state and version, the history entry) are one statement instead of a
 # unit-of-work flush of two: one round trip less while the hazard's row lock is held,
-# and none of the flush's bookkeeping. The session then holds both as written.
+# and none of the flush's bookkeeping. The session then holds the hazard as written.
 
 def _changed_columns(hazard: Hazard) -> dict | None:
     """The columns the rule and the chain changed, with their new values; None when
@@ -106,7 +106,7 @@ def _changed_columns(hazard: Hazard) -> dict | None:
     columns = _column_keys()
     if not set(state.committed_state) <= columns:
         return None
-    return {key: state.dict[key] for key in state.committed_state if state.attrs[key].history.has_changes()}
+    return {key: state.dict[key] for key, before in state.committed_state.items() if state.dict[key] != before}
 
 
 @lru_cache(maxsize=1)
@@ -127,10 +127,8 @@ def _write_transition_postgresql(session: Session, hazard: Hazard, entry: Hazard
     # the hazard as written: nothing left for a flush to compare, column by column
     state = inspect(hazard)
     state._commit_all(state.dict, session.identity_map)
+    # the entry stays out of the session: it is written, and a history read later loads it
     entry.id, entry.hazard_id = written
-    as_written(entry)
-    make_transient_to_detached(entry)  # as if loaded: the session holds it, with nothing to flush
-    session.add(entry)
     return True
 
 

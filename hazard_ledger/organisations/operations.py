@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from hazard_ledger import permissions
@@ -141,6 +141,15 @@ def create_user(session: Session, actor: User | None, new: NewUser, passwords: P
 def _check_password(password: str, field: str = "password") -> None:
     if len(password) < 8:
         raise ValidationFailed.on(field, "密码至少 8 位 / at least 8 characters")
+
+
+# Every request looks up its caller (web/auth.py): a statement built once, where
+# Session.get would build its SELECT anew each time
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
+
+
+def user_by_id(session: Session, user_id: int) -> User | None:
+    return session.execute(_USER_BY_ID, {"user_id": user_id}).scalar_one_or_none()
 
 
 def user_by_username(session: Session, username: str, field: str = "username") -> User:

@@ -9,9 +9,9 @@ from flask import Flask, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import bindparam, select
 
 from hazard_ledger.organisations.models import User
+from hazard_ledger.organisations.operations import user_by_id
 from hazard_ledger.web import db, is_api_path
 
 login_manager = LoginManager()
@@ -38,21 +38,12 @@ def init_login(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
 
-# Every request looks up its caller: a statement built once, where Session.get would
-# build its SELECT anew each time
-_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
-
-
-def _user_by_id(user_id: int) -> User | None:
-    return db.session().execute(_USER_BY_ID, {"user_id": user_id}).scalar_one_or_none()
-
-
 def _current(user_id: object, epoch: object) -> User | None:
     """The user, if still active and the session or token was issued in their current
     epoch: logout, a new password and deactivation move the epoch on (User.session_epoch)."""
     if not isinstance(user_id, int) or not isinstance(epoch, int):
         return None
-    user = _user_by_id(user_id)
+    user = user_by_id(db.session(), user_id)
     return user if user is not None and user.active and user.session_epoch == epoch else None
 
 
