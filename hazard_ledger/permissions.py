@@ -184,7 +184,7 @@ def hazard_by_id(session: Session, viewer: User | None, hazard_id: int, for_upda
     return _hazard_by_id(None if viewer is None else viewer.role, for_update), {"hazard_id": hazard_id, **ids}
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=16, typed=True)  # typed: Role.ADMIN and "admin" hash alike
 def _hazard_by_id(role: Role | None, for_update: bool) -> Select:
     stand_in = None if role is None else SimpleNamespace(
         role=role, id=bindparam("viewer_id"), enterprise_id=bindparam("viewer_enterprise_id"))

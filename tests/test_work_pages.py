@@ -379,6 +379,7 @@ def test_the_aging_chart_counts_every_overdue_item_not_only_the_rows_shown(world
     assert len(loaded) == 1  # counted in the database: only the rows shown are loaded
     assert "最严重的 1 项，共 2 项" in client.get("/audit?age=1-7").get_data(as_text=True)
     assert "最严重的 1 项，共 2 项" in client.get("/audit?age=8-").get_data(as_text=True)
-    for nonsense in ("x-y", "-", "7-x", "9" * 40, "3-1"):
-        answer = client.get(f"/audit?age={nonsense}")
+    for nonsense in ("age=x-y", "age=-", "age=7-x", "age=" + "9" * 40, "age=3-1", "age=²-", "age=1-²",
+                     "enterprise_id=" + "9" * 30, "enterprise_id=-4"):
+        answer = client.get(f"/audit?{nonsense}")
         assert answer.status_code == 200, nonsense

@@ -271,13 +271,15 @@ def _valid(event_data) -> bool:
     ctx: TransitionContext = event_data.kwargs["ctx"]
     rule = RULEBOOK[event_data.event.name]
     try:
-        ctx.cleaned, problems = _fields_of(rule).load(ctx.data), {}
+        ctx.cleaned, fields_refused = _fields_of(rule).load(ctx.data), None
     except ValidationError as error:
-        ctx.cleaned, problems = dict(error.valid_data or {}), flatten_messages(error.messages)
+        ctx.cleaned, fields_refused = dict(error.valid_data or {}), flatten_messages(error.messages)
+    problems = dict(fields_refused or {})
     for name, problem in rule.check(event_data.model, ctx):
         problems.setdefault(name, []).append(problem)
     if problems:
-        ctx.refusal = ValidationFailed.of(problems)
+        ctx.refusal = (ValidationFailed("输入有误 / invalid input", problems) if fields_refused
+                       else ValidationFailed.of(problems))
     return not problems
 
 

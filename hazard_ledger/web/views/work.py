@@ -37,6 +37,7 @@ from hazard_ledger.rewards.operations import (
     reporter_of,
 )
 from hazard_ledger.tabular import Column, ImportRefused, TableError, read_table, write_table
+from hazard_ledger.validation import MAX_ID
 from hazard_ledger.web import db
 from hazard_ledger.web.downloads import send_written
 from hazard_ledger.web.limits import limit_public_reports
@@ -167,7 +168,10 @@ def _age_asked() -> tuple[int, int | None] | None:
     """?age=from-to (days overdue; to may be empty), as the chart's bars link it; anything
     else drills down by no age."""
     low, _dash, high = (request.args.get("age") or "").partition("-")
-    if not (low.isdigit() and len(low) < 6) or (high and not (high.isdigit() and len(high) < 6)):
+    def number(text: str) -> bool:
+        return text.isascii() and text.isdigit() and len(text) < 6
+
+    if not number(low) or (high and not number(high)):
         return None
     return int(low), int(high) if high else None
 
@@ -191,6 +195,8 @@ def _audit_page(status: int = 200, refused: dict | None = None):
         abort(403)
     session, today = db.session(), db.today()
     chosen, age = request.args.get("enterprise_id", type=int), _age_asked()
+    if chosen is not None and not 1 <= chosen <= MAX_ID:  # no such enterprise: the whole audit
+        chosen = None
     enterprises, shown = ops.overdue_audit(session, current_user, today, AUDIT_ROWS, enterprise_id=chosen, days=age)
     counts, total = ops.overdue_ages(session, current_user, today, enterprise_id=chosen, days=age)
     supervised = next((h for h in shown if h.id == request.args.get("supervised", type=int)), None)
