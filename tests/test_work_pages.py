@@ -383,3 +383,22 @@ def test_the_aging_chart_counts_every_overdue_item_not_only_the_rows_shown(world
                      "enterprise_id=" + "9" * 30, "enterprise_id=-4"):
         answer = client.get(f"/audit?{nonsense}")
         assert answer.status_code == 200, nonsense
+
+
+def test_the_ledger_counts_up_to_its_bound_and_says_over_past_it(world, database, client, monkeypatch):
+    """Past the bound an exact count would scan every match on each visit: the page says
+    "over" instead, and still lists the rows."""
+    from hazard_ledger.web.views import work
+
+    monkeypatch.setattr(work, "LEDGER_TOTAL_BOUND", 2)
+    for _n in range(3):
+        make_hazard(database, world)
+    login(client, "officer_a1")
+    page = client.get("/ledger").get_data(as_text=True)
+    total = page.split('data-testid="total">')[1].split("</p>")[0]
+    assert "超过 2 项" in total and "共" not in total
+    assert len(re.findall(r'class="code">YH-', page)) == 3
+    monkeypatch.setattr(work, "LEDGER_TOTAL_BOUND", 3)
+    assert "共 3 项" in client.get("/ledger").get_data(as_text=True)
+    english = client.get("/ledger?lang=en").get_data(as_text=True)
+    assert "3 in all" in english and "Hazard code" in english.split("<tbody>")[1]  # a card label, translated

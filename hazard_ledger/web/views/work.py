@@ -67,6 +67,12 @@ def ledger():
     return _ledger_page()
 
 
+# The ledger counts its rows up to this many: past it an exact figure would cost a scan of
+# every match on each visit (a city's years of hazards, a word searched in all of them)
+# and tell a reader no more than "over ten thousand"; the export holds them all.
+LEDGER_TOTAL_BOUND = 10_000
+
+
 def _ledger_page(status: int = 200, problem: str | None = None, ticked: Iterable[int] = ()):
     """The ledger table under the address's filters; `problem`: a bulk action refused
     (shown above the list, with the rows that were ticked still ticked)."""
@@ -84,9 +90,9 @@ def _ledger_page(status: int = 200, problem: str | None = None, ticked: Iterable
             abort(404)
     args = {k: v for k, v in request.args.items(multi=False) if k not in ("cursor", *BULK_ANSWER)}
     total = session.scalar(select(func.count()).select_from(
-        ops.filtered_query(session, current_user, filters, today, db.zone()).subquery()))
+        ops.filtered_query(session, current_user, filters, today, db.zone()).limit(LEDGER_TOTAL_BOUND + 1).subquery()))
     return render_template("pages/ledger.html", hazards=hazards, today=today, next_cursor=next_cursor, args=args,
-                           states=list(HazardState), total=total,
+                           states=list(HazardState), total=total, total_bound=LEDGER_TOTAL_BOUND,
                            photos=ops.first_photos(session, [hazard.id for hazard in hazards]),
                            zone=db.zone(), selected_states=[s.value for s in filters.states],
                            here=_kept_address(), nudge_answer=_nudge_answer(), problem=problem,
