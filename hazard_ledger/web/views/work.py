@@ -110,10 +110,16 @@ def _kept_address() -> dict:
 
 def _nudge_answer() -> str | None:
     counts = [request.args.get(name, "") for name in BULK_ANSWER]
-    if not all(count.isascii() and count.isdigit() and len(count) < 5 for count in counts):
+    if not all(_digits(count, 4) for count in counts):
         return None
     return _("已催办 %(nudged)s 项；跳过 %(skipped)s 项（未逾期、不在您的范围内或今天已催办）。",
              nudged=int(counts[0]), skipped=int(counts[1]))
+
+
+def _digits(text: str, most: int) -> bool:
+    """A number typed into an address or a form: ASCII digits only (str.isdigit also says
+    yes to "²", which int() refuses, and to "٣", which it reads), at most `most` of them."""
+    return text.isascii() and text.isdigit() and len(text) <= most
 
 
 def _selection() -> list[int]:
@@ -131,7 +137,7 @@ def _selection() -> list[int]:
 
 def _ticked() -> list[int]:
     """What was ticked, to tick it again on the page that shows a refusal."""
-    return [int(v) for v in request.form.getlist("ids") if v.isascii() and v.isdigit() and len(v) < 10]
+    return [int(v) for v in request.form.getlist("ids") if _digits(v, 9)]
 
 
 @bp.route("/ledger/nudge", methods=["POST"])
@@ -174,10 +180,7 @@ def _age_asked() -> tuple[int, int | None] | None:
     """?age=from-to (days overdue; to may be empty), as the chart's bars link it; anything
     else drills down by no age."""
     low, _dash, high = (request.args.get("age") or "").partition("-")
-    def number(text: str) -> bool:
-        return text.isascii() and text.isdigit() and len(text) < 6
-
-    if not number(low) or (high and not number(high)):
+    if not _digits(low, 5) or (high and not _digits(high, 5)):
         return None
     return int(low), int(high) if high else None
 
